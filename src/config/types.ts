@@ -1,0 +1,120 @@
+// The validated, path-resolved shape of a homelab-dr config (apiVersion homelab-dr/v1, kind RecoveryPlan).
+// Every path here is absolute: the loader resolves them against the config file's directory.
+
+export type ProviderName = 'k3d' | 'kwok' | 'existing';
+
+export interface NodeFiltered<K extends string> {
+  nodeFilters: string[];
+  [key: string]: unknown;
+}
+
+export interface ClusterConfig {
+  provider: ProviderName;
+  name: string;
+  servers: number;
+  agents: number;
+  image?: string;
+  registries?: { use: string[]; config?: string };
+  ports: Array<{ port: string; nodeFilters: string[] }>;
+  volumes: Array<{ volume: string; nodeFilters: string[] }>;
+  k3sArgs: Array<{ arg: string; nodeFilters: string[] }>;
+  /** kubeconfig file and context, for provider existing (and optionally k3d). */
+  kubeconfig?: string;
+  context?: string;
+  /** kwok: the fake node's name (substituted into PV node affinity). */
+  nodeName?: string;
+}
+
+export interface NamespacesConfig {
+  file: string;
+  /** Create namespaces that objects need but the namespaces file does not declare. */
+  createMissing: boolean;
+}
+
+export interface StorageConfig {
+  file: string;
+  nodeNamePlaceholder: string;
+  requiredLabels: Record<string, string>;
+}
+
+export interface StoreRef {
+  store: string;
+  key: string;
+}
+
+export type SecretValueSource = StoreRef | { value: string };
+
+export interface SealedSecretsConfig {
+  namespace: string;
+  controllerName: string;
+  controller: { manifests?: string };
+  keyBackup?: { from: StoreRef };
+  certOut?: string;
+}
+
+export type SecretStoreConfig =
+  | { type: 'gitlab'; url: string; project: string; tokenEnv: string }
+  | { type: 'sops'; path: string; ageKeyFile?: string }
+  | { type: 'age'; path: string; identity: string }
+  | { type: 'file'; path: string }
+  | { type: 'env'; prefix?: string }
+  | { type: 'exec'; command: string[]; timeoutMs: number };
+
+export interface SecretConfig {
+  name: string;
+  namespace: string;
+  type: string;
+  scope: 'strict' | 'namespace-wide' | 'cluster-wide';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  data: Record<string, SecretValueSource>;
+}
+
+export type AppConfig =
+  | { name: string; manifests: string }
+  | { name: string; kustomize: string }
+  | { name: string; helm: { chart: string; namespace: string; values?: string; releaseName?: string } };
+
+export interface AppsConfig {
+  items: AppConfig[];
+  wait: { timeoutMs: number };
+}
+
+export interface FirewallRule {
+  port: number;
+  proto: 'tcp' | 'udp';
+  from?: string;
+}
+
+export interface FirewallConfig {
+  backend: 'nftables';
+  table: string;
+  defaultInput: 'drop' | 'accept';
+  allow: FirewallRule[];
+}
+
+export interface AccessConfig {
+  alternate: Array<{ name: string; check: string }>;
+}
+
+export interface DrillConfig {
+  reportDir?: string;
+  metricsTextfile?: string;
+  notify?: { webhook: string };
+  schedule?: string;
+}
+
+export interface HomelabConfig {
+  /** Absolute path of the config file this was loaded from. */
+  source: string;
+  cluster: ClusterConfig;
+  namespaces?: NamespacesConfig;
+  storage?: StorageConfig;
+  sealedSecrets?: SealedSecretsConfig;
+  secretStores: Record<string, SecretStoreConfig>;
+  secrets: SecretConfig[];
+  apps: AppsConfig;
+  firewall?: FirewallConfig;
+  access: AccessConfig;
+  drill: DrillConfig;
+}

@@ -1,0 +1,60 @@
+// The fail-loud ledger: every item a step touches is recorded with its outcome, and the summary is
+// computed from these records only, so nothing can claim a success that was not counted.
+import { scrub } from '../util/secrets-registry.js';
+import { ITEM_OUTCOMES, type ItemOutcome, type LedgerItem, type StepLedger } from './types.js';
+
+export type Counts = Record<ItemOutcome, number>;
+
+export function emptyCounts(): Counts {
+  return { created: 0, configured: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 };
+}
+
+export class Ledger {
+  readonly items: LedgerItem[] = [];
+  private readonly listeners: Array<(item: LedgerItem) => void> = [];
+
+  onRecord(listener: (item: LedgerItem) => void): void {
+    this.listeners.push(listener);
+  }
+
+  record(step: string, kind: string, name: string, outcome: ItemOutcome, error?: string): LedgerItem {
+    if (outcome === 'failed' && !error) error = 'failed (no error was given)';
+    const item: LedgerItem = {
+      step,
+      kind,
+      name: scrub(name),
+      outcome,
+      ...(error !== undefined ? { error: scrub(error) } : {}),
+      at: new Date().toISOString(),
+    };
+    this.items.push(item);
+    for (const l of this.listeners) l(item);
+    return item;
+  }
+
+  forStep(step: string): StepLedger {
+    return {
+      record: (kind, name, outcome, error) => void this.record(step, kind, name, outcome, error),
+      parent: this,
+    };
+  }
+
+  itemsOf(step: string): LedgerItem[] {
+    return this.items.filter((i) => i.step === step);
+  }
+
+  failed(step?: string): LedgerItem[] {
+    return this.items.filter((i) => i.outcome === 'failed' && (step === undefined || i.step === step));
+  }
+
+  counts(step?: string): Counts {
+    const c = emptyCounts();
+    for (const i of this.items) if (step === undefined || i.step === step) c[i.outcome] += 1;
+    return c;
+  }
+}
+
+export function formatCounts(c: Counts): string {
+  const parts = ITEM_OUTCOMES.filter((o) => c[o] > 0).map((o) => `${c[o]} ${o}`);
+  return parts.length > 0 ? parts.join(', ') : 'no items';
+}

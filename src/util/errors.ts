@@ -1,0 +1,23 @@
+// Errors that map to the CLI's exit codes (DESIGN.md: 2 bad input, 3 refused).
+
+/** Bad input or config: exit 2, nothing touched. */
+export class InputError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string, readonly details: string[] = []) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** A guard or a missing confirmation refused the run: exit 3. */
+export class RefusedError extends Error {
+  readonly exitCode = 3;
+  constructor(message: string, readonly details: string[] = []) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,87 @@
+// The one way homelab-dr runs an external command (k3d, kubectl, helm, nft, sops, kwokctl...).
+// It captures output and throws with the command line (secret values redacted) and stderr.
+export interface ExecOptions {
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Values that must never appear in an error message (redacted from argv, stdout and stderr). */
+  secrets?: string[];
+  signal?: AbortSignal;
+  /** Do not throw on a non-zero exit; the caller reads `code`. */
+  allowFailure?: boolean;
+}
+
+export interface ExecResult {
+  command: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Buffer;
+}
+
+export class ExecError extends Error {
+  constructor(message: string, readonly result: ExecResult) {
+    super(message);
+    this.name = 'ExecError';
+  }
+}
+
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const s of secrets) if (s.length > 0) out = out.split(s).join('[REDACTED]');
+  return out;
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function run(file: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const secrets = opts.secrets ?? [];
+  const command = redact([file, ...args].map(quote).join(' '), secrets);
+  // zx is loaded on first use so that `--help` and `plan` do not pay for it.
+  const { $ } = await import('zx');
+  const shell = $({
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    input: opts.input ?? '',
+    signal: opts.signal,
+    timeout: opts.timeoutMs,
+    timeoutSignal: 'SIGKILL',
+    nothrow: true,
+    quiet: true,
+    verbose: false,
+  });
+  let output;
+  try {
+    output = await shell`${file} ${args}`;
+  } catch (e) {
+    throw new ExecError(`${command}: ${redact(e instanceof Error ? e.message : String(e), secrets)}`, emptyResult(command));
+  }
+  const stdoutBytes = output.buffer();
+  const result: ExecResult = {
+    command,
+    code: output.exitCode,
+    signal: output.signal,
+    stdout: stdoutBytes.toString('utf8'),
+    stderr: output.stderr,
+    stdoutBytes,
+  };
+  if (output.exitCode === 127 && /command not found|No such file/.test(output.stderr)) {
+    throw new ExecError(`${command}: ${file}: command not found`, result);
+  }
+  if (result.signal === 'SIGKILL' && opts.timeoutMs) {
+    throw new ExecError(`${command}: timed out after ${opts.timeoutMs} ms`, result);
+  }
+  if (result.code !== 0 && !opts.allowFailure) {
+    const tail = redact(result.stderr.trim().split('\n').slice(-15).join('\n'), secrets);
+    throw new ExecError(`${command}: exit ${result.code ?? result.signal}${tail ? `\n${tail}` : ''}`, result);
+  }
+  return result;
+}
+
+function emptyResult(command: string): ExecResult {
+  return { command, code: null, signal: null, stdout: '', stderr: '', stdoutBytes: Buffer.alloc(0) };
+}
