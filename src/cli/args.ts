@@ -1,0 +1,158 @@
+// Command-line parsing with node:util parseArgs (no dependency, fast cold start).
+import { parseArgs } from 'node:util';
+import type { ProviderName } from '../config/types.js';
+import { InputError } from '../util/errors.js';
+
+export const COMMANDS = {
+  plan: 'print the steps in order, what each would do, and the litmus table (read-only)',
+  'hard-reset': 'destroy and rebuild the production cluster (blast-radius screen, typed confirmation)',
+  'dr-test': 'run the whole DAG against a throwaway cluster, then tear it down',
+  drill: 'the scheduled, unattended dr-test, with a report',
+  schedule: 'install the monthly drill schedule',
+  verify: "run every step's verify against the live cluster (read-only)",
+  diagnose: 'walk the diagnosis ladder for pods that are not running',
+  lint: 'validate the config and every manifest offline (exit 1 on a problem)',
+  seal: 'seal a Secret from stdin or a configured secret (kubeseal-compatible)',
+  status: 'show the last run (or --resume RUN) from the journal',
+} as const;
+
+export type Command = keyof typeof COMMANDS;
+
+export interface CliOptions {
+  command?: Command;
+  positionals: string[];
+  config: string;
+  provider?: ProviderName;
+  only?: string[];
+  from?: string;
+  /** undefined: not resuming; '' : resume the latest run; otherwise a run id. */
+  resume?: string;
+  yes: boolean;
+  keep: boolean;
+  stateDir?: string;
+  reportDir?: string;
+  json: boolean;
+  help: boolean;
+  version: boolean;
+  concurrency: number;
+  cert?: string;
+  scope?: string;
+  secret?: string;
+  insecureFilePerms: boolean;
+}
+
+const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
+
+export function parseCli(argv: readonly string[]): CliOptions {
+  // --resume takes an optional value, which parseArgs cannot express: split it out first.
+  const rest: string[] = [];
+  let resume: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--resume') {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('-') && !(next in COMMANDS)) {
+        resume = next;
+        i++;
+      } else resume = '';
+    } else if (arg.startsWith('--resume=')) resume = arg.slice('--resume='.length);
+    else rest.push(arg);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        provider: { type: 'string' },
+        only: { type: 'string' },
+        from: { type: 'string' },
+        yes: { type: 'boolean', short: 'y' },
+        keep: { type: 'boolean' },
+        'state-dir': { type: 'string' },
+        'report-dir': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+        concurrency: { type: 'string' },
+        cert: { type: 'string' },
+        scope: { type: 'string' },
+        secret: { type: 'string' },
+        'insecure-file-perms': { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    throw new InputError(`${(err as Error).message} (see homelab-dr --help)`);
+  }
+  const v = parsed.values;
+  const [first, ...positionals] = parsed.positionals;
+  if (first !== undefined && !(first in COMMANDS)) {
+    throw new InputError(`unknown command "${first}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  }
+  if (v.provider !== undefined && !PROVIDERS.includes(v.provider as ProviderName)) {
+    throw new InputError(`--provider must be one of ${PROVIDERS.join(', ')}, not "${v.provider}"`);
+  }
+  const concurrency = v.concurrency === undefined ? 4 : Number(v.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InputError(`--concurrency must be a whole number >= 1`);
+  const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean);
+  return {
+    command: first as Command | undefined,
+    positionals,
+    config: v.config ?? './homelab-dr.yaml',
+    provider: v.provider as ProviderName | undefined,
+    only: list(v.only),
+    from: v.from,
+    resume,
+    yes: v.yes ?? false,
+    keep: v.keep ?? false,
+    stateDir: v['state-dir'],
+    reportDir: v['report-dir'],
+    json: v.json ?? false,
+    help: v.help ?? false,
+    version: v.version ?? false,
+    concurrency,
+    cert: v.cert,
+    scope: v.scope,
+    secret: v.secret,
+    insecureFilePerms: v['insecure-file-perms'] ?? false,
+  };
+}
+
+const COMMON = `Common flags:
+  --config, -c FILE      config file (default ./homelab-dr.yaml)
+  --provider NAME        k3d | kwok | existing (overrides the config)
+  --only STEP[,STEP]     run only these steps (unselected needs must already verify, else exit 3)
+  --from STEP            run this step and every later one
+  --resume [RUN]         resume the latest run, or RUN: re-verify green steps, continue from the first that is not
+  --yes, -y              no confirmation prompt (never overrides a guard)
+  --keep                 dr-test: keep the throwaway cluster
+  --state-dir DIR        journal and logs (default $XDG_STATE_HOME/homelab-dr)
+  --report-dir DIR       drill reports
+  --concurrency N        steps that may run at the same time (default 4)
+  --json                 machine-readable output (JSON)
+  --help, -h             this help; "homelab-dr COMMAND --help" for one command
+
+Exit codes: 0 green, 1 a step failed, 2 bad input or config, 3 refused (guard or confirmation), 130 interrupted.`;
+
+export function helpText(command?: Command): string {
+  if (command) {
+    const extra =
+      command === 'seal'
+        ? '\n  --cert FILE|URL        sealing certificate\n  --scope SCOPE          strict | namespace-wide | cluster-wide\n  --secret NS/NAME       seal a configured secret from its store instead of stdin\n  --insecure-file-perms  allow file stores readable by group or others\n'
+        : '';
+    return `homelab-dr ${command}: ${COMMANDS[command]}\n\nUsage: homelab-dr ${command} [flags]\n${extra}\n${COMMON}\n`;
+  }
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([c, d]) => `  ${c.padEnd(width)}  ${d}`);
+  return `homelab-dr: disaster recovery for k3d/k3s homelab clusters, as an ordered DAG of verified steps.
+
+Usage: homelab-dr COMMAND [flags]
+
+Commands:
+${lines.join('\n')}
+
+${COMMON}
+`;
+}

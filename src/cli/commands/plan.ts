@@ -1,0 +1,118 @@
+// `homelab-dr plan`: the steps in order with their parallel groups, what each would do, and the
+// litmus table. Read-only: it parses and renders inputs, and never contacts a cluster.
+import { parallelGroups } from '../../engine/dag.js';
+import type { Step, Use } from '../../engine/types.js';
+import { errorMessage } from '../../util/errors.js';
+import type { RecoveryContext } from '../../../steps/context.js';
+import { unimplementedSteps } from '../../../steps/index.js';
+import type { CliOptions } from '../args.js';
+import { loadForCommand } from '../context.js';
+
+export interface LitmusRow extends Use {
+  step: string;
+}
+
+export interface PlanReport {
+  config: string;
+  provider: string;
+  cluster: string;
+  mode: string;
+  warnings: string[];
+  groups: string[][];
+  steps: Array<{ id: string; title: string; needs: string[]; destructive: boolean; runnable: boolean; plan: string[] }>;
+  litmus: LitmusRow[];
+  circular: LitmusRow[];
+  /** Why the litmus could not see every host the cluster serves (an app that did not render). */
+  litmusIncomplete?: string;
+}
+
+async function planOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<string[]> {
+  try {
+    return await step.plan(ctx);
+  } catch (err) {
+    return [`PROBLEM: cannot plan: ${errorMessage(err)}`];
+  }
+}
+
+async function usesOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<LitmusRow[]> {
+  try {
+    return (await step.uses(ctx)).map((u) => ({ step: step.id, ...u }));
+  } catch (err) {
+    return [{ step: step.id, name: 'run-time dependencies', target: '?', inCluster: false, reason: `PROBLEM: ${errorMessage(err)}` }];
+  }
+}
+
+export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-reset' | 'dr-test' | 'drill' = 'plan'): Promise<PlanReport> {
+  const { config, warnings, steps, ctx } = await loadForCommand(opts, mode);
+  const missing = new Set(unimplementedSteps(steps));
+  const plans = await Promise.all(steps.map((s) => planOf(s, ctx)));
+  const litmus = (await Promise.all(steps.map((s) => usesOf(s, ctx)))).flat();
+  const litmusIncomplete = await ctx.inputs.apps().then(
+    () => undefined,
+    (err: unknown) => errorMessage(err),
+  );
+  return {
+    config: config.source,
+    provider: ctx.providerName,
+    cluster: ctx.clusterName,
+    mode,
+    warnings,
+    groups: parallelGroups(steps).map((g) => g.map((s) => s.id)),
+    steps: steps.map((s, i) => ({
+      id: s.id,
+      title: s.title,
+      needs: s.needs,
+      destructive: s.destructive,
+      runnable: !missing.has(s.id),
+      plan: plans[i]!,
+    })),
+    litmus,
+    circular: litmus.filter((row) => row.inCluster),
+    ...(litmusIncomplete ? { litmusIncomplete } : {}),
+  };
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+}
+
+export function renderPlan(report: PlanReport): string {
+  const out: string[] = [];
+  out.push(`homelab-dr plan: ${report.config}`);
+  out.push(`provider ${report.provider}, cluster "${report.cluster}"`);
+  for (const w of report.warnings) out.push(`warning: ${w}`);
+  out.push('', 'Order (steps on one line run at the same time):');
+  report.groups.forEach((g, i) => {
+    const names = g.map((id) => {
+      const s = report.steps.find((x) => x.id === id)!;
+      return `${id}${s.destructive ? ' [destructive]' : ''}`;
+    });
+    out.push(`  ${i + 1}. ${names.join(' | ')}`);
+  });
+  for (const s of report.steps) {
+    out.push('', `${s.id}: ${s.title}${s.needs.length ? ` (needs ${s.needs.join(', ')})` : ''}`);
+    if (!s.runnable) out.push('  (plan only: this step cannot run yet; its apply/verify are not built)');
+    for (const line of s.plan) out.push(`  - ${line}`);
+  }
+  out.push('', 'Litmus: can the cluster be rebuilt from zero without itself?');
+  const rows = [['STEP', 'DEPENDENCY', 'WHERE', 'IN CLUSTER', 'WHY']];
+  for (const r of report.litmus) rows.push([r.step, r.name, r.target, r.inCluster ? 'YES: CIRCULAR' : 'no', r.reason]);
+  out.push(...table(rows).map((l) => `  ${l}`));
+  if (report.circular.length > 0) {
+    out.push('', `${report.circular.length} circular dependenc${report.circular.length === 1 ? 'y' : 'ies'}: hard-reset and drill refuse to run with ${report.circular.length === 1 ? 'it' : 'them'}.`);
+  } else if (report.litmusIncomplete) {
+    out.push('', `Litmus INCOMPLETE: the hosts the cluster serves are unknown, because ${report.litmusIncomplete}`);
+  } else {
+    out.push('', 'No run-time dependency lives inside the cluster being rebuilt.');
+  }
+  const blocked = report.steps.filter((s) => !s.runnable).map((s) => s.id);
+  if (blocked.length > 0) out.push(`Not runnable yet (hard-reset and dr-test refuse): ${blocked.join(', ')}`);
+  return `${out.join('\n')}\n`;
+}
+
+export async function planCommand(opts: CliOptions): Promise<number> {
+  const report = await buildPlanReport(opts);
+  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
+  return 0;
+}

@@ -1,0 +1,44 @@
+// Builds what a command needs from its flags: the loaded config, the step list and the step context.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { HomelabConfig } from '../config/types.js';
+import type { Step } from '../engine/types.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { targetClusterName, type Mode, type RecoveryContext } from '../../steps/context.js';
+import { buildSteps } from '../../steps/index.js';
+import { createInputs } from '../../steps/inputs.js';
+import type { CliOptions } from './args.js';
+
+export function stateDirOf(opts: Pick<CliOptions, 'stateDir'>, env: NodeJS.ProcessEnv = process.env): string {
+  if (opts.stateDir) return resolve(opts.stateDir);
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'homelab-dr');
+}
+
+export interface Loaded {
+  config: HomelabConfig;
+  warnings: string[];
+  steps: Step<RecoveryContext>[];
+  ctx: RecoveryContext;
+}
+
+export async function loadForCommand(
+  opts: CliOptions,
+  mode: Mode,
+  extra: { signal?: AbortSignal; log?: Logger } = {},
+): Promise<Loaded> {
+  const { loadConfig } = await import('../config/load.js');
+  const loaded = await loadConfig(resolve(opts.config));
+  const config: HomelabConfig = opts.provider
+    ? { ...loaded, cluster: { ...loaded.cluster, provider: opts.provider } }
+    : loaded;
+  const ctx: RecoveryContext = {
+    signal: extra.signal ?? new AbortController().signal,
+    config,
+    mode,
+    clusterName: targetClusterName(config, mode),
+    providerName: config.cluster.provider,
+    log: extra.log ?? silentLogger(),
+    inputs: createInputs(config),
+  };
+  return { config, warnings: loaded.warnings, steps: buildSteps(config), ctx };
+}

@@ -1,0 +1,47 @@
+// The summary table: counts per step and in total, computed from ledger items only.
+import { emptyCounts, type Counts } from '../engine/ledger.js';
+import { ITEM_OUTCOMES, type LedgerItem, type StepState } from '../engine/types.js';
+
+function statusText(state: StepState | undefined): string {
+  if (!state) return 'not run';
+  switch (state.status) {
+    case 'blocked':
+      return `not run: blocked by ${state.blockedBy}`;
+    case 'applied':
+      return 'green (applied, verified)';
+    case 'unchanged':
+      return 'green (already verified, nothing applied)';
+    case 'verified-only':
+      return 'green (verified, not run)';
+    case 'failed':
+      return `RED${state.error ? `: ${state.error}` : ''}`;
+    case 'interrupted':
+      return 'interrupted';
+    case 'not-selected':
+      return 'not selected';
+    default:
+      return state.status;
+  }
+}
+
+export function summaryTable(stepIds: readonly string[], states: ReadonlyMap<string, StepState>, items: readonly LedgerItem[]): string {
+  const per = new Map<string, Counts>(stepIds.map((id) => [id, emptyCounts()]));
+  const total = emptyCounts();
+  for (const i of items) {
+    const c = per.get(i.step) ?? emptyCounts();
+    c[i.outcome] += 1;
+    per.set(i.step, c);
+    total[i.outcome] += 1;
+  }
+  const head = ['STEP', ...ITEM_OUTCOMES.map((o) => o.toUpperCase()), 'RESULT'];
+  const rows = [...per].map(([id, c]) => [id, ...ITEM_OUTCOMES.map((o) => String(c[o])), statusText(states.get(id))]);
+  rows.push(['TOTAL', ...ITEM_OUTCOMES.map((o) => String(total[o])), '']);
+  const all = [head, ...rows];
+  const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  const lines = all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  const failures = items.filter((i) => i.outcome === 'failed').map((i) => `  FAILED ${i.step}: ${i.kind} ${i.name}: ${i.error}`);
+  const missing = [...states.values()]
+    .filter((s) => s.status === 'failed' && s.missing?.length)
+    .flatMap((s) => s.missing!.map((m) => `  NOT VERIFIED ${s.id}: ${m}`));
+  return `${[...lines, ...failures, ...missing].join('\n')}\n`;
+}

@@ -1,0 +1,23 @@
+// What every recovery step receives: the loaded config, the run's mode and target, and memoised
+// readers of the inputs (manifests, rendered apps) so that plan, preflight and apply parse them once.
+import type { HomelabConfig, ProviderName } from '../src/config/types.js';
+import type { StepContext } from '../src/engine/types.js';
+import type { Logger } from '../src/util/log.js';
+import type { Inputs } from './inputs.js';
+
+export type Mode = 'plan' | 'hard-reset' | 'dr-test' | 'drill' | 'verify' | 'lint';
+
+export interface RecoveryContext extends StepContext {
+  config: HomelabConfig;
+  mode: Mode;
+  /** The cluster this run acts on; for dr-test and drill a throwaway name, never the production one. */
+  clusterName: string;
+  providerName: ProviderName;
+  log: Logger;
+  inputs: Inputs;
+}
+
+/** dr-test and drill act on a throwaway cluster whose name always differs from production's. */
+export function targetClusterName(config: HomelabConfig, mode: Mode): string {
+  return mode === 'dr-test' || mode === 'drill' ? `${config.cluster.name}-drtest` : config.cluster.name;
+}

@@ -1,0 +1,14 @@
+import type { Step } from '../src/engine/types.js';
+import type { RecoveryContext } from './context.js';
+import { providerUses } from './uses.js';
+
+export const deleteCluster: Step<RecoveryContext> = {
+  id: 'delete-cluster',
+  title: 'Delete the cluster',
+  needs: ['preflight'],
+  destructive: true,
+  uses: async (ctx) => providerUses(ctx),
+  plan: async (ctx) => [
+    `delete ${ctx.providerName} cluster "${ctx.clusterName}" if it exists (after the blast-radius screen and a typed confirmation)`,
+  ],
+};

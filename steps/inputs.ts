@@ -1,0 +1,72 @@
+// Memoised readers of a config's inputs: each file is parsed (and each app rendered) once per run,
+// whether plan, preflight or apply asks first.
+import { existsSync } from 'node:fs';
+import type { AppConfig, HomelabConfig } from '../src/config/types.js';
+import { loadManifests, parseManifests } from '../src/k8s/manifests.js';
+import type { LoadedObject } from '../src/k8s/types.js';
+import { cachedBinary } from '../src/util/binaries.js';
+import { errorMessage } from '../src/util/errors.js';
+import { run } from '../src/util/exec.js';
+
+export interface RenderedApp {
+  app: AppConfig;
+  how: 'manifests' | 'kustomize' | 'helm';
+  objects: LoadedObject[];
+}
+
+export interface Inputs {
+  namespaces(): Promise<LoadedObject[]>;
+  storage(): Promise<LoadedObject[]>;
+  sealedSecretsController(): Promise<LoadedObject[]>;
+  /** Every app, rendered; a render failure rejects with the app named. */
+  apps(): Promise<RenderedApp[]>;
+}
+
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => (promise ??= load());
+}
+
+export function appSource(app: AppConfig): { how: RenderedApp['how']; path: string } {
+  if ('manifests' in app) return { how: 'manifests', path: app.manifests };
+  if ('kustomize' in app) return { how: 'kustomize', path: app.kustomize };
+  return { how: 'helm', path: app.helm.chart };
+}
+
+function tool(component: 'kubernetes' | 'helm', name: string): string {
+  const path = cachedBinary(component, name);
+  if (!existsSync(path)) {
+    throw new Error(`${name} is not built yet (${path}); run: bash scripts/control-plane.sh`);
+  }
+  return path;
+}
+
+export async function renderApp(app: AppConfig): Promise<RenderedApp> {
+  const { how, path } = appSource(app);
+  try {
+    if ('manifests' in app) return { app, how, objects: await loadManifests(app.manifests) };
+    if ('kustomize' in app) {
+      const out = await run(tool('kubernetes', 'kubectl'), ['kustomize', app.kustomize]);
+      return { app, how, objects: parseManifests(out.stdout, `kustomize ${app.kustomize}`) };
+    }
+    const args = ['template', app.helm.releaseName ?? app.name, app.helm.chart, '--namespace', app.helm.namespace];
+    if (app.helm.values) args.push('--values', app.helm.values);
+    const out = await run(tool('helm', 'helm'), args);
+    // helm template leaves the release namespace implicit on namespaced objects.
+    const objects = parseManifests(out.stdout, `helm ${app.helm.chart}`);
+    return { app, how, objects };
+  } catch (err) {
+    throw new Error(`app ${app.name} (${how} ${path}): ${errorMessage(err)}`);
+  }
+}
+
+export function createInputs(config: HomelabConfig): Inputs {
+  return {
+    namespaces: once(async () => (config.namespaces ? loadManifests(config.namespaces.file) : [])),
+    storage: once(async () => (config.storage ? loadManifests(config.storage.file) : [])),
+    sealedSecretsController: once(async () =>
+      config.sealedSecrets?.controller.manifests ? loadManifests(config.sealedSecrets.controller.manifests) : [],
+    ),
+    apps: once(() => Promise.all(config.apps.items.map(renderApp))),
+  };
+}

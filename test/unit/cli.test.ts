@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const example = resolve('config/example/homelab.yaml');
+const demoValues = ['CF_TUNNEL_TOKEN', 'GITLAB_AGENT_TOKEN', 'ARGOCD_REPO_TOKEN'].map((k) =>
+  execFileSync(resolve('config/example/secrets/demo-store.sh'), [k], { encoding: 'utf8' }),
+);
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('cli', () => {
+  it('--help lists every command and the exit codes', async () => {
+    const { code, out } = await cli('--help');
+    expect(code).toBe(0);
+    for (const c of ['plan', 'hard-reset', 'dr-test', 'drill', 'schedule', 'verify', 'diagnose', 'lint', 'seal', 'status']) {
+      expect(out).toContain(`  ${c}`);
+    }
+    expect(out).toMatch(/3 refused/);
+  });
+
+  it('bad flags and unknown commands are exit 2', async () => {
+    expect((await cli('plan', '--frobnicate')).code).toBe(2);
+    expect((await cli('explode')).code).toBe(2);
+    expect((await cli('plan', '--provider', 'docker')).err).toMatch(/--provider must be one of k3d, kwok, existing/);
+  });
+
+  it('plan of the bundled example shows order, groups, per-step plans and the litmus, and no secret value', async () => {
+    expect(demoValues.every((v) => v.startsWith('demo-'))).toBe(true);
+    const { code, out } = await cli('plan', '--config', example);
+    expect(code).toBe(0);
+    expect(out).toMatch(/1\. preflight\n\s+2\. delete-cluster \[destructive\]\n\s+3\. create-cluster\n\s+4\. namespaces\n\s+5\. storage \| sealed-secrets-controller/);
+    expect(out).toMatch(/3 namespaces \(argocd; networking: enforce=restricted[^)]*; apps: enforce=baseline/);
+    expect(out).toContain('PVC apps/appdata-pvc → appdata-pv');
+    expect(out).toContain('3 value(s) from store demo: keys CF_TUNNEL_TOKEN, GITLAB_AGENT_TOKEN, ARGOCD_REPO_TOKEN');
+    expect(out).toMatch(/git remote \(argocd\/argocd-repo-creds\)\s+https:\/\/gitlab.com\/me\/homelab.git\s+no/);
+    expect(out).toContain('No run-time dependency lives inside the cluster being rebuilt.');
+    expect(out).not.toContain('PROBLEM');
+    for (const v of demoValues) expect(out).not.toContain(v);
+    const json = await cli('plan', '--config', example, '--json');
+    const report = JSON.parse(json.out);
+    expect(report.groups[0]).toEqual(['preflight']);
+    expect(report.steps.map((s: { id: string }) => s.id)).toContain('reseal-secrets');
+    for (const v of demoValues) expect(json.out).not.toContain(v);
+  });
+
+  it('litmus: a store whose host is an Ingress of the cluster is circular; plan says so, hard-reset refuses (exit 3)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hdr-litmus-'));
+    cpSync(resolve('config/example'), dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'kubernetes/networking/base/gitlab-ingress.yaml'),
+      'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: gitlab\n  namespace: networking\nspec:\n  rules:\n    - host: gitlab.home.example\n',
+    );
+    const config = join(dir, 'homelab.yaml');
+    const text = readFileSync(config, 'utf8').replace(
+      /  demo:\n    type: exec\n    command: \["\.\/secrets\/demo-store\.sh"\]\n/,
+      '  demo:\n    type: exec\n    command: ["./secrets/demo-store.sh"]\n  gitlab:\n    type: gitlab\n    url: https://gitlab.home.example\n    project: "42"\n    tokenEnv: GITLAB_TOKEN\n',
+    ).replace('token: { store: demo, key: CF_TUNNEL_TOKEN }', 'token: { store: gitlab, key: CF_TUNNEL_TOKEN }');
+    writeFileSync(config, text);
+    const plan = await cli('plan', '--config', config);
+    expect(plan.code).toBe(0);
+    expect(plan.out).toMatch(/secret store gitlab \(gitlab\)\s+https:\/\/gitlab\.home\.example\s+YES: CIRCULAR\s+gitlab\.home\.example is served by Ingress networking\/gitlab/);
+    const reset = await cli('hard-reset', '--config', config, '--yes', '--state-dir', join(dir, '.state'));
+    expect(reset.code).toBe(3);
+    expect(reset.err).toMatch(/hard-reset refuses: 1 run-time dependency lives inside the cluster/);
+    expect(reset.err).toContain('gitlab.home.example is served by Ingress networking/gitlab');
+  });
+
+  it('dr-test refuses (exit 3) and names the steps that cannot run yet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hdr-run-'));
+    const { code, err } = await cli('dr-test', '--config', example, '--yes', '--state-dir', dir);
+    expect(code).toBe(3);
+    expect(err).toMatch(/dr-test cannot start: \d+ of \d+ steps have no apply\/verify yet/);
+    expect(err).toMatch(/not runnable yet: .*preflight/);
+  });
+
+  it('a bad config is exit 2 and names file and line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hdr-bad-'));
+    const config = join(dir, 'homelab.yaml');
+    writeFileSync(config, 'apiVersion: homelab-dr/v1\nkind: RecoveryPlan\ncluster:\n  provider: kwok\n  nmae: x\n');
+    const { code, err } = await cli('plan', '--config', config);
+    expect(code).toBe(2);
+    expect(err).toContain(`${config}:5`);
+    expect(err).toMatch(/did you mean "name"/);
+  });
+
+  it('status reads the newest journal and says a crashed run did not finish', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hdr-status-'));
+    const { Journal } = await import('../../src/engine/journal.js');
+    const j = Journal.start(dir, { runId: 'r-crash', command: 'dr-test', config: example, startedAt: '2026-11-25T00:00:00Z', steps: ['preflight', 'namespaces'] });
+    j.append({ t: 'step', id: 'preflight', status: 'applied' });
+    j.append({ t: 'item', step: 'namespaces', kind: 'Namespace', name: 'apps', outcome: 'failed', error: 'boom', at: 'x' });
+    const { code, out } = await cli('status', '--state-dir', dir);
+    expect(code).toBe(0);
+    expect(out).toContain('run r-crash (dr-test');
+    expect(out).toContain('did not finish');
+    expect(out).toMatch(/namespaces\s+0\s+0\s+0\s+0\s+0\s+1/);
+    expect(out).toContain('FAILED namespaces: Namespace apps: boom');
+  });
+});
