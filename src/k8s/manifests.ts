@@ -1,0 +1,137 @@
+// Loading multi-document YAML manifests into objects that remember their file and line,
+// and the order in which a set of objects can be applied without forward references.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { InputError } from '../util/errors.js';
+import { isRecord, type KubeObject, type LoadedObject } from './types.js';
+
+const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** Parses every non-empty document of a YAML text; `file` is used in error messages and sources. */
+export function parseManifests(text: string, file: string): LoadedObject[] {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter });
+  if (!Array.isArray(documents)) return []; // an empty stream parses to a single EmptyStream
+  const loaded: LoadedObject[] = [];
+  for (const doc of documents) {
+    const firstError = doc.errors[0];
+    if (firstError) {
+      const line = lineCounter.linePos(firstError.pos[0]).line;
+      throw new InputError(`${file}:${line}: invalid YAML: ${firstError.message.split('\n')[0]}`);
+    }
+    if (doc.contents === null) continue;
+    const line = lineCounter.linePos(doc.contents.range?.[0] ?? 0).line;
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    loaded.push(...expandList(toKubeObject(value, file, line), file, line));
+  }
+  return loaded;
+}
+
+function toKubeObject(value: unknown, file: string, line: number): KubeObject {
+  if (!isRecord(value)) throw new InputError(`${file}:${line}: a manifest document must be a mapping`);
+  if (typeof value.apiVersion !== 'string' || value.apiVersion === '') {
+    throw new InputError(`${file}:${line}: the object has no apiVersion`);
+  }
+  if (typeof value.kind !== 'string' || value.kind === '') {
+    throw new InputError(`${file}:${line}: the object has no kind`);
+  }
+  const metadata = value.metadata ?? {};
+  if (!isRecord(metadata)) throw new InputError(`${file}:${line}: ${value.kind}: metadata must be a mapping`);
+  return { ...value, apiVersion: value.apiVersion, kind: value.kind, metadata };
+}
+
+// `kubectl get -o yaml` writes a v1 List; its items are applied one by one.
+function expandList(obj: KubeObject, file: string, line: number): LoadedObject[] {
+  if (obj.kind !== 'List') return [{ obj, source: { file, line } }];
+  const items = Array.isArray(obj.items) ? obj.items : [];
+  return items.map((item) => ({ obj: toKubeObject(item, file, line), source: { file, line } }));
+}
+
+export async function loadManifestFile(file: string): Promise<LoadedObject[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`${file}: cannot read manifest file: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  return parseManifests(text, file);
+}
+
+/** A file, or every manifest file below a directory (sorted, recursive), like `kubectl apply -R -f`. */
+export async function loadManifests(path: string): Promise<LoadedObject[]> {
+  const info = await stat(path).catch(() => {
+    throw new InputError(`${path}: no such manifest file or directory`);
+  });
+  if (!info.isDirectory()) return loadManifestFile(path);
+  const loaded: LoadedObject[] = [];
+  for (const file of await manifestFilesBelow(path)) loaded.push(...(await loadManifestFile(file)));
+  return loaded;
+}
+
+async function manifestFilesBelow(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const names = entries.map((entry) => entry.name).sort();
+  if (names.some((name) => /^kustomization\.ya?ml$/i.test(name))) {
+    throw new InputError(`${dir}: holds a kustomization file; configure this app with "kustomize:" instead`);
+  }
+  const files: string[] = [];
+  for (const name of names) {
+    const entry = entries.find((candidate) => candidate.name === name)!;
+    const full = join(dir, name);
+    if (entry.isDirectory()) files.push(...(await manifestFilesBelow(full)));
+    else if (MANIFEST_EXTENSIONS.some((ext) => name.endsWith(ext))) files.push(full);
+  }
+  return files;
+}
+
+// Built-in kinds that live outside any namespace.
+const CLUSTER_SCOPED_KINDS = new Set([
+  'APIService', 'CertificateSigningRequest', 'ClusterRole', 'ClusterRoleBinding', 'ClusterTrustBundle',
+  'ComponentStatus', 'CSIDriver', 'CSINode', 'CustomResourceDefinition', 'DeviceClass', 'FlowSchema',
+  'IngressClass', 'IPAddress', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
+  'MutatingWebhookConfiguration', 'Namespace', 'Node', 'PersistentVolume', 'PriorityClass',
+  'PriorityLevelConfiguration', 'ResourceSlice', 'RuntimeClass', 'ServiceCIDR', 'StorageClass',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingWebhookConfiguration',
+  'VolumeAttachment', 'VolumeAttributesClass',
+]);
+
+export function isClusterScoped(kind: string): boolean {
+  return CLUSTER_SCOPED_KINDS.has(kind);
+}
+
+// Apply order, earliest first; a kind's rank is its position here. Webhooks and APIServices go last:
+// registered before their backing Service runs, a failurePolicy=Fail webhook would reject later objects.
+const APPLY_ORDER: readonly string[] = [
+  'CustomResourceDefinition',
+  'Namespace',
+  'PriorityClass', 'RuntimeClass', 'StorageClass', 'VolumeAttributesClass', 'CSIDriver', 'PersistentVolume',
+  'IngressClass', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+  'ResourceQuota', 'LimitRange', 'ServiceAccount', 'Secret', 'ConfigMap', 'PersistentVolumeClaim', 'Role',
+  'RoleBinding', 'Service', 'Endpoints', 'EndpointSlice', 'NetworkPolicy', 'PodDisruptionBudget',
+  'PodTemplate', 'Pod', 'ReplicationController', 'ReplicaSet', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job',
+  'CronJob', 'HorizontalPodAutoscaler', 'Ingress',
+];
+const CUSTOM_RESOURCE_ORDER = APPLY_ORDER.length;
+const LATE_KINDS = new Set(['APIService', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+const BUILTIN_ORDER = new Map(APPLY_ORDER.map((kind, rank) => [kind, rank] as const));
+
+/** The apply rank of an object: lower first. Unknown kinds are custom resources and come after built-ins. */
+export function kindOrder(obj: Pick<KubeObject, 'kind'>): number {
+  if (LATE_KINDS.has(obj.kind)) return CUSTOM_RESOURCE_ORDER + 1;
+  return BUILTIN_ORDER.get(obj.kind) ?? CUSTOM_RESOURCE_ORDER;
+}
+
+/** A stable sort by kindOrder: objects of one rank keep the order they were written in. */
+export function orderForApply<T extends KubeObject | LoadedObject>(items: readonly T[]): T[] {
+  const rankOf = (item: T): number => kindOrder(objectOf(item));
+  return items
+    .map((item, index) => ({ item, index, rank: rankOf(item) }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map(({ item }) => item);
+}
+
+function objectOf(item: KubeObject | LoadedObject): KubeObject {
+  return 'source' in item && isRecord(item.obj) ? (item as LoadedObject).obj : (item as KubeObject);
+}

@@ -1,0 +1,251 @@
+// Why a PVC stays Pending: compare it with every PV field by field, the way the PV binder does,
+// and name what differs ("PV appdata-pv (local-storage, 50Gi, RWO) lacks label environment").
+import { compareQuantities, parseQuantity } from './quantity.js';
+import { isRecord, type KubeObject } from './types.js';
+
+export interface ClaimMatch {
+  ok: boolean;
+  /** Phrases that follow the PV's description, e.g. "lacks label environment". */
+  mismatches: string[];
+}
+
+export type ClaimCheck =
+  | { claim: string; ok: true; pv: string }
+  | { claim: string; ok: false; nearestPv?: string; mismatches: string[]; message: string };
+
+interface LabelRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values: string[];
+}
+
+const ACCESS_MODE_ABBREVIATIONS: Record<string, string> = {
+  ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP',
+};
+
+function specOf(obj: KubeObject): Record<string, unknown> {
+  return isRecord(obj.spec) ? obj.spec : {};
+}
+
+function stringArray(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function abbreviate(mode: string): string {
+  return ACCESS_MODE_ABBREVIATIONS[mode] ?? mode;
+}
+
+function storageClassOf(obj: KubeObject): string {
+  const fromSpec = specOf(obj).storageClassName;
+  // The beta annotation still wins over the field in the binder, for old manifests.
+  const fromAnnotation = obj.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'];
+  return String(fromAnnotation ?? fromSpec ?? '');
+}
+
+function pvCapacity(pv: KubeObject): string | undefined {
+  const capacity = specOf(pv).capacity;
+  return isRecord(capacity) && capacity.storage !== undefined ? String(capacity.storage) : undefined;
+}
+
+function claimRequest(pvc: KubeObject): string | undefined {
+  const resources = specOf(pvc).resources;
+  const requests = isRecord(resources) && isRecord(resources.requests) ? resources.requests : {};
+  return requests.storage !== undefined ? String(requests.storage) : undefined;
+}
+
+function volumeModeOf(obj: KubeObject): string {
+  return String(specOf(obj).volumeMode ?? 'Filesystem');
+}
+
+export function claimName(pvc: KubeObject): string {
+  return `${pvc.metadata.namespace ?? 'default'}/${pvc.metadata.name ?? '(unnamed)'}`;
+}
+
+/** "appdata-pv (local-storage, 50Gi, RWO)" */
+export function describePv(pv: KubeObject): string {
+  const modes = stringArray(specOf(pv).accessModes).map(abbreviate).join(',') || 'no access modes';
+  const storageClass = storageClassOf(pv) || 'no storageClassName';
+  return `${pv.metadata.name ?? '(unnamed)'} (${storageClass}, ${pvCapacity(pv) ?? 'no capacity'}, ${modes})`;
+}
+
+function selectorRequirements(pvc: KubeObject): LabelRequirement[] | undefined {
+  const selector = specOf(pvc).selector;
+  if (!isRecord(selector)) return undefined;
+  const fromLabels = Object.entries(isRecord(selector.matchLabels) ? selector.matchLabels : {}).map(
+    ([key, value]): LabelRequirement => ({ key, operator: 'In', values: [String(value)] }),
+  );
+  const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
+  const fromExpressions = expressions.filter(isRecord).map(
+    (expression): LabelRequirement => ({
+      key: String(expression.key),
+      operator: String(expression.operator) as LabelRequirement['operator'],
+      values: stringArray(expression.values),
+    }),
+  );
+  return [...fromLabels, ...fromExpressions];
+}
+
+/** kubectl's selector syntax: "environment=prod,tier in (ssd,nvme),!legacy". */
+function describeRequirement(requirement: LabelRequirement): string {
+  const { key, operator, values } = requirement;
+  if (operator === 'In') return values.length === 1 ? `${key}=${values[0]}` : `${key} in (${values.join(',')})`;
+  if (operator === 'NotIn') return `${key} notin (${values.join(',')})`;
+  if (operator === 'Exists') return key;
+  return `!${key}`;
+}
+
+export function describeSelector(pvc: KubeObject): string {
+  return (selectorRequirements(pvc) ?? []).map(describeRequirement).join(',');
+}
+
+function labelMismatch(requirement: LabelRequirement, labels: Record<string, string>): string | undefined {
+  const { key, operator, values } = requirement;
+  const has = Object.hasOwn(labels, key);
+  const value = labels[key];
+  switch (operator) {
+    case 'In':
+      if (!has) return `lacks label ${key}`;
+      return values.includes(String(value)) ? undefined : `has label ${key}=${value}, not ${describeRequirement(requirement)}`;
+    case 'NotIn':
+      return has && values.includes(String(value)) ? `has label ${key}=${value}, excluded by ${describeRequirement(requirement)}` : undefined;
+    case 'Exists':
+      return has ? undefined : `lacks label ${key}`;
+    case 'DoesNotExist':
+      return has ? `has label ${key}, which the selector requires absent` : undefined;
+    default:
+      return `cannot be matched: unknown selector operator ${String(operator)}`;
+  }
+}
+
+function capacityMismatch(pv: KubeObject, pvc: KubeObject): string | undefined {
+  const requested = claimRequest(pvc);
+  if (requested === undefined) return undefined;
+  const offered = pvCapacity(pv);
+  if (offered === undefined) return 'has no capacity';
+  const offeredQuantity = parseQuantity(offered);
+  const requestedQuantity = parseQuantity(requested);
+  if (!offeredQuantity) return `has an invalid capacity ${offered}`;
+  if (!requestedQuantity) return `cannot be compared: the PVC requests an invalid ${requested}`;
+  return compareQuantities(offeredQuantity, requestedQuantity) < 0
+    ? `has ${offered}, less than the ${requested} requested`
+    : undefined;
+}
+
+function claimRefMismatch(pv: KubeObject, pvc: KubeObject): string | undefined {
+  const claimRef = specOf(pv).claimRef;
+  if (!isRecord(claimRef)) return undefined;
+  const refName = `${claimRef.namespace ?? 'default'}/${claimRef.name ?? ''}`;
+  const sameUid = claimRef.uid === undefined || pvc.metadata.uid === undefined || claimRef.uid === pvc.metadata.uid;
+  return refName === claimName(pvc) && sameUid ? undefined : `is bound to PVC ${refName}`;
+}
+
+/** Compares one PV with one PVC on every field the binder compares. */
+export function pvMatchesClaim(pv: KubeObject, pvc: KubeObject): ClaimMatch {
+  const mismatches: string[] = [];
+  const wantedVolume = specOf(pvc).volumeName;
+  if (typeof wantedVolume === 'string' && wantedVolume !== '' && wantedVolume !== pv.metadata.name) {
+    mismatches.push(`is not ${wantedVolume}, the PV the PVC names in volumeName`);
+  }
+  const pvClass = storageClassOf(pv);
+  const pvcClass = storageClassOf(pvc);
+  if (pvClass !== pvcClass) {
+    mismatches.push(`has ${pvClass ? `storageClassName ${pvClass}` : 'no storageClassName'}, not ${pvcClass || 'none'}`);
+  }
+  const offeredModes = stringArray(specOf(pv).accessModes);
+  for (const mode of stringArray(specOf(pvc).accessModes)) {
+    if (!offeredModes.includes(mode)) mismatches.push(`lacks access mode ${abbreviate(mode)}`);
+  }
+  const capacity = capacityMismatch(pv, pvc);
+  if (capacity) mismatches.push(capacity);
+  if (volumeModeOf(pv) !== volumeModeOf(pvc)) {
+    mismatches.push(`has volumeMode ${volumeModeOf(pv)}, not ${volumeModeOf(pvc)}`);
+  }
+  for (const requirement of selectorRequirements(pvc) ?? []) {
+    const mismatch = labelMismatch(requirement, pv.metadata.labels ?? {});
+    if (mismatch) mismatches.push(mismatch);
+  }
+  const claimRef = claimRefMismatch(pv, pvc);
+  if (claimRef) mismatches.push(claimRef);
+  return { ok: mismatches.length === 0, mismatches };
+}
+
+function capacitySortKey(pv: KubeObject): number {
+  const quantity = parseQuantity(pvCapacity(pv) ?? '');
+  return quantity ? Number(quantity.numerator) / Number(quantity.denominator) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * For every PVC with a selector: the PV it would bind to (the smallest match, one claim per PV,
+ * as the binder picks), or the nearest PV (fewest mismatches) and what differs.
+ */
+export function checkClaims(pvs: readonly KubeObject[], pvcs: readonly KubeObject[]): ClaimCheck[] {
+  const taken = new Map<string, string>();
+  const bySize = [...pvs].sort((a, b) => capacitySortKey(a) - capacitySortKey(b));
+  const results: ClaimCheck[] = [];
+  for (const pvc of pvcs.filter((claim) => selectorRequirements(claim) !== undefined)) {
+    const claim = claimName(pvc);
+    const compared = bySize.map((pv) => {
+      const { mismatches } = pvMatchesClaim(pv, pvc);
+      const holder = taken.get(pv.metadata.name ?? '');
+      return { pv, mismatches: holder ? [...mismatches, `is already matched to PVC ${holder}`] : mismatches };
+    });
+    const match = compared.find((candidate) => candidate.mismatches.length === 0);
+    if (match) {
+      taken.set(match.pv.metadata.name ?? '', claim);
+      results.push({ claim, ok: true, pv: match.pv.metadata.name ?? '' });
+      continue;
+    }
+    results.push(claimFailure(pvc, pvs, compared));
+  }
+  return results;
+}
+
+function claimFailure(
+  pvc: KubeObject,
+  pvs: readonly KubeObject[],
+  compared: Array<{ pv: KubeObject; mismatches: string[] }>,
+): ClaimCheck {
+  const claim = claimName(pvc);
+  const prefix = `PVC ${claim} selects ${describeSelector(pvc) || 'everything'}`;
+  // Nearest: fewest mismatches; ties go to the PV written first.
+  const nearest = [...compared].sort(
+    (a, b) => a.mismatches.length - b.mismatches.length || pvs.indexOf(a.pv) - pvs.indexOf(b.pv),
+  )[0];
+  if (!nearest) return { claim, ok: false, mismatches: [], message: `${prefix}; no PV exists` };
+  return {
+    claim,
+    ok: false,
+    nearestPv: nearest.pv.metadata.name,
+    mismatches: nearest.mismatches,
+    message: `${prefix}; PV ${describePv(nearest.pv)} ${nearest.mismatches.join('; ')}`,
+  };
+}
+
+export interface LabelProblem {
+  pv: string;
+  label: string;
+  message: string;
+}
+
+/** Every PV must carry every required label with the required value. */
+export function checkRequiredLabels(pvs: readonly KubeObject[], required: Record<string, string>): LabelProblem[] {
+  const problems: LabelProblem[] = [];
+  for (const pv of pvs.filter((obj) => obj.kind === 'PersistentVolume')) {
+    const name = pv.metadata.name ?? '(unnamed)';
+    const labels = pv.metadata.labels ?? {};
+    for (const [key, value] of Object.entries(required)) {
+      if (!Object.hasOwn(labels, key)) {
+        problems.push({ pv: name, label: key, message: `PV ${name} lacks label ${key}=${value}` });
+      } else if (labels[key] !== value) {
+        problems.push({ pv: name, label: key, message: `PV ${name} has label ${key}=${labels[key]}, not ${key}=${value}` });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Replaces every occurrence of the placeholder (e.g. NODE_NAME in PV node affinity) with the node's name. */
+export function substituteNodeName(text: string, placeholder: string, nodeName: string): string {
+  if (placeholder === '') return text;
+  return text.split(placeholder).join(nodeName);
+}
