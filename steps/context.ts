@@ -1,6 +1,8 @@
 // What every recovery step receives: the loaded config, the run's mode and target, and memoised
 // readers of the inputs (manifests, rendered apps) so that plan, preflight and apply parse them once.
+import type { ClusterProvider } from '../src/cluster/provider.js';
 import type { HomelabConfig, ProviderName } from '../src/config/types.js';
+import type { KubeClient } from '../src/kube/client.js';
 import type { StepContext } from '../src/engine/types.js';
 import type { Logger } from '../src/util/log.js';
 import type { Inputs } from './inputs.js';
@@ -15,6 +17,10 @@ export interface RecoveryContext extends StepContext {
   providerName: ProviderName;
   log: Logger;
   inputs: Inputs;
+  /** The provider of the target cluster (created on first use). */
+  provider(): Promise<ClusterProvider>;
+  /** A client for the target cluster; `fresh` drops the cached one (after delete/create). */
+  kube(opts?: { fresh?: boolean }): Promise<KubeClient>;
 }
 
 /** dr-test and drill act on a throwaway cluster whose name always differs from production's. */

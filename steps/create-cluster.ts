@@ -1,6 +1,23 @@
 import type { Step } from '../src/engine/types.js';
+import type { KubeObject } from '../src/kube/types.js';
+import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
+
+function nodeReady(node: KubeObject): boolean {
+  const conditions = ((node['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
+  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** The node whose name the storage step substitutes: the configured one, else the first. */
+export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
+  const names = await (await ctx.provider()).nodeNames(ctx.clusterName);
+  const wanted = ctx.config.cluster.nodeName;
+  if (wanted && names.includes(wanted)) return wanted;
+  if (wanted && ctx.providerName === 'kwok') throw new Error(`node ${wanted} is not in cluster ${ctx.clusterName} (nodes: ${names.join(', ') || 'none'})`);
+  if (names.length === 0) throw new Error(`cluster ${ctx.clusterName} has no nodes`);
+  return [...names].sort()[0]!;
+}
 
 export const createCluster: Step<RecoveryContext> = {
   id: 'create-cluster',
@@ -22,5 +39,23 @@ export const createCluster: Step<RecoveryContext> = {
     for (const v of c.volumes) lines.push(`volume ${v.volume} on ${v.nodeFilters.join(',')}`);
     for (const a of c.k3sArgs) lines.push(`k3s arg ${a.arg} on ${a.nodeFilters.join(',')}`);
     return lines;
+  },
+  verify: async (ctx) => {
+    const provider = await ctx.provider();
+    if (!(await provider.exists(ctx.clusterName))) return { ok: false, missing: [`cluster ${ctx.clusterName} does not exist`] };
+    try {
+      const nodes = await (await ctx.kube({ fresh: true })).list({ apiVersion: 'v1', kind: 'Node' });
+      const ready = nodes.filter(nodeReady);
+      if (ready.length === 0) return { ok: false, missing: [`cluster ${ctx.clusterName}: Ready nodes 0/${nodes.length}`] };
+      return { ok: true, missing: [] };
+    } catch (err) {
+      return { ok: false, missing: [`cluster ${ctx.clusterName} does not answer: ${errorMessage(err)}`] };
+    }
+  },
+  apply: async (ctx, ledger) => {
+    const provider = await ctx.provider();
+    await provider.create(ctx.clusterName, { config: ctx.config.cluster, ...(ctx.config.cluster.nodeName ? { nodeName: ctx.config.cluster.nodeName } : {}) });
+    ledger.record('Cluster', ctx.clusterName, 'created');
+    for (const node of await provider.nodeNames(ctx.clusterName)) ledger.record('Node', node, 'created');
   },
 };

@@ -11,4 +11,12 @@ export const deleteCluster: Step<RecoveryContext> = {
   plan: async (ctx) => [
     `delete ${ctx.providerName} cluster "${ctx.clusterName}" if it exists (after the blast-radius screen and a typed confirmation)`,
   ],
+  verify: async (ctx) => {
+    const exists = await (await ctx.provider()).exists(ctx.clusterName);
+    return { ok: !exists, missing: exists ? [`cluster ${ctx.clusterName} still exists`] : [] };
+  },
+  apply: async (ctx, ledger) => {
+    await (await ctx.provider()).delete(ctx.clusterName);
+    ledger.record('Cluster', ctx.clusterName, 'deleted');
+  },
 };

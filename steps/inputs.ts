@@ -3,6 +3,9 @@
 import { existsSync } from 'node:fs';
 import type { AppConfig, HomelabConfig } from '../src/config/types.js';
 import { loadManifests, parseManifests } from '../src/k8s/manifests.js';
+import { readAll, type ReadAllResult } from '../src/secrets/read-all.js';
+import { openStores } from '../src/secrets/stores/index.js';
+import { registerSecret } from '../src/util/secrets-registry.js';
 import type { LoadedObject } from '../src/k8s/types.js';
 import { cachedBinary } from '../src/util/binaries.js';
 import { errorMessage } from '../src/util/errors.js';
@@ -20,6 +23,8 @@ export interface Inputs {
   sealedSecretsController(): Promise<LoadedObject[]>;
   /** Every app, rendered; a render failure rejects with the app named. */
   apps(): Promise<RenderedApp[]>;
+  /** Every value the plan needs, read from its store into memory (registered for scrubbing). */
+  values(): Promise<ReadAllResult>;
 }
 
 function once<T>(load: () => Promise<T>): () => Promise<T> {
@@ -60,6 +65,12 @@ export async function renderApp(app: AppConfig): Promise<RenderedApp> {
   }
 }
 
+function storeTools(): { age?: string; sops?: string } {
+  const age = cachedBinary('age', 'age');
+  const sops = cachedBinary('sops', 'sops');
+  return { ...(existsSync(age) ? { age } : {}), ...(existsSync(sops) ? { sops } : {}) };
+}
+
 export function createInputs(config: HomelabConfig): Inputs {
   return {
     namespaces: once(async () => (config.namespaces ? loadManifests(config.namespaces.file) : [])),
@@ -68,5 +79,12 @@ export function createInputs(config: HomelabConfig): Inputs {
       config.sealedSecrets?.controller.manifests ? loadManifests(config.sealedSecrets.controller.manifests) : [],
     ),
     apps: once(() => Promise.all(config.apps.items.map(renderApp))),
+    values: once(async () => {
+      const refs = config.secrets.flatMap((s) => Object.values(s.data).filter((v) => 'store' in v));
+      if (config.sealedSecrets?.keyBackup) refs.push(config.sealedSecrets.keyBackup.from);
+      const result = await readAll(openStores(config.secretStores, { tools: storeTools() }), refs);
+      for (const value of result.values.values()) registerSecret(value);
+      return result;
+    }),
   };
 }

@@ -1,6 +1,56 @@
-import type { Step } from '../src/engine/types.js';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Step, StepLedger, VerifyResult } from '../src/engine/types.js';
+import { cachedBinary } from '../src/util/binaries.js';
+import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
+import { namespaceProblems, podSecurityProblems, storageProblems, type Problem } from './preflight-checks.js';
 import { gitRemoteUses, providerUses, refsOfSecrets, storeUses } from './uses.js';
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
+}
+
+function toolProblems(ctx: RecoveryContext): Problem[] {
+  const missing: string[] = [];
+  if (ctx.providerName === 'kwok') {
+    const need: Array<[Parameters<typeof cachedBinary>[0], string]> = [
+      ['kwok', 'kwokctl'], ['kwok', 'kwok'], ['kubernetes', 'kube-apiserver'], ['kubernetes', 'kubectl'], ['etcd', 'etcd'],
+    ];
+    for (const [component, name] of need) if (!existsSync(cachedBinary(component, name))) missing.push(name);
+  } else if (ctx.providerName === 'k3d') {
+    for (const tool of ['k3d', 'docker']) if (!onPath(tool)) missing.push(tool);
+  }
+  return missing.map((tool) => ({
+    check: 'tools' as const,
+    subject: `tool ${tool}`,
+    message: `${tool} is missing${ctx.providerName === 'kwok' ? ' from the control-plane cache (run: bash scripts/control-plane.sh)' : ' from PATH'}`,
+  }));
+}
+
+/** Every preflight check; read-only, and complete (one failure does not hide the others). */
+export async function preflightProblems(ctx: RecoveryContext): Promise<Problem[]> {
+  const problems: Problem[] = [...toolProblems(ctx)];
+  let namespaces, storage, apps;
+  try {
+    [namespaces, storage, apps] = await Promise.all([ctx.inputs.namespaces(), ctx.inputs.storage(), ctx.inputs.apps()]);
+  } catch (err) {
+    problems.push({ check: 'inputs', subject: 'manifests', message: errorMessage(err) });
+  }
+  if (namespaces && storage && apps) {
+    const inputs = { config: ctx.config, namespaces, storage, apps };
+    const secretsNeed = ctx.config.secrets.map((s) => ({ namespace: s.namespace, object: `Secret ${s.namespace}/${s.name}` }));
+    problems.push(...namespaceProblems(inputs, secretsNeed), ...storageProblems(inputs), ...podSecurityProblems(inputs));
+  }
+  const { missing } = await ctx.inputs.values();
+  for (const m of missing) problems.push({ check: 'values', subject: `value ${m.store}/${m.key}`, message: m.reason });
+  if (ctx.mode === 'hard-reset' || ctx.mode === 'drill') {
+    for (const use of await preflight.uses(ctx)) {
+      if (use.inCluster) problems.push({ check: 'litmus', subject: use.name, message: `${use.name} (${use.target}) is circular: ${use.reason}` });
+    }
+  }
+  return problems;
+}
 
 export const preflight: Step<RecoveryContext> = {
   id: 'preflight',
@@ -29,5 +79,13 @@ export const preflight: Step<RecoveryContext> = {
         ? [`check the alternate access path: ${ctx.config.access.alternate.map((a) => a.name).join(', ')}`]
         : ['no alternate access path is configured: a session through the cluster would drop with it']),
     ];
+  },
+  verify: async (ctx): Promise<VerifyResult> => {
+    const problems = await preflightProblems(ctx);
+    return { ok: problems.length === 0, missing: problems.map((p) => `${p.check}: ${p.message}`) };
+  },
+  // Preflight changes nothing: "apply" records each problem in the ledger, so the summary counts them.
+  apply: async (ctx, ledger: StepLedger) => {
+    for (const p of await preflightProblems(ctx)) ledger.record(p.check, p.subject, 'failed', p.message);
   },
 };

@@ -1,10 +1,36 @@
+import { readFile } from 'node:fs/promises';
 import type { Step } from '../src/engine/types.js';
-import { checkClaims, checkRequiredLabels, describePv } from '../src/k8s/pv-match.js';
+import { KubeApiError } from '../src/kube/errors.js';
+import { parseManifests } from '../src/k8s/manifests.js';
+import { checkClaims, checkRequiredLabels, describePv, substituteNodeName } from '../src/k8s/pv-match.js';
+import { describeObject, type KubeObject } from '../src/k8s/types.js';
+import { errorMessage } from '../src/util/errors.js';
+import { applyCounted } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
+import { targetNodeName } from './create-cluster.js';
+import { appObjects } from './preflight-checks.js';
 
 /** PVCs of every app, for the label check. */
-export async function appClaims(ctx: RecoveryContext) {
-  return (await ctx.inputs.apps()).flatMap((a) => a.objects.map((o) => o.obj)).filter((o) => o.kind === 'PersistentVolumeClaim');
+export async function appClaims(ctx: RecoveryContext): Promise<KubeObject[]> {
+  return appObjects(await ctx.inputs.apps()).map((o) => o.obj).filter((o) => o.kind === 'PersistentVolumeClaim');
+}
+
+/** The storage file's objects with the real node name in place of the placeholder. */
+async function desiredStorage(ctx: RecoveryContext): Promise<KubeObject[]> {
+  const st = ctx.config.storage!;
+  const text = substituteNodeName(await readFile(st.file, 'utf8'), st.nodeNamePlaceholder, await targetNodeName(ctx));
+  return parseManifests(text, st.file).map((o) => o.obj);
+}
+
+// A PV's source and node affinity cannot change after creation: say so, with the fix, instead of
+// printing the apiserver's field path alone.
+function explainStorageError(err: unknown, obj: KubeObject): string {
+  if (obj.kind === 'PersistentVolume' && err instanceof KubeApiError && err.status === 422) {
+    return `PV ${obj.metadata.name} already exists with a different immutable spec (${err.apiMessage}); ` +
+      `the fix: make ${obj.metadata.name} in the storage file match the live PV, or delete the PV ` +
+      `(kubectl delete pv ${obj.metadata.name}; a local volume's data on the host stays) and run again`;
+  }
+  return errorMessage(err);
 }
 
 export const storage: Step<RecoveryContext> = {
@@ -23,11 +49,37 @@ export const storage: Step<RecoveryContext> = {
       `${classes.length} StorageClass (${classes.join(', ')}), ${pvs.length} PVs: ${pvs.map(describePv).join('; ')}`,
       `node name substituted for ${st.nodeNamePlaceholder} from the provider's node`,
     ];
-    const labelProblems = checkRequiredLabels(pvs, st.requiredLabels);
-    for (const p of labelProblems) lines.push(`PROBLEM: ${p.message}`);
-    for (const c of checkClaims(pvs, await appClaims(ctx))) {
-      lines.push(c.ok ? `PVC ${c.claim} → ${c.pv}` : `PROBLEM: ${c.message}`);
-    }
+    for (const p of checkRequiredLabels(pvs, st.requiredLabels)) lines.push(`PROBLEM: ${p.message}`);
+    for (const c of checkClaims(pvs, await appClaims(ctx))) lines.push(c.ok ? `PVC ${c.claim} → ${c.pv}` : `PROBLEM: ${c.message}`);
     return lines;
+  },
+  apply: async (ctx, ledger) => {
+    if (!ctx.config.storage) return;
+    const kube = await ctx.kube();
+    for (const obj of await desiredStorage(ctx)) {
+      if (ctx.signal.aborted) {
+        ledger.record(obj.kind, obj.metadata.name ?? '', 'skipped', 'interrupted before it was applied');
+        continue;
+      }
+      await applyCounted(kube, obj, ledger, explainStorageError);
+    }
+  },
+  // Live: every PV of the file exists with the required labels, and every selecting PVC of the apps
+  // has a live PV that satisfies it field by field.
+  verify: async (ctx) => {
+    const st = ctx.config.storage;
+    if (!st) return { ok: true, missing: [] };
+    const kube = await ctx.kube();
+    const desired = await desiredStorage(ctx);
+    const missing: string[] = [];
+    const livePvs: KubeObject[] = [];
+    for (const obj of desired) {
+      const live = await kube.get({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name ?? '' });
+      if (!live) missing.push(`${describeObject(obj)} does not exist`);
+      else if (obj.kind === 'PersistentVolume') livePvs.push(live as unknown as KubeObject);
+    }
+    missing.push(...checkRequiredLabels(livePvs, st.requiredLabels).map((p) => p.message));
+    for (const c of checkClaims(livePvs, await appClaims(ctx))) if (!c.ok) missing.push(c.message);
+    return { ok: missing.length === 0, missing };
   },
 };

@@ -1,7 +1,10 @@
 // Builds what a command needs from its flags: the loaded config, the step list and the step context.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { providerFor } from '../cluster/index.js';
+import type { ClusterProvider } from '../cluster/provider.js';
 import type { HomelabConfig } from '../config/types.js';
+import { KubeClient } from '../kube/client.js';
 import type { Step } from '../engine/types.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { targetClusterName, type Mode, type RecoveryContext } from '../../steps/context.js';
@@ -31,6 +34,9 @@ export async function loadForCommand(
   const config: HomelabConfig = opts.provider
     ? { ...loaded, cluster: { ...loaded.cluster, provider: opts.provider } }
     : loaded;
+  let provider: Promise<ClusterProvider> | undefined;
+  let kube: Promise<KubeClient> | undefined;
+  const getProvider = () => (provider ??= providerFor(config.cluster.provider, { stateDir: stateDirOf(opts) }));
   const ctx: RecoveryContext = {
     signal: extra.signal ?? new AbortController().signal,
     config,
@@ -39,6 +45,16 @@ export async function loadForCommand(
     providerName: config.cluster.provider,
     log: extra.log ?? silentLogger(),
     inputs: createInputs(config),
+    provider: getProvider,
+    kube: async ({ fresh } = {}) => {
+      if (fresh && kube) (await kube.catch(() => undefined))?.close();
+      if (fresh || !kube) {
+        kube = getProvider().then(async (p) => KubeClient.fromKubeconfig(await p.kubeconfig(ctx.clusterName)));
+        // A failed connection is not cached: the next step asks again.
+        kube.catch(() => (kube = undefined));
+      }
+      return kube;
+    },
   };
   return { config, warnings: loaded.warnings, steps: buildSteps(config), ctx };
 }

@@ -1,0 +1,81 @@
+// The offline half of preflight: pure checks over the parsed inputs. Each problem names the object,
+// where it was written, and what to do; nothing here touches a cluster or a store.
+import type { HomelabConfig } from '../src/config/types.js';
+import { checkDeclared, namespacesNeeded } from '../src/k8s/namespaces.js';
+import { enforcePolicyOf, evaluatePodSecurity, hasPodTemplate, podSecurityMessage } from '../src/k8s/podsecurity.js';
+import { checkClaims, checkRequiredLabels } from '../src/k8s/pv-match.js';
+import { describeObject, describeSource, type KubeObject, type LoadedObject } from '../src/k8s/types.js';
+import type { RenderedApp } from './inputs.js';
+
+export interface Problem {
+  check: 'namespaces' | 'pv-labels' | 'pv-claims' | 'podsecurity' | 'values' | 'tools' | 'litmus' | 'inputs';
+  subject: string;
+  message: string;
+}
+
+export interface OfflineInputs {
+  config: HomelabConfig;
+  namespaces: LoadedObject[];
+  storage: LoadedObject[];
+  apps: RenderedApp[];
+}
+
+/** Objects of an app with the namespace they will land in filled in. */
+export function appObjects(apps: readonly RenderedApp[]): LoadedObject[] {
+  return apps.flatMap(({ app, objects }) => {
+    const fallback = 'helm' in app ? app.helm.namespace : 'default';
+    return objects.map((o) =>
+      o.obj.metadata.namespace || !o.obj.metadata.name ? o : { ...o, obj: { ...o.obj, metadata: { ...o.obj.metadata, namespace: fallback } } },
+    );
+  });
+}
+
+export function namespaceProblems(inputs: OfflineInputs, secretsNeed: { namespace: string; object: string }[]): Problem[] {
+  if (inputs.config.namespaces?.createMissing) return [];
+  const declared = inputs.namespaces.filter((o) => o.obj.kind === 'Namespace').map((o) => o.obj.metadata.name ?? '');
+  const needed = [
+    ...namespacesNeeded(appObjects(inputs.apps)),
+    ...namespacesNeeded(inputs.storage),
+    ...secretsNeed.map((s) => ({ ...s, source: { file: inputs.config.source, line: 0 } })),
+  ];
+  return checkDeclared(declared, needed).map((u) => ({
+    check: 'namespaces' as const,
+    subject: `Namespace ${u.namespace}`,
+    message: `${u.message}; declare it in ${inputs.config.namespaces?.file ?? 'a namespaces file'}, or set namespaces.createMissing: true`,
+  }));
+}
+
+export function storageProblems(inputs: OfflineInputs): Problem[] {
+  const st = inputs.config.storage;
+  if (!st) return [];
+  const pvs = inputs.storage.map((o) => o.obj).filter((o) => o.kind === 'PersistentVolume');
+  const claims = appObjects(inputs.apps).map((o) => o.obj).filter((o) => o.kind === 'PersistentVolumeClaim');
+  return [
+    ...checkRequiredLabels(pvs, st.requiredLabels).map((p) => ({ check: 'pv-labels' as const, subject: `PV ${p.pv}`, message: p.message })),
+    ...checkClaims(pvs, claims)
+      .filter((c) => !c.ok)
+      .map((c) => ({ check: 'pv-claims' as const, subject: `PVC ${c.claim}`, message: c.ok ? '' : c.message })),
+  ];
+}
+
+/** Pod templates against the enforce level of their namespace, as declared (the time bomb, offline). */
+export function podSecurityProblems(inputs: OfflineInputs): Problem[] {
+  const namespaces = new Map<string, KubeObject>(
+    inputs.namespaces.filter((o) => o.obj.kind === 'Namespace').map((o) => [o.obj.metadata.name ?? '', o.obj]),
+  );
+  const problems: Problem[] = [];
+  for (const { obj, source } of appObjects(inputs.apps)) {
+    if (!hasPodTemplate(obj)) continue;
+    const ns = namespaces.get(obj.metadata.namespace ?? 'default');
+    if (!ns) continue;
+    const result = evaluatePodSecurity(obj, enforcePolicyOf(ns));
+    if (result.allowed) continue;
+    const fixes = result.violations.flatMap((v) => v.fix);
+    problems.push({
+      check: 'podsecurity',
+      subject: describeObject(obj),
+      message: `${describeObject(obj)} (${describeSource(source)}): its pods would be rejected: ${podSecurityMessage(result)}${fixes.length ? `; add: ${fixes.join(', ')}` : ''}`,
+    });
+  }
+  return problems;
+}
