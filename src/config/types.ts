@@ -3,11 +3,6 @@
 
 export type ProviderName = 'k3d' | 'kwok' | 'existing';
 
-export interface NodeFiltered<K extends string> {
-  nodeFilters: string[];
-  [key: string]: unknown;
-}
-
 export interface ClusterConfig {
   provider: ProviderName;
   name: string;
@@ -58,6 +53,7 @@ export type SecretStoreConfig =
   | { type: 'age'; path: string; identity: string }
   | { type: 'file'; path: string }
   | { type: 'env'; prefix?: string }
+  /** The YAML says `timeout: 10s` (default); the loader converts it. */
   | { type: 'exec'; command: string[]; timeoutMs: number };
 
 export interface SecretConfig {
@@ -70,13 +66,22 @@ export interface SecretConfig {
   data: Record<string, SecretValueSource>;
 }
 
+export interface HelmSource {
+  /** Absolute chart directory, or an `oci://` / `https://` reference kept as written. */
+  chart: string;
+  namespace: string;
+  values?: string;
+  releaseName?: string;
+}
+
 export type AppConfig =
   | { name: string; manifests: string }
   | { name: string; kustomize: string }
-  | { name: string; helm: { chart: string; namespace: string; values?: string; releaseName?: string } };
+  | { name: string; helm: HelmSource };
 
 export interface AppsConfig {
   items: AppConfig[];
+  /** The YAML says `wait: { timeout: 10m }` (default 10m); the loader converts it. */
   wait: { timeoutMs: number };
 }
 
@@ -107,6 +112,8 @@ export interface DrillConfig {
 export interface HomelabConfig {
   /** Absolute path of the config file this was loaded from. */
   source: string;
+  /** Accepted-but-discouraged input, each line `file:line:col: field: message` (e.g. the legacy apps/wait shape). */
+  warnings: string[];
   cluster: ClusterConfig;
   namespaces?: NamespacesConfig;
   storage?: StorageConfig;

@@ -1,0 +1,75 @@
+// Loads a homelab-dr config: YAML → schema (shape and defaults) → cross-field checks → paths resolved
+// against the config's directory → the typed HomelabConfig. Every problem is collected and reported
+// as `file:line:col: field: message` in one InputError (exit 2).
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { InputError } from '../util/errors.js';
+import { crossFieldIssues } from './cross-checks.js';
+import { formatFieldPath, isRecord } from './field-path.js';
+import type { ConfigIssue } from './issues.js';
+import { toHomelabConfig, type ConfigAsWritten } from './normalize.js';
+import { resolvePaths } from './path-fields.js';
+import { schemaIssues } from './schema-messages.js';
+import { validateConfigShape } from './schema.js';
+import type { HomelabConfig } from './types.js';
+import { readYamlSource, type SourceNote, type YamlConfigSource } from './yaml-source.js';
+
+export interface LoadOptions {
+  /** Check that every input path (manifests, namespaces file, …) exists. Default true. */
+  checkFiles?: boolean;
+}
+
+function noteLine(file: string, note: SourceNote): string {
+  return `${file}:${note.position.line}:${note.position.col}: ${note.message}`;
+}
+
+function issueNote(source: YamlConfigSource, issue: ConfigIssue): SourceNote {
+  const seeAlso = issue.firstAt === undefined ? '' : ` (first at line ${source.locate(issue.firstAt, 'value').line})`;
+  return {
+    position: source.locate(issue.path, issue.at ?? 'value'),
+    message: `${formatFieldPath(source.displayPath(issue.path))}: ${issue.message}${seeAlso}`,
+  };
+}
+
+function byPosition(a: SourceNote, b: SourceNote): number {
+  return a.position.line - b.position.line || a.position.col - b.position.col;
+}
+
+function invalid(absolutePath: string, file: string, notes: SourceNote[]): InputError {
+  const lines = [...new Set([...notes].sort(byPosition).map((note) => noteLine(file, note)))];
+  const count = `${lines.length} error${lines.length === 1 ? '' : 's'}`;
+  return new InputError(`config ${absolutePath} is invalid (${count})`, lines);
+}
+
+/**
+ * Parses and validates config text. `sourcePath` names the file in messages (as given) and anchors
+ * relative paths (its directory).
+ */
+export function parseConfig(text: string, sourcePath: string, options: LoadOptions = {}): HomelabConfig {
+  const absolutePath = resolve(sourcePath);
+  const source = readYamlSource(text);
+  if (source.syntaxErrors.length > 0) throw invalid(absolutePath, sourcePath, source.syntaxErrors);
+
+  const data = source.data;
+  if (data === undefined || data === null) {
+    const empty = { position: { line: 1, col: 1 }, message: '(top level): the config is empty; start with apiVersion: homelab-dr/v1 and kind: RecoveryPlan' };
+    throw invalid(absolutePath, sourcePath, [empty]);
+  }
+  const issues = [...schemaIssues(validateConfigShape(data), data), ...crossFieldIssues(data)];
+  if (isRecord(data)) issues.push(...resolvePaths(data, dirname(absolutePath), options.checkFiles ?? true));
+  if (issues.length > 0) throw invalid(absolutePath, sourcePath, issues.map((issue) => issueNote(source, issue)));
+
+  const warnings = source.warnings.map((warning) => noteLine(sourcePath, issueNote(source, warning)));
+  return toHomelabConfig(data as ConfigAsWritten, absolutePath, warnings);
+}
+
+export async function loadConfig(path: string, options: LoadOptions = {}): Promise<HomelabConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
+    throw new InputError(`config ${resolve(path)} ${reason}`, ['give the config file with --config FILE (default ./homelab-dr.yaml)']);
+  }
+  return parseConfig(text, path, options);
+}
