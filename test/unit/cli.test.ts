@@ -88,7 +88,7 @@ describe('cli', () => {
     const { code, err } = await cli('dr-test', '--config', example, '--yes', '--state-dir', dir);
     expect(code).toBe(3);
     expect(err).toMatch(/dr-test cannot start: \d+ of \d+ steps have no apply\/verify yet/);
-    expect(err).toMatch(/not runnable yet: .*preflight/);
+    expect(err).toMatch(/not runnable yet: .*sealed-secrets-controller/);
   });
 
   it('a bad config is exit 2 and names file and line', async () => {
