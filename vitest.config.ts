@@ -12,6 +12,16 @@ export default defineConfig({
       },
       {
         test: {
+          // Real host facilities in namespaces of our own (nftables in `ip netns`), no cluster.
+          name: 'host',
+          include: ['test/host/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
