@@ -23,7 +23,14 @@ export interface RecoveryContext extends StepContext {
   kube(opts?: { fresh?: boolean }): Promise<KubeClient>;
 }
 
-/** dr-test and drill act on a throwaway cluster whose name always differs from production's. */
-export function targetClusterName(config: HomelabConfig, mode: Mode): string {
-  return mode === 'dr-test' || mode === 'drill' ? `${config.cluster.name}-drtest` : config.cluster.name;
+/**
+ * dr-test and drill act on a throwaway cluster, `<name>-drtest-<UTC yymmddhhmm>`, whose name always
+ * differs from production's; a resumed run passes the name its journal recorded.
+ */
+export function targetClusterName(config: HomelabConfig, mode: Mode, opts: { now?: Date; recorded?: string } = {}): string {
+  if (mode !== 'dr-test' && mode !== 'drill') return config.cluster.name;
+  if (opts.recorded) return opts.recorded;
+  const stamp = (opts.now ?? new Date()).toISOString().replace(/[-:T]/g, '').slice(2, 12);
+  // A DNS label is at most 63 characters: keep the suffix whole, shorten the prefix.
+  return `${config.cluster.name.slice(0, 63 - 19)}-drtest-${stamp}`;
 }

@@ -27,7 +27,7 @@ export interface Loaded {
 export async function loadForCommand(
   opts: CliOptions,
   mode: Mode,
-  extra: { signal?: AbortSignal; log?: Logger } = {},
+  extra: { signal?: AbortSignal; log?: Logger; recordedCluster?: string } = {},
 ): Promise<Loaded> {
   const { loadConfig } = await import('../config/load.js');
   const loaded = await loadConfig(resolve(opts.config));
@@ -41,7 +41,7 @@ export async function loadForCommand(
     signal: extra.signal ?? new AbortController().signal,
     config,
     mode,
-    clusterName: targetClusterName(config, mode),
+    clusterName: targetClusterName(config, mode, { recorded: extra.recordedCluster }),
     providerName: config.cluster.provider,
     log: extra.log ?? silentLogger(),
     inputs: createInputs(config),

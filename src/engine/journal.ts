@@ -11,6 +11,8 @@ export interface RunHeader {
   config: string;
   startedAt: string;
   steps: string[];
+  /** The cluster the run acts on (a resumed dr-test continues on the same throwaway cluster). */
+  cluster?: string;
   resumedFrom?: string;
 }
 

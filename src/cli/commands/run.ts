@@ -1,13 +1,16 @@
 // hard-reset, dr-test and drill: refuse what cannot run, confirm destruction, then run the DAG with
 // the journal, the ledger, JSON logs and live progress; Ctrl-C finishes the current item and exits 130.
+// dr-test and drill act on a throwaway cluster, prove the result by verifying every step once more, and
+// tear the cluster down in every case unless --keep.
 import { createInterface } from 'node:readline/promises';
 import { topologicalOrder } from '../../engine/dag.js';
-import { Journal, newRunId } from '../../engine/journal.js';
+import { Journal, newRunId, type JournalData } from '../../engine/journal.js';
 import { Ledger } from '../../engine/ledger.js';
 import { runSteps } from '../../engine/runner.js';
-import { GREEN } from '../../engine/types.js';
-import { InputError, RefusedError } from '../../util/errors.js';
+import { GREEN, type Step, type StepState } from '../../engine/types.js';
+import { errorMessage, InputError, RefusedError } from '../../util/errors.js';
 import { createRunLogger } from '../../util/log.js';
+import type { RecoveryContext } from '../../../steps/context.js';
 import { unimplementedSteps } from '../../../steps/index.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand, stateDirOf } from '../context.js';
@@ -31,13 +34,40 @@ async function confirmDestruction(cluster: string, opts: CliOptions): Promise<vo
   }
 }
 
+function previousRun(stateDir: string, opts: CliOptions): JournalData | undefined {
+  if (opts.resume === undefined) return undefined;
+  const path = Journal.find(stateDir, opts.resume || undefined);
+  if (!path) throw new InputError(`--resume: no run journal ${opts.resume ? `named ${opts.resume} ` : ''}in ${stateDir}/runs`);
+  return Journal.read(path);
+}
+
+/** The proof of a dr-test: every step that ran green still verifies on the finished cluster. */
+async function proveGreen(steps: readonly Step<RecoveryContext>[], ctx: RecoveryContext, states: Map<string, StepState>): Promise<string[]> {
+  const failures: string[] = [];
+  for (const step of steps) {
+    const st = states.get(step.id);
+    if (!st || !GREEN.has(st.status) || !step.verify || step.destructive) continue;
+    try {
+      const v = await step.verify(ctx);
+      if (!v.ok) failures.push(...v.missing.map((m) => `${step.id}: ${m}`));
+    } catch (err) {
+      failures.push(`${step.id}: verify failed: ${errorMessage(err)}`);
+    }
+  }
+  return failures;
+}
+
 export async function runCommand(mode: RunMode, opts: CliOptions): Promise<number> {
   const abort = new AbortController();
   const stateDir = stateDirOf(opts);
+  const previous = previousRun(stateDir, opts);
   const runId = newRunId();
   const { logger, path: logPath } = createRunLogger({ stateDir, runId, toStdout: opts.json });
-  const loaded = await loadForCommand(opts, mode, { signal: abort.signal, log: logger });
-  const { steps, ctx, config } = loaded;
+  const { steps, ctx, config } = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
+  const throwaway = mode !== 'hard-reset';
+  if (throwaway && ctx.clusterName === config.cluster.name) {
+    throw new RefusedError(`${mode} refuses to act on the production cluster "${config.cluster.name}"`);
+  }
 
   if (mode !== 'dr-test') {
     const { circular, litmusIncomplete } = await buildPlanReport(opts, mode);
@@ -49,7 +79,6 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
       );
     }
   }
-
   const missing = unimplementedSteps(steps);
   if (missing.length > 0) {
     throw new RefusedError(
@@ -57,19 +86,15 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
       [`not runnable yet: ${missing.join(', ')}`, `runnable: ${steps.filter((s) => !missing.includes(s.id)).map((s) => s.id).join(', ') || '(none)'}`, 'homelab-dr plan shows what each step would do'],
     );
   }
-  let previouslyGreen: Set<string> | undefined;
-  let resumedFrom: string | undefined;
-  if (opts.resume !== undefined) {
-    const path = Journal.find(stateDir, opts.resume || undefined);
-    if (!path) throw new InputError(`--resume: no run journal ${opts.resume ? `named ${opts.resume} ` : ''}in ${stateDir}/runs`);
-    const previous = Journal.read(path);
-    resumedFrom = previous.header.runId;
-    previouslyGreen = new Set([...previous.steps.values()].filter((s) => GREEN.has(s.status)).map((s) => s.id));
-  }
+  await ctx.provider();
 
+  const previouslyGreen = previous
+    ? new Set([...previous.steps.values()].filter((s) => GREEN.has(s.status)).map((s) => s.id))
+    : undefined;
   const ordered = topologicalOrder(steps);
   const destroys = ordered.some((s) => s.destructive && !previouslyGreen?.has(s.id) && (!opts.only || opts.only.includes(s.id)));
-  if (destroys) await confirmDestruction(ctx.clusterName, opts);
+  // A throwaway cluster is ours to delete; production needs a person's typed yes.
+  if (destroys && !throwaway) await confirmDestruction(ctx.clusterName, opts);
 
   const journal = Journal.start(stateDir, {
     runId,
@@ -77,7 +102,8 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
     config: config.source,
     startedAt: new Date().toISOString(),
     steps: ordered.map((s) => s.id),
-    ...(resumedFrom ? { resumedFrom } : {}),
+    cluster: ctx.clusterName,
+    ...(previous ? { resumedFrom: previous.header.runId } : {}),
   });
   const ledger = new Ledger();
   ledger.onRecord((item) => {
@@ -97,6 +123,9 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
     }
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let exitCode: number = 1;
+  const notes: string[] = [];
   try {
     const outcome = await runSteps({
       steps,
@@ -113,13 +142,42 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
       },
     });
     progress?.stop();
-    journal.append({ t: 'end', exitCode: outcome.exitCode, at: new Date().toISOString() });
-    if (!opts.json) {
-      process.stderr.write(`\n${summaryTable(ordered.map((s) => s.id), outcome.states, ledger.items)}`);
-      process.stderr.write(`journal: ${journal.path}\nlog: ${logPath}\n`);
+    exitCode = outcome.exitCode;
+    if (throwaway && exitCode === 0) {
+      const failures = await proveGreen(steps, ctx, outcome.states);
+      notes.push(failures.length === 0
+        ? `proof: every step that ran verifies again on the finished cluster ${ctx.clusterName}`
+        : `PROOF FAILED: ${failures.length} problem(s) on the finished cluster:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+      for (const f of failures) ledger.record('proof', 'verify', f.split(':')[0]!, 'failed', f);
+      if (failures.length > 0) exitCode = 1;
     }
-    return outcome.exitCode;
+    if (!opts.json) process.stderr.write(`\n${summaryTable(ordered.map((s) => s.id), outcome.states, ledger.items)}`);
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    if (throwaway && !opts.keep) {
+      const note = await teardown(ctx, ledger);
+      notes.push(note);
+      // A throwaway cluster left behind is a failure of the test, even when every step was green.
+      if (note.startsWith('TEARDOWN FAILED') && exitCode === 0) exitCode = 1;
+    }
+    else if (throwaway) notes.push(`--keep: cluster ${ctx.clusterName} is left running`);
+    journal.append({ t: 'end', exitCode, at: new Date().toISOString() });
+    if (!opts.json) process.stderr.write(`${notes.join('\n')}\njournal: ${journal.path}\nlog: ${logPath}\n`);
+  }
+  return exitCode;
+}
+
+async function teardown(ctx: RecoveryContext, ledger: Ledger): Promise<string> {
+  try {
+    const provider = await ctx.provider();
+    if (!(await provider.exists(ctx.clusterName))) return `teardown: cluster ${ctx.clusterName} does not exist`;
+    (await ctx.kube().catch(() => undefined))?.close();
+    await provider.delete(ctx.clusterName);
+    ledger.record('teardown', 'Cluster', ctx.clusterName, 'deleted');
+    return `teardown: cluster ${ctx.clusterName} deleted`;
+  } catch (err) {
+    ledger.record('teardown', 'Cluster', ctx.clusterName, 'failed', errorMessage(err));
+    return `TEARDOWN FAILED: cluster ${ctx.clusterName} may still exist: ${errorMessage(err)}`;
   }
 }
