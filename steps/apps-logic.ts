@@ -13,6 +13,9 @@ export function podProbeFor(obj: KubeObject): KubeObject | undefined {
   if (!template) return undefined;
   const labels = (template.metadata['labels'] as Record<string, string> | undefined) ?? {};
   const annotations = (template.metadata['annotations'] as Record<string, string> | undefined) ?? {};
+  // PodSecurity does not look at the ServiceAccount, but ServiceAccount admission runs first and would
+  // reject a probe whose account is created in the same apply: the probe runs as `default`.
+  const { serviceAccountName: _sa, serviceAccount: _legacySa, ...spec } = template.spec;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -22,8 +25,13 @@ export function podProbeFor(obj: KubeObject): KubeObject | undefined {
       labels,
       annotations,
     },
-    spec: template.spec,
+    spec: { ...spec, automountServiceAccountToken: false },
   };
+}
+
+/** The probe exists for the PodSecurity verdict only; anything else it meets is the real object's business. */
+export function isPodSecurityRejection(message: string): boolean {
+  return message.includes('violates PodSecurity');
 }
 
 export interface Rejection {

@@ -6,7 +6,7 @@ import { orderForApply } from '../src/k8s/manifests.js';
 import { describeObject, type KubeObject } from '../src/k8s/types.js';
 import { errorMessage } from '../src/util/errors.js';
 import { applyCounted, asWire } from './apply-objects.js';
-import { podProbeFor, rejectionSummary, type Rejection } from './apps-logic.js';
+import { isPodSecurityRejection, podProbeFor, rejectionSummary, type Rejection } from './apps-logic.js';
 import type { RecoveryContext } from './context.js';
 import { appSource } from './inputs.js';
 import { appObjects } from './preflight-checks.js';
@@ -39,8 +39,9 @@ async function dryRunAll(kube: KubeClient, objects: readonly KubeObject[]): Prom
       try {
         await kube.apply(asWire(candidate), { dryRun: true, force: true });
       } catch (err) {
-        const prefix = candidate === obj ? '' : `its pods would be rejected: `;
-        rejections.push({ object: describeObject(obj), message: `${prefix}${errorMessage(err)}` });
+        const message = errorMessage(err);
+        if (candidate !== obj && !isPodSecurityRejection(message)) continue;
+        rejections.push({ object: describeObject(obj), message: candidate === obj ? message : `its pods would be rejected: ${message}` });
         break;
       }
     }

@@ -1,19 +1,125 @@
+// The host firewall: one nftables table of our own, replaced in one transaction and read back.
+//
+// Where the rules go is decided by the mode and one environment variable, HOMELAB_DR_FIREWALL_NETNS:
+// - set: every mode acts inside that network namespace (tests, or a rehearsal host that keeps a
+//   namespace for it). The host's rules are never read or written.
+// - unset, hard-reset (and verify): the host's own rules, behind the self-lockout guard.
+// - unset, dr-test and drill: the host's rules are never changed. verify rehearses instead: it applies
+//   the ruleset in a private network namespace that lives for one command, reads it back and compares
+//   it, and runs the lockout guard. apply records every rule as skipped.
+// An environment variable rather than a config key: the namespace is a property of the machine a test
+// or rehearsal runs on, not of the homelab being recovered, and the same config must serve both.
 import type { Step } from '../src/engine/types.js';
-import type { RecoveryContext } from './context.js';
+import { tableChanges, tableDifferences, type ItemChange } from '../src/firewall/compare.js';
+import { assertNoSelfLockout } from '../src/firewall/lockout.js';
+import type { Table } from '../src/firewall/model.js';
+import { applyScript, describeTarget, readTable, rehearseInPrivateNamespace, type NftTarget } from '../src/firewall/nft.js';
+import { publishedPorts, type PublishedPorts } from '../src/firewall/published-ports.js';
+import { desiredTable, renderScript } from '../src/firewall/ruleset.js';
+import { errorMessage } from '../src/util/errors.js';
+import type { Mode, RecoveryContext } from './context.js';
 
-export const firewall: Step<RecoveryContext> = {
-  id: 'firewall',
-  title: 'Host firewall (nftables)',
-  needs: ['create-cluster'],
-  destructive: false,
-  uses: async () => [{ name: 'tool nft', target: 'nft', inCluster: false, reason: 'host binary' }],
-  plan: async (ctx) => {
-    const fw = ctx.config.firewall;
-    if (!fw) return ['no firewall configured: nothing to do'];
-    const rules = fw.allow.map((r) => `${r.proto}/${r.port}${r.from ? ` from ${r.from}` : ''}`);
-    return [
-      `replace table inet ${fw.table} atomically: default input ${fw.defaultInput}; allow ${rules.join(', ') || 'nothing'}`,
-      'verify by reading the rules back',
-    ];
-  },
-};
+export const FIREWALL_NETNS_ENV = 'HOMELAB_DR_FIREWALL_NETNS';
+
+export type FirewallTarget = { kind: 'apply'; nft: NftTarget } | { kind: 'rehearse' };
+
+export function firewallTarget(mode: Mode, env: NodeJS.ProcessEnv): FirewallTarget {
+  const netns = env[FIREWALL_NETNS_ENV]?.trim();
+  if (netns) return { kind: 'apply', nft: { netns } };
+  return mode === 'dr-test' || mode === 'drill' ? { kind: 'rehearse' } : { kind: 'apply', nft: {} };
+}
+
+/** Only a k3d cluster publishes host ports; kwok and existing clusters publish none of ours. */
+function clusterPorts(ctx: RecoveryContext): PublishedPorts {
+  return ctx.providerName === 'k3d' ? publishedPorts(ctx.config.cluster.ports) : { ports: [], notes: [] };
+}
+
+export function desiredFirewall(ctx: RecoveryContext): Table {
+  return desiredTable(ctx.config.firewall!, clusterPorts(ctx).ports);
+}
+
+/**
+ * The self-lockout guard, for the run's guard phase: it must refuse before anything is destroyed, not
+ * after the cluster is gone. A namespace of our own carries no SSH session, so it is exempt.
+ */
+export function firewallGuard(ctx: RecoveryContext, env: NodeJS.ProcessEnv = process.env): void {
+  if (!ctx.config.firewall) return;
+  const target = firewallTarget(ctx.mode, env);
+  if (target.kind === 'apply' && target.nft.netns) return;
+  assertNoSelfLockout(desiredFirewall(ctx), env.SSH_CONNECTION);
+}
+
+function recordAll(ledger: Parameters<NonNullable<Step<RecoveryContext>['apply']>>[1], changes: ItemChange[], error?: string): void {
+  for (const c of changes) {
+    // The transaction is all or nothing: on failure, what was already in place stays, the rest failed.
+    if (error !== undefined && c.outcome !== 'unchanged') ledger.record(c.kind, c.name, 'failed', error);
+    else ledger.record(c.kind, c.name, c.outcome);
+  }
+}
+
+async function rehearsalProblems(ctx: RecoveryContext, desired: Table, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const problems: string[] = [];
+  try {
+    firewallGuard(ctx, env);
+  } catch (err) {
+    problems.push(errorMessage(err));
+  }
+  try {
+    const live = await rehearseInPrivateNamespace(renderScript(desired), desired.family, desired.name, ctx.signal);
+    problems.push(...tableDifferences(desired, live).map((line) => `rehearsal in a private network namespace: ${line}`));
+  } catch (err) {
+    problems.push(`could not rehearse the ruleset in a private network namespace (the host's rules are never changed in ${ctx.mode}; set ${FIREWALL_NETNS_ENV} to use a namespace of your own): ${errorMessage(err)}`);
+  }
+  return problems;
+}
+
+export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<RecoveryContext> {
+  return {
+    id: 'firewall',
+    title: 'Host firewall (nftables)',
+    needs: ['create-cluster'],
+    destructive: false,
+    uses: async () => [{ name: 'tool nft', target: 'nft', inCluster: false, reason: 'host binary' }],
+    plan: async (ctx) => {
+      const fw = ctx.config.firewall;
+      if (!fw) return ['no firewall configured: nothing to do'];
+      const rules = fw.allow.map((r) => `${r.proto}/${r.port}${r.from ? ` from ${r.from}` : ''}`);
+      return [
+        `replace table inet ${fw.table} atomically: default input ${fw.defaultInput}; allow ${rules.join(', ') || 'nothing'}`,
+        'verify by reading the rules back',
+      ];
+    },
+    apply: async (ctx, ledger) => {
+      if (!ctx.config.firewall) return;
+      const target = firewallTarget(ctx.mode, env);
+      const desired = desiredFirewall(ctx);
+      for (const note of clusterPorts(ctx).notes) ctx.log.warn({ step: 'firewall' }, note);
+      if (target.kind === 'rehearse') {
+        const reason = `${ctx.mode} never changes the host's rules (set ${FIREWALL_NETNS_ENV} to apply in a namespace)`;
+        for (const c of tableChanges(desired, null)) ledger.record(c.kind, c.name, 'skipped', reason);
+        return;
+      }
+      if (!target.nft.netns) assertNoSelfLockout(desired, env.SSH_CONNECTION);
+      const changes = tableChanges(desired, await readTable(target.nft, desired.family, desired.name, ctx.signal));
+      if (changes.every((c) => c.outcome === 'unchanged')) return recordAll(ledger, changes);
+      try {
+        await applyScript(target.nft, renderScript(desired), ctx.signal);
+      } catch (err) {
+        return recordAll(ledger, changes, errorMessage(err));
+      }
+      ctx.log.info({ step: 'firewall' }, `table inet ${desired.name} replaced in ${describeTarget(target.nft)}`);
+      recordAll(ledger, changes);
+    },
+    verify: async (ctx) => {
+      if (!ctx.config.firewall) return { ok: true, missing: [] };
+      const target = firewallTarget(ctx.mode, env);
+      const desired = desiredFirewall(ctx);
+      const missing = target.kind === 'rehearse'
+        ? await rehearsalProblems(ctx, desired, env)
+        : tableDifferences(desired, await readTable(target.nft, desired.family, desired.name, ctx.signal));
+      return { ok: missing.length === 0, missing };
+    },
+  };
+}
+
+export const firewall = firewallStep();

@@ -1,6 +1,89 @@
-import type { Step } from '../src/engine/types.js';
+import { createHash } from 'node:crypto';
+import type { SecretConfig } from '../src/config/types.js';
+import type { Step, StepLedger } from '../src/engine/types.js';
+import type { KubeObject } from '../src/kube/types.js';
+import { refKey } from '../src/secrets/read-all.js';
+import { sealingCert } from '../src/secrets/cert-fetch.js';
+import { sealSecret } from '../src/secrets/seal.js';
+import { errorMessage } from '../src/util/errors.js';
+import { applyCounted } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
+import { localCertUrl } from './sealed-secrets-controller.js';
 import { refsOfSecrets, storeUses } from './uses.js';
+
+type Values = Awaited<ReturnType<RecoveryContext['inputs']['values']>>;
+
+/** The plaintext data of one configured secret, in memory; or why it cannot be built (never a value). */
+function secretData(secret: SecretConfig, values: Values): { data?: Record<string, Buffer>; problem?: string } {
+  const data: Record<string, Buffer> = {};
+  const problems: string[] = [];
+  for (const [key, source] of Object.entries(secret.data)) {
+    if ('value' in source) {
+      data[key] = Buffer.from(source.value, 'utf8');
+      continue;
+    }
+    const value = values.values.get(refKey(source));
+    if (value) data[key] = value;
+    else {
+      const why = values.missing.find((m) => m.store === source.store && m.key === source.key)?.reason ?? 'not read';
+      problems.push(`data.${key} from store ${source.store} key ${source.key}: ${why}`);
+    }
+  }
+  return problems.length > 0 ? { problem: problems.join('; ') } : { data };
+}
+
+function synced(ss: KubeObject): boolean {
+  const status = (ss['status'] ?? {}) as { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+  const generation = ss.metadata['generation'];
+  const current = typeof generation !== 'number' || status.observedGeneration === generation;
+  return current && (status.conditions ?? []).some((c) => c.type === 'Synced' && c.status === 'True');
+}
+
+function syncMessage(ss: KubeObject | undefined): string {
+  if (!ss) return 'SealedSecret not found';
+  const conditions = ((ss['status'] ?? {}) as { conditions?: { type: string; status: string; message?: string }[] }).conditions ?? [];
+  const c = conditions.find((x) => x.type === 'Synced');
+  return c ? `Synced=${c.status}${c.message ? ` (${c.message})` : ''}` : 'no Synced condition yet';
+}
+
+const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function applySealed(ctx: RecoveryContext, ledger: StepLedger): Promise<void> {
+  const ss = ctx.config.sealedSecrets!;
+  const kube = await ctx.kube();
+  const cert = await sealingCert(kube, { namespace: ss.namespace, controllerName: ss.controllerName, localUrl: await localCertUrl(ctx) });
+  const values = await ctx.inputs.values();
+  const applied: SecretConfig[] = [];
+  for (const secret of ctx.config.secrets) {
+    const name = `${secret.namespace}/${secret.name}`;
+    if (ctx.signal.aborted) {
+      ledger.record('SealedSecret', name, 'skipped', 'interrupted before it was sealed');
+      continue;
+    }
+    const { data, problem } = secretData(secret, values);
+    if (!data) {
+      ledger.record('SealedSecret', name, 'failed', problem);
+      continue;
+    }
+    try {
+      const sealed = sealSecret({ name: secret.name, namespace: secret.namespace, type: secret.type, labels: secret.labels, annotations: secret.annotations, scope: secret.scope, data }, cert.pem);
+      const result = await applyCounted(kube, sealed as unknown as Parameters<typeof applyCounted>[1], ledger);
+      if (result.outcome !== 'failed') applied.push(secret);
+    } catch (err) {
+      ledger.record('SealedSecret', name, 'failed', errorMessage(err));
+    }
+  }
+  // Watches until the controller has unsealed each one; verify then compares the data.
+  await Promise.allSettled(
+    applied.map((s) =>
+      kube.waitFor({ apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', namespace: s.namespace, name: s.name }, synced, {
+        timeoutMs: ctx.config.apps.wait.timeoutMs,
+        what: `SealedSecret ${s.namespace}/${s.name} to be Synced`,
+        describe: (items) => syncMessage(items[0]),
+      }),
+    ),
+  );
+}
 
 export const resealSecrets: Step<RecoveryContext> = {
   id: 'reseal-secrets',
@@ -21,5 +104,40 @@ export const resealSecrets: Step<RecoveryContext> = {
     for (const s of secrets) lines.push(`${s.namespace}/${s.name} (${s.type}, ${s.scope}): keys ${Object.keys(s.data).join(', ')}`);
     lines.push('verify: every SealedSecret Synced, every Secret present with exactly the expected keys and equal data (by hash)');
     return lines;
+  },
+  apply: applySealed,
+  // Compared by hash in memory; no value is ever printed, only the key whose data differs.
+  verify: async (ctx) => {
+    const kube = await ctx.kube();
+    const values = await ctx.inputs.values();
+    const missing: string[] = [];
+    for (const secret of ctx.config.secrets) {
+      const name = `${secret.namespace}/${secret.name}`;
+      const sealed = await kube.get({ apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', namespace: secret.namespace, name: secret.name });
+      if (!sealed || !synced(sealed)) {
+        missing.push(`SealedSecret ${name}: ${syncMessage(sealed)}`);
+        continue;
+      }
+      const live = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: secret.namespace, name: secret.name });
+      if (!live) {
+        missing.push(`Secret ${name} does not exist`);
+        continue;
+      }
+      const { data, problem } = secretData(secret, values);
+      if (!data) {
+        missing.push(`Secret ${name}: cannot compare: ${problem}`);
+        continue;
+      }
+      const liveData = (live['data'] ?? {}) as Record<string, string>;
+      const want = Object.keys(data).sort();
+      const have = Object.keys(liveData).sort();
+      if (want.join(',') !== have.join(',')) missing.push(`Secret ${name} has keys [${have.join(', ')}], expected [${want.join(', ')}]`);
+      for (const key of want) {
+        if (liveData[key] !== undefined && digest(Buffer.from(liveData[key], 'base64')) !== digest(data[key]!)) {
+          missing.push(`Secret ${name}: data.${key} differs from the store's value`);
+        }
+      }
+    }
+    return { ok: missing.length === 0, missing };
   },
 };

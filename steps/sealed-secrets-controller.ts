@@ -1,6 +1,65 @@
-import type { Step } from '../src/engine/types.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KwokProvider } from '../src/cluster/kwok.js';
+import type { Step, StepLedger } from '../src/engine/types.js';
+import { refKey } from '../src/secrets/read-all.js';
+import { servedCert } from '../src/secrets/cert-fetch.js';
+import { certFingerprint, parseSealingCert } from '../src/secrets/seal.js';
+import { errorMessage } from '../src/util/errors.js';
+import { applyCounted } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
+import { keySecret, parseKeyBackup, type KeyPair } from './sealed-secrets-logic.js';
 import { storeUses } from './uses.js';
+
+function settings(ctx: RecoveryContext) {
+  const ss = ctx.config.sealedSecrets!;
+  return { namespace: ss.namespace, controllerName: ss.controllerName };
+}
+
+async function kwokPaths(ctx: RecoveryContext) {
+  return ((await ctx.provider()) as KwokProvider).paths(ctx.clusterName);
+}
+
+async function certUrlFile(ctx: RecoveryContext): Promise<string> {
+  return join((await kwokPaths(ctx)).extras, 'sealed-secrets-cert-url');
+}
+
+/** Where the local controller of a kwok cluster serves its certificate, once started. */
+export async function localCertUrl(ctx: RecoveryContext): Promise<string | undefined> {
+  if (ctx.providerName !== 'kwok') return undefined;
+  const file = await certUrlFile(ctx);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+async function backupPair(ctx: RecoveryContext): Promise<KeyPair | undefined> {
+  const backup = ctx.config.sealedSecrets?.keyBackup;
+  if (!backup) return undefined;
+  const { values, missing } = await ctx.inputs.values();
+  const value = values.get(refKey(backup.from));
+  if (!value) {
+    const why = missing.find((m) => m.store === backup.from.store && m.key === backup.from.key)?.reason ?? 'not read';
+    throw new Error(`key backup ${backup.from.store}/${backup.from.key}: ${why}`);
+  }
+  return parseKeyBackup(value, `${backup.from.store}/${backup.from.key}`);
+}
+
+async function startController(ctx: RecoveryContext, ledger: StepLedger): Promise<void> {
+  const { namespace, controllerName } = settings(ctx);
+  if (ctx.providerName === 'kwok') {
+    const { startLocalSealedSecrets } = await import('../src/cluster/local-sealed-secrets.js');
+    const handle = await startLocalSealedSecrets(await kwokPaths(ctx), { namespace, controllerName });
+    writeFileSync(await certUrlFile(ctx), `${handle.certUrl}\n`);
+    ledger.record('Process', `sealed-secrets-controller (pid ${handle.pid()}, ${handle.certUrl})`, 'created');
+    return;
+  }
+  const kube = await ctx.kube();
+  for (const { obj } of await ctx.inputs.sealedSecretsController()) await applyCounted(kube, obj, ledger);
+  await kube.waitFor(
+    { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: controllerName },
+    (d) => ((d['status'] as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) >= 1,
+    { timeoutMs: ctx.config.apps.wait.timeoutMs, what: `Deployment ${namespace}/${controllerName} to be Available` },
+  );
+}
 
 export const sealedSecretsController: Step<RecoveryContext> = {
   id: 'sealed-secrets-controller',
@@ -28,5 +87,30 @@ export const sealedSecretsController: Step<RecoveryContext> = {
     }
     lines.push('verify: the controller serves a certificate' + (ss.keyBackup ? " whose fingerprint equals the backup's" : ''));
     return lines;
+  },
+  apply: async (ctx, ledger) => {
+    const pair = await backupPair(ctx);
+    // The key goes in first: a controller that starts without it makes a new pair, and every
+    // SealedSecret in git becomes garbage (the incident's fifth failure).
+    if (pair) {
+      const result = await applyCounted(await ctx.kube(), keySecret(pair, settings(ctx).namespace), ledger);
+      if (result.outcome === 'failed') return;
+    }
+    if (ctx.signal.aborted) return;
+    await startController(ctx, ledger);
+  },
+  verify: async (ctx) => {
+    const { cert, tried } = await servedCert(await ctx.kube(), { ...settings(ctx), localUrl: await localCertUrl(ctx) });
+    if (!cert) return { ok: false, missing: [`the controller serves no certificate (${tried.join('; ')})`] };
+    try {
+      parseSealingCert(cert.pem);
+    } catch (err) {
+      return { ok: false, missing: [`the served certificate is unusable: ${errorMessage(err)}`] };
+    }
+    const pair = await backupPair(ctx);
+    if (pair && certFingerprint(pair.certPem) !== certFingerprint(cert.pem)) {
+      return { ok: false, missing: [`the controller serves key ${certFingerprint(cert.pem).slice(0, 16)}…, not the backed-up key ${certFingerprint(pair.certPem).slice(0, 16)}…: SealedSecrets sealed for the old key will not decrypt`] };
+    }
+    return { ok: true, missing: [] };
   },
 };

@@ -47,13 +47,13 @@ describe('apps dry-run probes', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'cloudflared', namespace: 'networking' },
-      spec: { template: { metadata: { labels: { app: 'cf' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+      spec: { template: { metadata: { labels: { app: 'cf' } }, spec: { serviceAccountName: 'cf', containers: [{ name: 'c', image: 'x' }] } } },
     });
     expect(probe).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'cloudflared-psa-probe', namespace: 'networking', labels: { app: 'cf' }, annotations: {} },
-      spec: { containers: [{ name: 'c', image: 'x' }] },
+      spec: { containers: [{ name: 'c', image: 'x' }], automountServiceAccountToken: false },
     });
     expect(podProbeFor({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } })).toBeUndefined();
     expect(rejectionSummary([{ object: 'Deployment networking/cloudflared', message: 'm' }], 7)).toBe(

@@ -1,0 +1,35 @@
+// Pure parts of the sealed-secrets steps: the key backup's shape and the key Secret made from it.
+import type { KubeObject } from '../src/k8s/types.js';
+import { ACTIVE_KEY_LABEL } from '../src/secrets/cert-fetch.js';
+
+export interface KeyPair {
+  certPem: string;
+  keyPem: string;
+}
+
+const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+const KEY_BLOCK = /-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA )?PRIVATE KEY-----/;
+
+/** A key backup is one value holding the certificate and the private key as PEM blocks (tls.crt + tls.key). */
+export function parseKeyBackup(value: Buffer, where: string): KeyPair {
+  const text = value.toString('utf8');
+  const cert = CERT_BLOCK.exec(text)?.[0];
+  const key = KEY_BLOCK.exec(text)?.[0];
+  // Never quote the value: it holds a private key.
+  if (!cert || !key) {
+    throw new Error(`key backup ${where} must hold a PEM certificate and a PEM private key (tls.crt followed by tls.key); found ${cert ? 'a certificate' : 'no certificate'} and ${key ? 'a key' : 'no private key'}`);
+  }
+  return { certPem: `${cert}\n`, keyPem: `${key}\n` };
+}
+
+export const RESTORED_KEY_NAME = 'sealed-secrets-key-restored';
+
+export function keySecret(pair: KeyPair, namespace: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name: RESTORED_KEY_NAME, namespace, labels: { [ACTIVE_KEY_LABEL]: 'active' } },
+    data: { 'tls.crt': Buffer.from(pair.certPem).toString('base64'), 'tls.key': Buffer.from(pair.keyPem).toString('base64') },
+  };
+}
