@@ -40,8 +40,10 @@ export function summaryTable(stepIds: readonly string[], states: ReadonlyMap<str
   const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   const lines = all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
   const failures = items.filter((i) => i.outcome === 'failed').map((i) => `  FAILED ${i.step}: ${i.kind} ${i.name}: ${i.error}`);
+  // A verify finding that repeats a failed item's error is said once, as the failure.
+  const said = (step: string, line: string) => items.some((i) => i.step === step && i.outcome === 'failed' && i.error && line.endsWith(i.error));
   const missing = [...states.values()]
     .filter((s) => s.status === 'failed' && s.missing?.length)
-    .flatMap((s) => s.missing!.map((m) => `  NOT VERIFIED ${s.id}: ${m}`));
+    .flatMap((s) => s.missing!.filter((m) => !said(s.id, m)).map((m) => `  NOT VERIFIED ${s.id}: ${m}`));
   return `${[...lines, ...failures, ...missing].join('\n')}\n`;
 }
