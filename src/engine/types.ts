@@ -29,7 +29,7 @@ export interface Step<C extends StepContext = StepContext> {
   title: string;
   needs: string[];
   destructive: boolean;
-  uses(ctx: C): Use[];
+  uses(ctx: C): Promise<Use[]>;
   /** What it would do, with no side effects: one line per intention. */
   plan(ctx: C): Promise<string[]>;
   /** Absent until the step's owning issue implements it; a run refuses to start without it. */

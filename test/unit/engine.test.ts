@@ -25,7 +25,7 @@ function step(id: string, needs: string[] = [], over: Partial<Step<World>> = {})
     title: id,
     needs,
     destructive: false,
-    uses: () => [],
+    uses: async () => [],
     plan: async () => [`would do ${id}`],
     apply: async (ctx, ledger) => {
       ctx.applied.push(id);
