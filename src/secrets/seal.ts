@@ -1,0 +1,178 @@
+// Seals a Secret into a SealedSecret exactly as kubeseal v0.27 does, in memory, from the
+// controller's certificate. Format (sealed-secrets pkg/crypto HybridEncrypt):
+//   uint16 big-endian len(rsa) || RSA-OAEP(SHA-256, label)(session key) || AES-256-GCM(value) || tag
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
+import type { KeyObject } from 'node:crypto';
+import { InputError } from '../util/errors.js';
+
+export type SealingScope = 'strict' | 'namespace-wide' | 'cluster-wide';
+
+export const NAMESPACE_WIDE_ANNOTATION = 'sealedsecrets.bitnami.com/namespace-wide';
+export const CLUSTER_WIDE_ANNOTATION = 'sealedsecrets.bitnami.com/cluster-wide';
+
+export interface SecretToSeal {
+  name: string;
+  namespace: string;
+  type?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  data: Record<string, Buffer | string>;
+  scope?: SealingScope;
+}
+
+export interface SealedSecretObject {
+  apiVersion: 'bitnami.com/v1alpha1';
+  kind: 'SealedSecret';
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+  spec: {
+    encryptedData: Record<string, string>;
+    template: {
+      metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+      type: string;
+    };
+  };
+}
+
+export interface SealingCert {
+  publicKey: KeyObject;
+  notBefore: Date;
+  notAfter: Date;
+  fingerprint: string;
+}
+
+const SESSION_KEY_BYTES = 32;
+const GCM_NONCE_BYTES = 12;
+// What the API server accepts as a Secret data key.
+const SECRET_KEY_PATTERN = /^[-._a-zA-Z0-9]+$/;
+
+/** The RSA-OAEP label that binds a sealed value to where it may be unsealed. */
+export function sealingLabel(namespace: string, name: string, scope: SealingScope): string {
+  if (scope === 'cluster-wide') return '';
+  if (scope === 'namespace-wide') return namespace;
+  return `${namespace}/${name}`;
+}
+
+// node-forge does the sealing arithmetic (the project's chosen library for kubeseal compatibility);
+// node:crypto only parses the certificate and fingerprints keys.
+function hybridEncrypt(publicKey: forge.pki.rsa.PublicKey, plaintext: Buffer, label: string): Buffer {
+  const sessionKey = forge.random.getBytesSync(SESSION_KEY_BYTES);
+  const rsaCiphertext = publicKey.encrypt(sessionKey, 'RSA-OAEP', {
+    md: forge.md.sha256.create(),
+    mgf1: { md: forge.md.sha256.create() },
+    label: forge.util.encodeUtf8(label),
+  });
+  // Zero nonce: each session key encrypts exactly one value.
+  const cipher = forge.cipher.createCipher('AES-GCM', sessionKey);
+  cipher.start({ iv: forge.util.createBuffer('\0'.repeat(GCM_NONCE_BYTES)).getBytes(), tagLength: 128 });
+  cipher.update(forge.util.createBuffer(plaintext.toString('binary')));
+  cipher.finish();
+  const aesCiphertext = Buffer.from(cipher.output.getBytes() + cipher.mode.tag.getBytes(), 'binary');
+  const rsaBytes = Buffer.from(rsaCiphertext, 'binary');
+  const rsaLength = Buffer.alloc(2);
+  rsaLength.writeUInt16BE(rsaBytes.length);
+  return Buffer.concat([rsaLength, rsaBytes, aesCiphertext]);
+}
+
+function forgePublicKey(publicKey: KeyObject): forge.pki.rsa.PublicKey {
+  return forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey;
+}
+
+function fingerprintOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+/**
+ * SHA-256 (hex) of the DER SubjectPublicKeyInfo. Accepts a certificate, a public key or a private
+ * key PEM, so the controller's certificate can be compared with a backed-up private key.
+ */
+export function certFingerprint(pem: string): string {
+  if (pem.includes('-----BEGIN CERTIFICATE-----')) return fingerprintOf(new X509Certificate(pem).publicKey);
+  try {
+    return fingerprintOf(createPublicKey(pem));
+  } catch {
+    throw new InputError('not a PEM certificate or key (expected a -----BEGIN CERTIFICATE----- or -----BEGIN ... KEY----- block)');
+  }
+}
+
+/** Parses the controller's sealing certificate and refuses one kubeseal would refuse, or that is not yet valid. */
+export function parseSealingCert(pem: string, now: Date = new Date()): SealingCert {
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new InputError('sealing certificate is not PEM: expected a -----BEGIN CERTIFICATE----- block (fetch it from the controller\'s /v1/cert.pem)');
+  }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch (e) {
+    throw new InputError(`sealing certificate does not parse: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const keyType = cert.publicKey.asymmetricKeyType;
+  if (keyType !== 'rsa') {
+    throw new InputError(`sealing certificate has a ${keyType ?? 'unknown'} key; sealed-secrets needs an RSA key`);
+  }
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  if (now < notBefore) {
+    throw new InputError(`sealing certificate is not yet valid: valid from ${notBefore.toISOString()} (now ${now.toISOString()}); check the clock`);
+  }
+  if (now > notAfter) {
+    throw new InputError(`sealing certificate expired on ${notAfter.toISOString()} (now ${now.toISOString()}); fetch the controller's current certificate`);
+  }
+  return { publicKey: cert.publicKey, notBefore, notAfter, fingerprint: fingerprintOf(cert.publicKey) };
+}
+
+// kubeseal's UpdateScopeAnnotations: the scope annotations always say the scope, and nothing else does.
+function scopeAnnotations(annotations: Record<string, string>, scope: SealingScope): Record<string, string> {
+  const { [NAMESPACE_WIDE_ANNOTATION]: _ns, [CLUSTER_WIDE_ANNOTATION]: _cw, ...rest } = annotations;
+  if (scope === 'namespace-wide') return { ...rest, [NAMESPACE_WIDE_ANNOTATION]: 'true' };
+  if (scope === 'cluster-wide') return { ...rest, [CLUSTER_WIDE_ANNOTATION]: 'true' };
+  return rest;
+}
+
+// kubeseal omits empty labels/annotations; so do we, so the objects compare equal.
+function ifNotEmpty<K extends string>(field: K, map: Record<string, string>): Partial<Record<K, Record<string, string>>> {
+  return Object.keys(map).length > 0 ? ({ [field]: map } as Record<K, Record<string, string>>) : {};
+}
+
+function checkSecretShape(secret: SecretToSeal): void {
+  const where = `secret ${secret.namespace}/${secret.name}`;
+  if (!secret.name) throw new InputError('cannot seal a secret without a name');
+  if (!secret.namespace) throw new InputError(`cannot seal secret ${secret.name}: it has no namespace`);
+  const keys = Object.keys(secret.data);
+  if (keys.length === 0) throw new InputError(`${where} has no data keys; kubeseal refuses an empty secret too`);
+  const badKeys = keys.filter((key) => !SECRET_KEY_PATTERN.test(key));
+  if (badKeys.length > 0) {
+    throw new InputError(`${where}: data key(s) ${badKeys.map((k) => JSON.stringify(k)).join(', ')} are not valid Secret keys (allowed: letters, digits, '-', '_', '.')`);
+  }
+}
+
+/** Seals every data value of a Secret with the controller's certificate (PEM). */
+export function sealSecret(secret: SecretToSeal, certPem: string): SealedSecretObject {
+  checkSecretShape(secret);
+  const publicKey = forgePublicKey(parseSealingCert(certPem).publicKey);
+  const scope = secret.scope ?? 'strict';
+  const label = sealingLabel(secret.namespace, secret.name, scope);
+  const encryptedData: Record<string, string> = {};
+  for (const key of Object.keys(secret.data).sort()) {
+    const value = secret.data[key] as Buffer | string;
+    const plaintext = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    encryptedData[key] = hybridEncrypt(publicKey, plaintext, label).toString('base64');
+  }
+  return {
+    apiVersion: 'bitnami.com/v1alpha1',
+    kind: 'SealedSecret',
+    metadata: { name: secret.name, namespace: secret.namespace, ...ifNotEmpty('annotations', scopeAnnotations({}, scope)) },
+    spec: {
+      encryptedData,
+      template: {
+        metadata: {
+          name: secret.name,
+          namespace: secret.namespace,
+          ...ifNotEmpty('labels', secret.labels ?? {}),
+          ...ifNotEmpty('annotations', scopeAnnotations(secret.annotations ?? {}, scope)),
+        },
+        type: secret.type ?? 'Opaque',
+      },
+    },
+  };
+}
