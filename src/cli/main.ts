@@ -25,6 +25,7 @@ async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Pr
     case 'status':
       return (await import('./commands/status.js')).statusCommand(opts);
     case 'seal':
+      return (await import('./commands/seal.js')).sealCommand(opts);
     case 'verify':
     case 'diagnose':
     case 'schedule': {

@@ -1,0 +1,85 @@
+// `homelab-dr seal`: kubeseal-like. A Secret from stdin, or a configured secret from its store, sealed
+// in memory with --cert (a file or an http(s) URL) and written to stdout as a SealedSecret.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { stringify, parse } from 'yaml';
+import { InputError, errorMessage } from '../../util/errors.js';
+import { registerSecret } from '../../util/secrets-registry.js';
+import { sealSecret, type SealingScope, type SecretToSeal } from '../../secrets/seal.js';
+import type { CliOptions } from '../args.js';
+
+const SCOPES: readonly SealingScope[] = ['strict', 'namespace-wide', 'cluster-wide'];
+
+async function readCert(cert: string): Promise<string> {
+  try {
+    if (/^https?:\/\//.test(cert)) {
+      const res = await fetch(cert, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return await res.text();
+    }
+    return await readFile(resolve(cert), 'utf8');
+  } catch (err) {
+    throw new InputError(`--cert ${cert}: cannot read the certificate: ${errorMessage(err)}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A v1 Secret (data base64, stringData plain) as the values to seal; nothing is written anywhere. */
+export function secretFromYaml(text: string): SecretToSeal {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    // The parser quotes the text it stopped at, which may be a value: say only where.
+    const pos = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new InputError(`stdin: not valid YAML${pos ? ` (line ${pos})` : ''}`);
+  }
+  const s = doc as { kind?: string; type?: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string>; stringData?: Record<string, string> };
+  if (!s || s.kind !== 'Secret') throw new InputError('stdin: expected a v1 Secret (kind: Secret)');
+  if (!s.metadata?.name || !s.metadata.namespace) throw new InputError('stdin: the Secret needs metadata.name and metadata.namespace');
+  const data: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(String(v), 'base64');
+  for (const [k, v] of Object.entries(s.stringData ?? {})) data[k] = Buffer.from(String(v), 'utf8');
+  for (const v of Object.values(data)) registerSecret(v);
+  return { name: s.metadata.name, namespace: s.metadata.namespace, type: s.type, labels: s.metadata.labels, annotations: s.metadata.annotations, data };
+}
+
+async function configuredSecret(opts: CliOptions): Promise<SecretToSeal> {
+  const [namespace, name] = (opts.secret ?? '').split('/');
+  if (!namespace || !name) throw new InputError(`--secret must be NAMESPACE/NAME, not "${opts.secret}"`);
+  const { loadForCommand } = await import('../context.js');
+  const { config, ctx } = await loadForCommand(opts, 'plan');
+  const secret = config.secrets.find((s) => s.namespace === namespace && s.name === name);
+  if (!secret) throw new InputError(`no secret ${namespace}/${name} in ${config.source}; configured: ${config.secrets.map((s) => `${s.namespace}/${s.name}`).join(', ')}`);
+  const { values, missing } = await ctx.inputs.values();
+  const data: Record<string, Buffer> = {};
+  for (const [key, source] of Object.entries(secret.data)) {
+    if ('value' in source) data[key] = Buffer.from(source.value, 'utf8');
+    else {
+      const value = values.get(`${source.store}/${source.key}`);
+      if (!value) {
+        const why = missing.find((m) => m.store === source.store && m.key === source.key)?.reason ?? 'not read';
+        throw new InputError(`${namespace}/${name} data.${key}: store ${source.store} key ${source.key}: ${why}`);
+      }
+      data[key] = value;
+    }
+  }
+  return { name, namespace, type: secret.type, labels: secret.labels, annotations: secret.annotations, data, scope: secret.scope };
+}
+
+export async function sealCommand(opts: CliOptions): Promise<number> {
+  if (!opts.cert) throw new InputError('seal needs --cert FILE|URL (the controller serves it at /v1/cert.pem)');
+  if (opts.scope !== undefined && !SCOPES.includes(opts.scope as SealingScope)) {
+    throw new InputError(`--scope must be one of ${SCOPES.join(', ')}, not "${opts.scope}"`);
+  }
+  const secret = opts.secret ? await configuredSecret(opts) : secretFromYaml(await readStdin());
+  const scope = (opts.scope as SealingScope | undefined) ?? secret.scope ?? 'strict';
+  const sealed = sealSecret({ ...secret, scope }, await readCert(opts.cert));
+  process.stdout.write(opts.json ? `${JSON.stringify(sealed, null, 2)}\n` : stringify(sealed));
+  return 0;
+}
