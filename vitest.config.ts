@@ -22,6 +22,15 @@ export default defineConfig({
       },
       {
         test: {
+          // Whole-system runs against real external tools; each file says when and why it skips.
+          name: 'e2e',
+          include: ['e2e/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',

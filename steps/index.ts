@@ -14,7 +14,11 @@ import { sealedSecretsController } from './sealed-secrets-controller.js';
 import { storage } from './storage.js';
 
 export function buildSteps(config: HomelabConfig): Step<RecoveryContext>[] {
-  const steps: Step<RecoveryContext>[] = [preflight, deleteCluster, createCluster, namespaces, storage];
+  // provider existing never deletes or creates: its cluster step only proves the cluster answers.
+  const steps: Step<RecoveryContext>[] =
+    config.cluster.provider === 'existing'
+      ? [preflight, { ...createCluster, needs: ['preflight'] }, namespaces, storage]
+      : [preflight, deleteCluster, createCluster, namespaces, storage];
   if (config.sealedSecrets) steps.push(sealedSecretsController, resealSecrets);
   steps.push(config.sealedSecrets ? apps : { ...apps, needs: ['storage'] });
   if (config.firewall) steps.push(firewall);

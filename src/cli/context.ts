@@ -36,7 +36,7 @@ export async function loadForCommand(
     : loaded;
   let provider: Promise<ClusterProvider> | undefined;
   let kube: Promise<KubeClient> | undefined;
-  const getProvider = () => (provider ??= providerFor(config.cluster.provider, { stateDir: stateDirOf(opts) }));
+  const getProvider = () => (provider ??= providerFor(config.cluster.provider, { stateDir: stateDirOf(opts), cluster: config.cluster }));
   const ctx: RecoveryContext = {
     signal: extra.signal ?? new AbortController().signal,
     config,

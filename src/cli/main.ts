@@ -27,6 +27,7 @@ async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Pr
     case 'seal':
       return (await import('./commands/seal.js')).sealCommand(opts);
     case 'verify':
+      return (await import('./commands/verify.js')).verifyCommand(opts);
     case 'diagnose':
     case 'schedule': {
       const { RefusedError } = await import('../util/errors.js');

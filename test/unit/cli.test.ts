@@ -25,6 +25,8 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 afterEach(() => vi.restoreAllMocks());
+// plan renders the helm and kustomize apps with the real binaries: seconds, not milliseconds.
+vi.setConfig({ testTimeout: 60_000 });
 
 describe('cli', () => {
   it('--help lists every command and the exit codes', async () => {
@@ -79,16 +81,23 @@ describe('cli', () => {
     expect(plan.out).toMatch(/secret store gitlab \(gitlab\)\s+https:\/\/gitlab\.home\.example\s+YES: CIRCULAR\s+gitlab\.home\.example is served by Ingress networking\/gitlab/);
     const reset = await cli('hard-reset', '--config', config, '--yes', '--state-dir', join(dir, '.state'));
     expect(reset.code).toBe(3);
-    expect(reset.err).toMatch(/hard-reset refuses: 1 run-time dependency lives inside the cluster/);
+    expect(reset.err).toMatch(/hard-reset refuses: 2 run-time dependencies live inside the cluster/);
     expect(reset.err).toContain('gitlab.home.example is served by Ingress networking/gitlab');
   });
 
-  it('dr-test refuses (exit 3) and names the steps that cannot run yet', async () => {
+  it('provider existing refuses a whole dr-test or hard-reset (exit 3): it never deletes or creates', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hdr-run-'));
-    const { code, err } = await cli('dr-test', '--config', example, '--yes', '--state-dir', dir);
-    expect(code).toBe(3);
-    expect(err).toMatch(/dr-test cannot start: \d+ of \d+ steps have no apply\/verify yet/);
-    expect(err).toMatch(/not runnable yet: .*sealed-secrets-controller/);
+    const drTest = await cli('dr-test', '--config', example, '--provider', 'existing', '--yes', '--state-dir', dir);
+    expect(drTest.code).toBe(3);
+    expect(drTest.err).toContain('provider existing never deletes or creates a cluster');
+    const reset = await cli('hard-reset', '--config', example, '--provider', 'existing', '--yes', '--state-dir', dir);
+    expect(reset.code).toBe(3);
+  });
+
+  it('a step list with steps lacking apply/verify is named by unimplementedSteps', async () => {
+    const { unimplementedSteps } = await import('../../steps/index.js');
+    const planOnly = { id: 'x', title: 'x', needs: [], destructive: false, uses: async () => [], plan: async () => [] };
+    expect(unimplementedSteps([planOnly])).toEqual(['x']);
   });
 
   it('a bad config is exit 2 and names file and line', async () => {

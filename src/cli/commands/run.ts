@@ -65,6 +65,11 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
   const { logger, path: logPath } = createRunLogger({ stateDir, runId, toStdout: opts.json });
   const { steps, ctx, config } = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
   const throwaway = mode !== 'hard-reset';
+  if (ctx.providerName === 'existing' && (throwaway || (!opts.only && !opts.from))) {
+    throw new RefusedError(
+      `provider existing never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
+    );
+  }
   if (throwaway && ctx.clusterName === config.cluster.name) {
     throw new RefusedError(`${mode} refuses to act on the production cluster "${config.cluster.name}"`);
   }

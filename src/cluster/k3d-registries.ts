@@ -1,0 +1,119 @@
+// Semantic comparison of the registries.yaml a k3d node runs with the one the config wants. Pure.
+// Differences name paths only: registries.yaml carries registry passwords, so no value is ever shown.
+import { parse } from 'yaml';
+import { InputError } from '../util/errors.js';
+
+export const NODE_REGISTRIES_PATH = '/etc/rancher/k3s/registries.yaml';
+
+type Tree = Record<string, unknown>;
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * k3d re-marshals the file it writes, dropping empty and false fields, so an absent field and an
+ * empty or false one mean the same and are removed on both sides before comparing.
+ */
+export function pruneEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(pruneEmpty).filter((item) => item !== undefined);
+    return items.length > 0 ? items : undefined;
+  }
+  if (isTree(value)) {
+    const entries = Object.entries(value)
+      .map(([key, child]) => [key, pruneEmpty(child)] as const)
+      .filter(([, child]) => child !== undefined);
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  }
+  if (value === null || value === '' || value === false) return undefined;
+  return value;
+}
+
+export function parseRegistriesYaml(text: string, origin: string): Tree {
+  let parsed: unknown;
+  try {
+    parsed = parse(text);
+  } catch (err) {
+    throw new InputError(`${origin}: registries.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (parsed !== null && parsed !== undefined && !isTree(parsed)) throw new InputError(`${origin}: registries.yaml is not a mapping`);
+  const pruned = pruneEmpty(parsed);
+  return isTree(pruned) ? pruned : {};
+}
+
+function pathLabel(path: readonly string[]): string {
+  return path.map((key, index) => (/^[A-Za-z_][\w-]*$/.test(key) ? `${index === 0 ? '' : '.'}${key}` : `[${JSON.stringify(key)}]`)).join('');
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  if (isTree(a) && isTree(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].every((key) => sameValue(a[key], b[key]));
+  }
+  return a === b;
+}
+
+/** Host part of a `registries.use` reference (`k3d-registry.localhost:5050` → `k3d-registry.localhost`). */
+function registryHost(ref: string): string {
+  return ref.replace(/:\d+$/, '');
+}
+
+/**
+ * k3d adds a mirror of its own for every `registries.use` registry (keyed by its host and a port we
+ * cannot know before creation); those are expected on the node and are not drift.
+ */
+function isGeneratedMirror(path: readonly string[], use: readonly string[]): boolean {
+  if (path.length !== 2 || path[0] !== 'mirrors') return false;
+  const host = registryHost(path[1] ?? '');
+  return use.some((ref) => {
+    const usedHost = registryHost(ref);
+    return host === usedHost || host === `k3d-${usedHost}` || `k3d-${host}` === usedHost;
+  });
+}
+
+function collectDifferences(desired: unknown, running: unknown, path: string[], use: readonly string[], out: string[]): void {
+  if (isTree(desired) && isTree(running)) {
+    const keys = [...new Set([...Object.keys(desired), ...Object.keys(running)])].sort();
+    for (const key of keys) {
+      const childPath = [...path, key];
+      if (!(key in running)) out.push(`${pathLabel(childPath)} is missing on the node`);
+      else if (!(key in desired)) {
+        if (!isGeneratedMirror(childPath, use)) out.push(`${pathLabel(childPath)} is on the node but not in the desired registries.yaml`);
+      } else collectDifferences(desired[key], running[key], childPath, use, out);
+    }
+    return;
+  }
+  if (!sameValue(desired, running)) out.push(`${pathLabel(path)} differs`);
+}
+
+/**
+ * What differs between the desired registries.yaml and the node's (undefined when the node has none).
+ * `use` is the config's registries.use.
+ */
+export function registriesDifferences(desired: Tree, running: Tree | undefined, use: readonly string[] = []): string[] {
+  if (running === undefined) return Object.keys(desired).length > 0 ? [`the node has no ${NODE_REGISTRIES_PATH}`] : [];
+  const out: string[] = [];
+  collectDifferences(desired, running, [], use, out);
+  return out;
+}
+
+export function registriesDriftMessage(cluster: string, container: string, differences: readonly string[]): string {
+  if (differences.length === 0) return `registries.yaml on ${container} matches the desired one`;
+  return [
+    `registries.yaml on ${container} differs from the desired one (${differences.length} difference(s)):`,
+    ...differences.map((d) => `  - ${d}`),
+    `The fix is recreating cluster ${cluster}, which gives the registry config at creation: run \`homelab-dr dr-test\` first, then \`homelab-dr hard-reset\`.`,
+    'Do not `docker restart` the node to reload it: that restarts every pod on it, including any tunnel your access depends on.',
+  ].join('\n');
+}
+
+/** Every credential value under configs.*.auth, to be redacted from k3d's output. */
+export function registryCredentialValues(registries: Tree): string[] {
+  const configs = isTree(registries.configs) ? Object.values(registries.configs) : [];
+  return configs.flatMap((entry) => {
+    const auth = isTree(entry) ? entry.auth : undefined;
+    return isTree(auth) ? Object.values(auth).filter((v): v is string => typeof v === 'string') : [];
+  });
+}

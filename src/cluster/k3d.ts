@@ -1,0 +1,171 @@
+// The k3d provider: a k3s cluster in Docker containers, created from a k3d config file that carries
+// the registry config, so registries.yaml is only ever given at creation and never by restarting a node.
+import { accessSync, constants } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { ClusterConfig } from '../config/types.js';
+import { InputError, RefusedError } from '../util/errors.js';
+import { run } from '../util/exec.js';
+import { clusterNamesFromList, k3dConfigYaml, k3dCreateArgs, k3dSimpleConfig, serverContainer } from './k3d-config.js';
+import {
+  NODE_REGISTRIES_PATH,
+  parseRegistriesYaml,
+  registriesDifferences,
+  registriesDriftMessage,
+  registryCredentialValues,
+} from './k3d-registries.js';
+import { apiServerOf, nodeNamesVia, writePrivateFile } from './provider-files.js';
+import type { ClusterProvider, CreateClusterOptions } from './provider.js';
+
+const DEFAULT_CREATE_TIMEOUT_MS = 300_000;
+const K3D_COMMAND_TIMEOUT_MS = 120_000;
+/** k3d derives container and network names from the cluster name, so keep it a short DNS label. */
+const K3D_CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
+
+/** Absolute path of an executable on PATH, or undefined. */
+export function findExecutable(name: string, pathEnv: string | undefined): string | undefined {
+  for (const dir of (pathEnv ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+export function requireExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const found = findExecutable(name, env.PATH);
+  if (!found) throw new InputError(`${name} is not installed (PATH=${env.PATH ?? ''})`);
+  return found;
+}
+
+/** `$XDG_STATE_HOME/homelab-dr/k3d`: the cluster kubeconfigs homelab-dr writes live here. */
+export function defaultK3dRoot(env: NodeJS.ProcessEnv, home: string): string {
+  return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'homelab-dr', 'k3d');
+}
+
+function checkClusterName(cluster: string): void {
+  if (!K3D_CLUSTER_NAME.test(cluster)) {
+    throw new InputError(`cluster name ${JSON.stringify(cluster)} is not usable for k3d (lowercase letters, digits and '-', at most 32)`);
+  }
+}
+
+function defaultClusterConfig(cluster: string): ClusterConfig {
+  return { provider: 'k3d', name: cluster, servers: 1, agents: 0, ports: [], volumes: [], k3sArgs: [] };
+}
+
+async function readRegistriesFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`cluster.registries.config: ${path} does not exist`);
+    throw new InputError(`cluster.registries.config: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+export interface K3dProviderOptions {
+  /** Where homelab-dr keeps each cluster's kubeconfig; default `$XDG_STATE_HOME/homelab-dr/k3d`. */
+  root?: string;
+}
+
+export class K3dProvider implements ClusterProvider {
+  readonly name = 'k3d' as const;
+  readonly root: string;
+
+  constructor(opts: K3dProviderOptions = {}) {
+    this.root = opts.root ?? defaultK3dRoot(process.env, homedir());
+  }
+
+  kubeconfigPath(cluster: string): string {
+    checkClusterName(cluster);
+    return join(this.root, cluster, 'kubeconfig.yaml');
+  }
+
+  async exists(cluster: string): Promise<boolean> {
+    checkClusterName(cluster);
+    const { stdout } = await run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
+    return clusterNamesFromList(stdout).includes(cluster);
+  }
+
+  async create(cluster: string, opts: CreateClusterOptions = {}): Promise<void> {
+    checkClusterName(cluster);
+    const config = opts.config ?? defaultClusterConfig(cluster);
+    // Every input is checked before anything is touched.
+    const registriesPath = config.registries?.config;
+    const registriesYaml = registriesPath !== undefined ? await readRegistriesFile(registriesPath) : undefined;
+    const credentials = registriesYaml !== undefined ? registryCredentialValues(parseRegistriesYaml(registriesYaml, registriesPath ?? '')) : [];
+    const configYaml = k3dConfigYaml(k3dSimpleConfig(cluster, config, registriesYaml));
+    const k3d = requireExecutable('k3d');
+    if (await this.exists(cluster)) throw new RefusedError(`a k3d cluster named ${cluster} already exists; delete it first`);
+
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS;
+    const configFile = join(this.root, cluster, 'k3d-config.yaml');
+    await writePrivateFile(configFile, configYaml);
+    try {
+      // k3d rolls a failed create back itself (its disableRollback stays false).
+      await run(k3d, k3dCreateArgs(configFile, timeoutMs), { timeoutMs: timeoutMs + 30_000, secrets: credentials });
+    } finally {
+      // The file embeds registry credentials; it is needed only while k3d reads it.
+      await rm(configFile, { force: true });
+    }
+  }
+
+  /** A cluster that does not exist is not an error. */
+  async delete(cluster: string): Promise<void> {
+    if (await this.exists(cluster)) {
+      await run(requireExecutable('k3d'), ['cluster', 'delete', cluster], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
+    }
+    await rm(join(this.root, cluster), { recursive: true, force: true });
+  }
+
+  /** Fetched afresh each time: a recreated cluster has new certificates under the same name. */
+  async kubeconfig(cluster: string): Promise<string> {
+    const path = this.kubeconfigPath(cluster);
+    const { stdout } = await run(requireExecutable('k3d'), ['kubeconfig', 'get', cluster], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
+    if (!stdout.includes('clusters:')) throw new Error(`k3d kubeconfig get ${cluster} printed no kubeconfig`);
+    await writePrivateFile(path, stdout);
+    return path;
+  }
+
+  async nodeNames(cluster: string): Promise<string[]> {
+    return nodeNamesVia(await this.kubeconfig(cluster));
+  }
+
+  async apiServer(cluster: string): Promise<string> {
+    return apiServerOf(await this.kubeconfig(cluster));
+  }
+}
+
+export interface RegistriesDrift {
+  inSync: boolean;
+  /** Paths that differ; never values (registries.yaml holds registry passwords). */
+  differences: string[];
+  message: string;
+}
+
+/**
+ * Compares the registries.yaml the first server node runs with the desired one, semantically.
+ * `use` is the config's registries.use, whose mirrors k3d adds on its own.
+ */
+export async function registriesDrift(cluster: string, desiredYamlText: string, opts: { use?: readonly string[]; desiredOrigin?: string } = {}): Promise<RegistriesDrift> {
+  checkClusterName(cluster);
+  const desired = parseRegistriesYaml(desiredYamlText, opts.desiredOrigin ?? 'desired registries.yaml');
+  const container = serverContainer(cluster);
+  const result = await run(requireExecutable('docker'), ['exec', container, 'cat', NODE_REGISTRIES_PATH], {
+    timeoutMs: K3D_COMMAND_TIMEOUT_MS,
+    allowFailure: true,
+  });
+  let running: ReturnType<typeof parseRegistriesYaml> | undefined;
+  if (result.code === 0) running = parseRegistriesYaml(result.stdout, `${container}:${NODE_REGISTRIES_PATH}`);
+  else if (!/No such file or directory/.test(result.stderr)) {
+    throw new Error(`cannot read ${NODE_REGISTRIES_PATH} on ${container}: ${result.command}: exit ${result.code}: ${result.stderr.trim()}`);
+  }
+  const differences = registriesDifferences(desired, running, opts.use ?? []);
+  return { inSync: differences.length === 0, differences, message: registriesDriftMessage(cluster, container, differences) };
+}
