@@ -39,6 +39,8 @@ export interface CliOptions {
   scope?: string;
   secret?: string;
   insecureFilePerms: boolean;
+  /** The cluster to act on instead of the derived one (dr-test's throwaway name, or verify's target). */
+  name?: string;
 }
 
 const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
@@ -80,6 +82,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         cert: { type: 'string' },
         scope: { type: 'string' },
         secret: { type: 'string' },
+        name: { type: 'string' },
         'insecure-file-perms': { type: 'boolean' },
       },
     });
@@ -117,6 +120,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     scope: v.scope,
     secret: v.secret,
     insecureFilePerms: v['insecure-file-perms'] ?? false,
+    name: v.name,
   };
 }
 
@@ -128,6 +132,7 @@ const COMMON = `Common flags:
   --resume [RUN]         resume the latest run, or RUN: re-verify green steps, continue from the first that is not
   --yes, -y              no confirmation prompt (never overrides a guard)
   --keep                 dr-test: keep the throwaway cluster
+  --name NAME            dr-test: the throwaway cluster's name; verify: the cluster to check
   --state-dir DIR        journal and logs (default $XDG_STATE_HOME/homelab-dr)
   --report-dir DIR       drill reports
   --concurrency N        steps that may run at the same time (default 4)

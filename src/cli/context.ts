@@ -41,7 +41,7 @@ export async function loadForCommand(
     signal: extra.signal ?? new AbortController().signal,
     config,
     mode,
-    clusterName: targetClusterName(config, mode, { recorded: extra.recordedCluster }),
+    clusterName: opts.name ?? targetClusterName(config, mode, { recorded: extra.recordedCluster }),
     providerName: config.cluster.provider,
     log: extra.log ?? silentLogger(),
     inputs: createInputs(config),
