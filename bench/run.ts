@@ -82,4 +82,5 @@ function main(): void {
   console.log(JSON.stringify({ runs, results }));
 }
 
-main();
+// Only when run as a script: importing generateHomelab must not start a benchmark.
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) main();

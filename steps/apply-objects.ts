@@ -2,7 +2,7 @@
 // by comparing what the server held before and after, never by assuming.
 import type { StepLedger } from '../src/engine/types.js';
 import type { KubeClient } from '../src/kube/client.js';
-import { refOf } from '../src/kube/client.js';
+import { refOf } from '../src/kube/types.js';
 import type { KubeObject } from '../src/kube/types.js';
 import type { KubeObject as ManifestObject } from '../src/k8s/types.js';
 import { describeObject } from '../src/k8s/types.js';

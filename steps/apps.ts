@@ -1,7 +1,7 @@
 import type { Step, StepLedger } from '../src/engine/types.js';
 import { healthOf, hasHealthRule } from '../src/health/rules.js';
 import type { KubeClient } from '../src/kube/client.js';
-import { refOf } from '../src/kube/client.js';
+import { refOf } from '../src/kube/types.js';
 import { orderForApply } from '../src/k8s/manifests.js';
 import { describeObject, type KubeObject } from '../src/k8s/types.js';
 import { errorMessage } from '../src/util/errors.js';

@@ -9,14 +9,14 @@
 //   it, and runs the lockout guard. apply records every rule as skipped.
 // An environment variable rather than a config key: the namespace is a property of the machine a test
 // or rehearsal runs on, not of the homelab being recovered, and the same config must serve both.
-import type { Step } from '../src/engine/types.js';
+import type { Step, StepLedger } from '../src/engine/types.js';
 import { tableChanges, tableDifferences, type ItemChange } from '../src/firewall/compare.js';
 import { assertNoSelfLockout } from '../src/firewall/lockout.js';
 import type { Table } from '../src/firewall/model.js';
 import { applyScript, describeTarget, readTable, rehearseInPrivateNamespace, type NftTarget } from '../src/firewall/nft.js';
 import { publishedPorts, type PublishedPorts } from '../src/firewall/published-ports.js';
 import { desiredTable, renderScript } from '../src/firewall/ruleset.js';
-import { errorMessage } from '../src/util/errors.js';
+import { RefusedError, errorMessage } from '../src/util/errors.js';
 import type { Mode, RecoveryContext } from './context.js';
 
 export const FIREWALL_NETNS_ENV = 'HOMELAB_DR_FIREWALL_NETNS';
@@ -49,7 +49,7 @@ export function firewallGuard(ctx: RecoveryContext, env: NodeJS.ProcessEnv = pro
   assertNoSelfLockout(desiredFirewall(ctx), env.SSH_CONNECTION);
 }
 
-function recordAll(ledger: Parameters<NonNullable<Step<RecoveryContext>['apply']>>[1], changes: ItemChange[], error?: string): void {
+function recordAll(ledger: StepLedger, changes: ItemChange[], error?: string): void {
   for (const c of changes) {
     // The transaction is all or nothing: on failure, what was already in place stays, the rest failed.
     if (error !== undefined && c.outcome !== 'unchanged') ledger.record(c.kind, c.name, 'failed', error);
@@ -62,7 +62,7 @@ async function rehearsalProblems(ctx: RecoveryContext, desired: Table, env: Node
   try {
     firewallGuard(ctx, env);
   } catch (err) {
-    problems.push(errorMessage(err));
+    problems.push(err instanceof RefusedError ? [err.message, ...err.details].join('; ') : errorMessage(err));
   }
   try {
     const live = await rehearseInPrivateNamespace(renderScript(desired), desired.family, desired.name, ctx.signal);
@@ -73,13 +73,22 @@ async function rehearsalProblems(ctx: RecoveryContext, desired: Table, env: Node
   return problems;
 }
 
+function whereLine(mode: Mode, target: FirewallTarget): string {
+  if (target.kind === 'rehearse') return `${mode}: the host's rules stay untouched; the ruleset is rehearsed in a private network namespace`;
+  return target.nft.netns ? `in network namespace ${target.nft.netns} (${FIREWALL_NETNS_ENV}), not the host` : 'on the host, refused if it would lock out this SSH session';
+}
+
 export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<RecoveryContext> {
   return {
     id: 'firewall',
     title: 'Host firewall (nftables)',
     needs: ['create-cluster'],
     destructive: false,
-    uses: async () => [{ name: 'tool nft', target: 'nft', inCluster: false, reason: 'host binary' }],
+    uses: async (ctx) => {
+      const target = firewallTarget(ctx.mode, env);
+      const tools = target.kind === 'rehearse' ? ['nft', 'unshare'] : target.nft.netns ? ['nft', 'ip'] : ['nft'];
+      return tools.map((t) => ({ name: `tool ${t}`, target: t, inCluster: false, reason: 'host binary' }));
+    },
     plan: async (ctx) => {
       const fw = ctx.config.firewall;
       if (!fw) return ['no firewall configured: nothing to do'];
@@ -87,6 +96,7 @@ export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<Recover
       return [
         `replace table inet ${fw.table} atomically: default input ${fw.defaultInput}; allow ${rules.join(', ') || 'nothing'}`,
         'verify by reading the rules back',
+        whereLine(ctx.mode, firewallTarget(ctx.mode, env)),
       ];
     },
     apply: async (ctx, ledger) => {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { providerFor } from '../cluster/index.js';
 import type { ClusterProvider } from '../cluster/provider.js';
 import type { HomelabConfig } from '../config/types.js';
-import { KubeClient } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 import type { Step } from '../engine/types.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { targetClusterName, type Mode, type RecoveryContext } from '../../steps/context.js';
@@ -49,7 +49,11 @@ export async function loadForCommand(
     kube: async ({ fresh } = {}) => {
       if (fresh && kube) (await kube.catch(() => undefined))?.close();
       if (fresh || !kube) {
-        kube = getProvider().then(async (p) => KubeClient.fromKubeconfig(await p.kubeconfig(ctx.clusterName)));
+        kube = getProvider().then(async (p) => {
+          // Loaded on first use: plan and lint never pay for the Kubernetes client.
+          const { KubeClient } = await import('../kube/client.js');
+          return KubeClient.fromKubeconfig(await p.kubeconfig(ctx.clusterName));
+        });
         // A failed connection is not cached: the next step asks again.
         kube.catch(() => (kube = undefined));
       }

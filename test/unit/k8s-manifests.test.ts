@@ -40,7 +40,7 @@ describe('parseManifests', () => {
   });
 
   it('names file and line for invalid YAML and for objects without kind', () => {
-    expect(() => parseManifests('apiVersion: v1\nkind: A\n---\nkind: B\nkind: C\n', 'bad.yaml')).toThrow(/^bad\.yaml:5: invalid YAML: Map keys must be unique/);
+    expect(() => parseManifests('apiVersion: v1\nkind: A\n---\nkind: B\nkind: C\n', 'bad.yaml')).toThrow(/^bad\.yaml:5: invalid YAML: duplicated mapping key/);
     expect(() => parseManifests('apiVersion: v1\nkind: A\n---\napiVersion: v1\nmetadata: {}\n', 'nokind.yaml'))
       .toThrow(new InputError('nokind.yaml:4: the object has no kind'));
     expect(() => parseManifests('- a\n- b\n', 'seq.yaml')).toThrow(/seq\.yaml:1: a manifest document must be a mapping/);

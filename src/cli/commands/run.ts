@@ -11,6 +11,7 @@ import { GREEN, type Step, type StepState } from '../../engine/types.js';
 import { errorMessage, InputError, RefusedError } from '../../util/errors.js';
 import { createRunLogger } from '../../util/log.js';
 import type { RecoveryContext } from '../../../steps/context.js';
+import { firewallGuard } from '../../../steps/firewall.js';
 import { unimplementedSteps } from '../../../steps/index.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand, stateDirOf } from '../context.js';
@@ -84,6 +85,8 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
       );
     }
   }
+  // Before anything is destroyed: a ruleset that would drop this very SSH session is refused (exit 3).
+  firewallGuard(ctx);
   const missing = unimplementedSteps(steps);
   if (missing.length > 0) {
     throw new RefusedError(
