@@ -26,7 +26,9 @@ async function desiredStorage(ctx: RecoveryContext): Promise<KubeObject[]> {
 // printing the apiserver's field path alone.
 function explainStorageError(err: unknown, obj: KubeObject): string {
   if (obj.kind === 'PersistentVolume' && err instanceof KubeApiError && err.status === 422) {
-    return `PV ${obj.metadata.name} already exists with a different immutable spec (${err.apiMessage}); ` +
+    // The apiserver appends a Go struct diff; its first line says which field, which is what to read.
+    const field = err.apiMessage.split('\n')[0]!.trim();
+    return `PV ${obj.metadata.name} already exists with a different immutable spec (${field}); ` +
       `the fix: make ${obj.metadata.name} in the storage file match the live PV, or delete the PV ` +
       `(kubectl delete pv ${obj.metadata.name}; a local volume's data on the host stays) and run again`;
   }

@@ -10,7 +10,7 @@ import { InputError, RefusedError } from '../util/errors.js';
 import { registerSecret } from '../util/secrets-registry.js';
 import { controlPlaneBinaries } from './control-plane-binaries.js';
 import type { KwokClusterPaths } from './kwok-args.js';
-import { freeLoopbackPort } from './ports.js';
+import { freeLoopbackPorts } from './ports.js';
 import { isOurProcess, readPid, stopProcess } from './process.js';
 import { readModuleDir, sealedSecretsCrd, sealedSecretsRbac } from './sealed-secrets-upstream.js';
 
@@ -73,21 +73,15 @@ export async function startLocalSealedSecrets(paths: KwokClusterPaths, opts: Loc
   assertOutsideRun(paths.extras);
 
   const client = await KubeClient.fromKubeconfig(paths.kubeconfig);
-  let token: string;
+  const apiserver = client.server;
   try {
     await installUpstreamObjects(client, bin.helm, moduleDir, namespace, controllerName);
-    token = await serviceAccountToken(client, namespace, controllerName);
+    writeServiceAccountDir(files.saDir, await serviceAccountToken(client, namespace, controllerName), paths.caCert, namespace);
   } finally {
     client.close();
   }
-  mkdirSync(files.saDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(files.saDir, 'token'), token, { mode: 0o600 });
-  copyFileSync(paths.caCert, join(files.saDir, 'ca.crt'));
-  writeFileSync(join(files.saDir, 'namespace'), namespace);
 
-  const listenPort = await freeLoopbackPort();
-  const metricsPort = await freeLoopbackPort();
-  const apiserver = client.server;
+  const [listenPort, metricsPort] = (await freeLoopbackPorts(2)) as [number, number];
   const controllerArgs = [bin.sealedSecretsController, `--listen-addr=127.0.0.1:${listenPort}`, `--listen-metrics-addr=127.0.0.1:${metricsPort}`];
   const env = {
     PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -123,6 +117,14 @@ export function stopLocalSealedSecretsNow(paths: KwokClusterPaths): void {
   rmSync(files.pidFile, { force: true });
   if (pid && isOurProcess(pid, PROCESS_MARK)) process.kill(pid, 'SIGKILL');
   rmSync(files.saDir, { recursive: true, force: true });
+}
+
+/** What a pod would find at the in-cluster path: its token, the cluster CA and its namespace. */
+function writeServiceAccountDir(dir: string, token: string, caCert: string, namespace: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'token'), token, { mode: 0o600 });
+  copyFileSync(caCert, join(dir, 'ca.crt'));
+  writeFileSync(join(dir, 'namespace'), namespace);
 }
 
 async function installUpstreamObjects(client: KubeClient, helm: string, moduleDir: string, namespace: string, controllerName: string): Promise<void> {

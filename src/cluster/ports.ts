@@ -30,11 +30,6 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
   }
 }
 
-export async function freeLoopbackPort(): Promise<number> {
-  const [port] = await freeLoopbackPorts(1);
-  return port as number;
-}
-
 function listenOnAnyPort(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
