@@ -41,6 +41,8 @@ export interface CliOptions {
   insecureFilePerms: boolean;
   /** The cluster to act on instead of the derived one (dr-test's throwaway name, or verify's target). */
   name?: string;
+  /** status: keep printing the run's progress until it ends. */
+  follow: boolean;
 }
 
 const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
@@ -83,6 +85,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         scope: { type: 'string' },
         secret: { type: 'string' },
         name: { type: 'string' },
+        follow: { type: 'boolean', short: 'f' },
         'insecure-file-perms': { type: 'boolean' },
       },
     });
@@ -121,6 +124,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     secret: v.secret,
     insecureFilePerms: v['insecure-file-perms'] ?? false,
     name: v.name,
+    follow: v.follow ?? false,
   };
 }
 
@@ -133,6 +137,7 @@ const COMMON = `Common flags:
   --yes, -y              no confirmation prompt (never overrides a guard)
   --keep                 dr-test: keep the throwaway cluster
   --name NAME            dr-test: the throwaway cluster's name; verify: the cluster to check
+  --follow, -f           status: follow a run (e.g. a detached hard-reset) until it ends
   --state-dir DIR        journal and logs (default $XDG_STATE_HOME/homelab-dr)
   --report-dir DIR       drill reports
   --concurrency N        steps that may run at the same time (default 4)

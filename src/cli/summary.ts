@@ -34,7 +34,9 @@ export function summaryTable(stepIds: readonly string[], states: ReadonlyMap<str
     total[i.outcome] += 1;
   }
   const head = ['STEP', ...ITEM_OUTCOMES.map((o) => o.toUpperCase()), 'RESULT'];
-  const rows = [...per].map(([id, c]) => [id, ...ITEM_OUTCOMES.map((o) => String(c[o])), statusText(states.get(id))]);
+  // Rows that are not steps (teardown, proof) happen after the DAG: their counts say what happened.
+  const result = (id: string) => (stepIds.includes(id) ? statusText(states.get(id)) : 'after the run');
+  const rows = [...per].map(([id, c]) => [id, ...ITEM_OUTCOMES.map((o) => String(c[o])), result(id)]);
   rows.push(['TOTAL', ...ITEM_OUTCOMES.map((o) => String(total[o])), '']);
   const all = [head, ...rows];
   const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));

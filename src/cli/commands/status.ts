@@ -1,15 +1,30 @@
 // `homelab-dr status`: the last run (or --resume RUN) as its journal recorded it.
-import { Journal } from '../../engine/journal.js';
+import { Journal, type JournalData } from '../../engine/journal.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { stateDirOf } from '../context.js';
 import { summaryTable } from '../summary.js';
 
+/** Prints each step change as the journal records it, until the run's end line (or a signal). */
+async function follow(path: string): Promise<JournalData> {
+  const printed = new Map<string, string>();
+  for (;;) {
+    const data = Journal.read(path);
+    for (const [id, st] of data.steps) {
+      if (printed.get(id) === st.status) continue;
+      printed.set(id, st.status);
+      process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${id}: ${st.status}${st.blockedBy ? ` (blocked by ${st.blockedBy})` : ''}\n`);
+    }
+    if (data.exitCode !== undefined) return data;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export async function statusCommand(opts: CliOptions): Promise<number> {
   const stateDir = stateDirOf(opts);
   const path = Journal.find(stateDir, opts.resume || opts.positionals[0]);
   if (!path) throw new InputError(`no run journal in ${stateDir}/runs${opts.resume ? ` named ${opts.resume}` : ''}`);
-  const data = Journal.read(path);
+  const data = opts.follow ? await follow(path) : Journal.read(path);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...data, steps: [...data.steps.values()] }, null, 2)}\n`);
     return 0;
