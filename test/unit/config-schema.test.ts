@@ -9,7 +9,8 @@ import { readYamlSource } from '../../src/config/yaml-source.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const schemaFile = resolve(here, '../../config/homelab-dr.schema.json');
-const designExample = readFileSync('/work/shared/design/homelab.example.yaml', 'utf8');
+// The design folder sits beside the repository (../shared), in CI as here.
+const designExample = readFileSync(resolve('../shared/design/homelab.example.yaml'), 'utf8');
 
 /** A validator without defaults, so that validating does not change the data. */
 function plainValidator() {

@@ -8,7 +8,8 @@ import { InputError } from '../../src/util/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = resolve(here, '../fixtures/config');
-const designExample = '/work/shared/design/homelab.example.yaml';
+// The design folder sits beside the repository (../shared), in CI as here.
+const designExample = resolve('../shared/design/homelab.example.yaml');
 
 // Lines 1-5 of most cases below; a case's own lines start at line 6.
 const HEAD = `apiVersion: homelab-dr/v1
@@ -343,7 +344,7 @@ describe('good configs', () => {
     const config = await loadConfig(designExample, { checkFiles: false });
     expect(config.cluster.provider).toBe('k3d');
     expect(config.cluster.name).toBe('homelab');
-    expect(config.cluster.registries?.config).toBe('/work/shared/design/registries.yaml');
+    expect(config.cluster.registries?.config).toBe(resolve('../shared/design/registries.yaml'));
     expect(config.apps.items.map((app) => app.name)).toEqual(['argocd', 'networking', 'media']);
     expect(config.apps.wait.timeoutMs).toBe(600_000);
     expect(config.warnings).toHaveLength(1);
