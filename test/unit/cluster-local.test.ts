@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { controlPlaneBinaries } from '../../src/cluster/control-plane-binaries.js';
-import { freeLoopbackPort, freeLoopbackPorts, portInUse } from '../../src/cluster/ports.js';
+import { freeLoopbackPorts, portInUse } from '../../src/cluster/ports.js';
 import { isOurProcess, stopProcess } from '../../src/cluster/process.js';
 import { parseManifests } from '../../src/cluster/sealed-secrets-upstream.js';
 import { InputError } from '../../src/util/errors.js';
@@ -24,7 +24,7 @@ describe('control-plane binaries', () => {
 
 describe('ports', () => {
   test('a listening port is in use; a freed one is not', async () => {
-    const port = await freeLoopbackPort();
+    const [port] = (await freeLoopbackPorts(1)) as [number];
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     expect(await portInUse(port)).toBe(true);
