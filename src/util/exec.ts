@@ -54,11 +54,17 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
     quiet: true,
     verbose: false,
   });
+  // zx's timeout kills the process tree child-first, so a shell script can outlive its killed `sleep`,
+  // run its next line and exit 0. The deadline is therefore kept here too: past it, the run failed.
+  let timedOut = false;
+  const deadline = opts.timeoutMs ? setTimeout(() => (timedOut = true), opts.timeoutMs) : undefined;
   let output;
   try {
     output = await shell`${file} ${args}`;
   } catch (e) {
     throw new ExecError(`${command}: ${redact(e instanceof Error ? e.message : String(e), secrets)}`, emptyResult(command));
+  } finally {
+    clearTimeout(deadline);
   }
   const stdoutBytes = output.buffer();
   const result: ExecResult = {
@@ -72,7 +78,7 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
   if (output.exitCode === 127 && /command not found|No such file/.test(output.stderr)) {
     throw new ExecError(`${command}: ${file}: command not found`, result);
   }
-  if (result.signal === 'SIGKILL' && opts.timeoutMs) {
+  if (opts.timeoutMs && (timedOut || result.signal === 'SIGKILL')) {
     throw new ExecError(`${command}: timed out after ${opts.timeoutMs} ms`, result);
   }
   if (result.code !== 0 && !opts.allowFailure) {
