@@ -1,0 +1,229 @@
+// The drill's evidence, computed once from the journal. Every rendering (report.json, report.md,
+// timeline.svg, history, metrics, notification) reads this summary and never the journal itself, so
+// no two of them can disagree about what happened.
+import type { JournalData } from '../engine/journal.js';
+import { GREEN, ITEM_OUTCOMES, type ItemOutcome, type LedgerItem, type StepState, type StepStatus } from '../engine/types.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type DrillResult = 'green' | 'red' | 'interrupted' | 'incomplete';
+export type OutcomeCounts = Record<ItemOutcome, number>;
+
+export interface StepReport {
+  id: string;
+  status: StepStatus;
+  green: boolean;
+  startedAt?: string;
+  endedAt?: string;
+  /** Seconds from the drill's start to this step's start; absent when the step never started. */
+  startOffsetSeconds?: number;
+  durationSeconds?: number;
+  /** Started but never ended in the journal: the run stopped (or crashed) while it ran. */
+  open: boolean;
+  items: OutcomeCounts;
+  /** Verify's findings. */
+  missing: string[];
+  error?: string;
+  blockedBy?: string;
+}
+
+export interface FailureCause {
+  /** A failed ledger item, a verify finding, or (when neither exists) the step's own error. */
+  source: 'item' | 'verify' | 'step';
+  /** For items: the object, e.g. "values value demo/GITLAB_AGENT_TOKEN". */
+  subject?: string;
+  text: string;
+}
+
+export interface FailureReport {
+  step: string;
+  status: StepStatus;
+  error?: string;
+  causes: FailureCause[];
+  /** Steps that never ran because of this one. */
+  blocked: string[];
+}
+
+/** Items recorded outside the DAG's steps, e.g. the throwaway cluster's teardown. */
+export interface HousekeepingItem {
+  step: string;
+  kind: string;
+  name: string;
+  outcome: ItemOutcome;
+  error?: string;
+}
+
+export type RtoEnd = 'verified-green' | 'failure' | 'interrupted' | 'incomplete';
+
+export interface DrillSummary {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  runId: string;
+  command: string;
+  config: string;
+  cluster?: string;
+  resumedFrom?: string;
+  startedAt: string;
+  /** When the last step ended: the end of the RTO. */
+  endedAt: string;
+  generatedAt: string;
+  result: DrillResult;
+  exitCode: number | null;
+  /** Wall time from the start to the last step's end: verified green, or the failure. */
+  rto: { seconds: number; until: RtoEnd };
+  slowestStep?: string;
+  counts: { steps: Partial<Record<StepStatus, number>>; stepsTotal: number; green: number; items: OutcomeCounts };
+  steps: StepReport[];
+  housekeeping: HousekeepingItem[];
+  failures: FailureReport[];
+  versions: Record<string, string>;
+  /** The journal's last line was cut short by a crash. */
+  tornJournal: boolean;
+}
+
+export function emptyOutcomeCounts(): OutcomeCounts {
+  return Object.fromEntries(ITEM_OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
+}
+
+function countOutcomes(items: readonly LedgerItem[]): OutcomeCounts {
+  const counts = emptyOutcomeCounts();
+  for (const item of items) counts[item.outcome]++;
+  return counts;
+}
+
+const seconds = (fromMs: number, toMs: number) => Math.round(toMs - fromMs) / 1000;
+
+/** The latest moment the journal speaks of: where a step with no end is drawn to. */
+function lastRecordedMs(journal: JournalData): number {
+  const stamps = [journal.header.startedAt, ...journal.items.map((i) => i.at)];
+  for (const s of journal.steps.values()) stamps.push(...[s.startedAt, s.endedAt].filter((x): x is string => !!x));
+  return Math.max(...stamps.map((s) => Date.parse(s)));
+}
+
+function stepReport(id: string, state: StepState | undefined, items: readonly LedgerItem[], startMs: number, lastMs: number): StepReport {
+  const status: StepStatus = state?.status ?? 'pending';
+  const report: StepReport = {
+    id,
+    status,
+    green: GREEN.has(status),
+    open: false,
+    items: countOutcomes(items),
+    missing: state?.missing ?? [],
+  };
+  if (state?.error) report.error = state.error;
+  if (state?.blockedBy) report.blockedBy = state.blockedBy;
+  if (state?.startedAt) {
+    const begin = Date.parse(state.startedAt);
+    const end = state.endedAt ? Date.parse(state.endedAt) : lastMs;
+    report.startedAt = state.startedAt;
+    if (state.endedAt) report.endedAt = state.endedAt;
+    report.open = !state.endedAt;
+    report.startOffsetSeconds = seconds(startMs, begin);
+    report.durationSeconds = seconds(begin, end);
+  }
+  return report;
+}
+
+/**
+ * Why a step is red. Preflight repeats a failed item's error as a verify finding ("values: <error>"),
+ * so a finding that quotes an item's error adds nothing and is left out.
+ */
+function causesOf(step: StepReport, failedItems: readonly LedgerItem[]): FailureCause[] {
+  const causes: FailureCause[] = failedItems.map((i) => ({
+    source: 'item',
+    subject: `${i.kind} ${i.name}`,
+    text: i.error ?? 'failed (no error recorded)',
+  }));
+  const itemErrors = failedItems.map((i) => i.error).filter((e): e is string => !!e);
+  for (const finding of step.missing) {
+    if (!itemErrors.some((e) => finding.includes(e))) causes.push({ source: 'verify', text: finding });
+  }
+  if (causes.length === 0) causes.push({ source: 'step', text: step.error ?? `${step.status} with no recorded cause` });
+  return causes;
+}
+
+function failuresOf(steps: readonly StepReport[], items: readonly LedgerItem[], housekeeping: readonly HousekeepingItem[]): FailureReport[] {
+  const red = steps.filter((s) => s.status === 'failed' || s.status === 'interrupted');
+  const failures: FailureReport[] = red.map((s) => ({
+    step: s.id,
+    status: s.status,
+    ...(s.error ? { error: s.error } : {}),
+    causes: causesOf(s, items.filter((i) => i.step === s.id && i.outcome === 'failed')),
+    blocked: steps.filter((b) => b.blockedBy === s.id).map((b) => b.id),
+  }));
+  for (const h of housekeeping.filter((i) => i.outcome === 'failed')) {
+    failures.push({
+      step: h.step,
+      status: 'failed',
+      causes: [{ source: 'item', subject: `${h.kind} ${h.name}`, text: h.error ?? 'failed (no error recorded)' }],
+      blocked: [],
+    });
+  }
+  return failures;
+}
+
+function resultOf(exitCode: number | undefined, steps: readonly StepReport[]): DrillResult {
+  if (exitCode === undefined) return 'incomplete';
+  if (exitCode === 130 || steps.some((s) => s.status === 'interrupted')) return 'interrupted';
+  if (exitCode === 0 && !steps.some((s) => s.status === 'failed')) return 'green';
+  return 'red';
+}
+
+const RTO_END: Record<DrillResult, RtoEnd> = {
+  green: 'verified-green',
+  red: 'failure',
+  interrupted: 'interrupted',
+  incomplete: 'incomplete',
+};
+
+export interface SummaryInput {
+  journal: JournalData;
+  versions: Record<string, string>;
+  /** The config the drill ran, as the operator named it (the journal holds the resolved path). */
+  config: string;
+  now?: Date;
+}
+
+export function summarizeDrill({ journal, versions, config, now = new Date() }: SummaryInput): DrillSummary {
+  const { header } = journal;
+  const startMs = Date.parse(header.startedAt);
+  const lastMs = lastRecordedMs(journal);
+  const dagSteps = new Set(header.steps);
+  const steps = header.steps.map((id) =>
+    stepReport(id, journal.steps.get(id), journal.items.filter((i) => i.step === id), startMs, lastMs),
+  );
+  const housekeeping = journal.items
+    .filter((i) => !dagSteps.has(i.step))
+    .map(({ step, kind, name, outcome, error }) => ({ step, kind, name, outcome, ...(error ? { error } : {}) }));
+  const ran = steps.filter((s) => s.durationSeconds !== undefined);
+  const endMs = Math.max(startMs, ...ran.map((s) => startMs + (s.startOffsetSeconds! + s.durationSeconds!) * 1000));
+  const slowest = ran.reduce<StepReport | undefined>((a, s) => (!a || s.durationSeconds! > a.durationSeconds! ? s : a), undefined);
+  const result = resultOf(journal.exitCode, steps);
+  const stepCounts: Partial<Record<StepStatus, number>> = {};
+  for (const s of steps) stepCounts[s.status] = (stepCounts[s.status] ?? 0) + 1;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    runId: header.runId,
+    command: header.command,
+    config,
+    ...(header.cluster ? { cluster: header.cluster } : {}),
+    ...(header.resumedFrom ? { resumedFrom: header.resumedFrom } : {}),
+    startedAt: header.startedAt,
+    endedAt: new Date(endMs).toISOString(),
+    generatedAt: now.toISOString(),
+    result,
+    exitCode: journal.exitCode ?? null,
+    rto: { seconds: seconds(startMs, endMs), until: RTO_END[result] },
+    ...(slowest ? { slowestStep: slowest.id } : {}),
+    counts: {
+      steps: stepCounts,
+      stepsTotal: steps.length,
+      green: steps.filter((s) => s.green).length,
+      items: countOutcomes(journal.items.filter((i) => dagSteps.has(i.step))),
+    },
+    steps,
+    housekeeping,
+    failures: failuresOf(steps, journal.items, housekeeping),
+    versions,
+    tornJournal: journal.torn,
+  };
+}
