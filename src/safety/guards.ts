@@ -1,0 +1,67 @@
+// The two guards no --yes overrides: the kubeconfig must point at the configured cluster, and a
+// throwaway cluster's name must differ from production's.
+import { isIPv4 } from 'node:net';
+import { RefusedError } from '../util/errors.js';
+
+/** An API server address reduced to what identifies it: scheme, host, port. */
+export interface ServerAddress {
+  scheme: string;
+  host: string;
+  port: number;
+}
+
+function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '0.0.0.0' || host === '::') return true;
+  return isIPv4(host) && host.startsWith('127.');
+}
+
+/**
+ * Parses "https://127.0.0.1:6443", "localhost:6443" or "https://[::1]:6443". k3d writes 0.0.0.0 or
+ * 127.0.0.1 into kubeconfigs for a port published on the host, so every loopback spelling (and 0.0.0.0,
+ * which a client dials as loopback) becomes "loopback". Undefined when it is not an address.
+ */
+export function normalizeServer(text: string): ServerAddress | undefined {
+  const trimmed = text.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    return undefined;
+  }
+  const scheme = url.protocol.replace(/:$/, '').toLowerCase();
+  if ((scheme !== 'https' && scheme !== 'http') || url.hostname === '') return undefined;
+  const bare = url.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
+  return { scheme, host: isLoopbackHost(bare) ? 'loopback' : bare, port };
+}
+
+export function formatServer(address: ServerAddress): string {
+  return `${address.scheme}://${address.host}:${address.port}`;
+}
+
+/** Whether the kubeconfig's server and the provider's API server are the same endpoint. */
+export function contextMatchesProvider(kubeconfigServer: string, providerServer: string): boolean {
+  const a = normalizeServer(kubeconfigServer);
+  const b = normalizeServer(providerServer);
+  return a !== undefined && b !== undefined && formatServer(a) === formatServer(b);
+}
+
+/** Refuses (exit 3) unless the kubeconfig points at the configured cluster. */
+export function assertContextMatchesProvider(kubeconfigServer: string, providerServer: string, cluster: string): void {
+  if (contextMatchesProvider(kubeconfigServer, providerServer)) return;
+  throw new RefusedError(`the kubeconfig does not point at cluster "${cluster}": its server is ${kubeconfigServer}, the provider's is ${providerServer}; nothing was touched`, [
+    'select the right context (kubectl config use-context, or cluster.context in the config), or fix cluster.kubeconfig',
+  ]);
+}
+
+/** Cluster names are DNS labels: case and stray whitespace do not make two names different. */
+export function throwawayNameDiffers(prod: string, target: string): boolean {
+  return prod.trim().toLowerCase() !== target.trim().toLowerCase();
+}
+
+/** Refuses (exit 3) a throwaway run whose target is the production cluster. */
+export function assertThrowawayNameDiffers(prod: string, target: string, mode: string): void {
+  if (throwawayNameDiffers(prod, target)) return;
+  throw new RefusedError(`${mode} refuses to act on "${target}": it is the production cluster "${prod}"; nothing was touched`);
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assertContextMatchesProvider,
+  assertThrowawayNameDiffers,
+  contextMatchesProvider,
+  normalizeServer,
+  throwawayNameDiffers,
+} from '../../src/safety/guards.js';
+import { RefusedError } from '../../src/util/errors.js';
+
+describe('normalizeServer', () => {
+  it('reduces an address to scheme, host and port, with default ports and one spelling of loopback', () => {
+    expect(normalizeServer('https://127.0.0.1:6443')).toEqual({ scheme: 'https', host: 'loopback', port: 6443 });
+    expect(normalizeServer('https://0.0.0.0:6443')).toEqual({ scheme: 'https', host: 'loopback', port: 6443 });
+    expect(normalizeServer('https://[::1]:6443/')).toEqual({ scheme: 'https', host: 'loopback', port: 6443 });
+    expect(normalizeServer('localhost:6443')).toEqual({ scheme: 'https', host: 'loopback', port: 6443 });
+    expect(normalizeServer('https://API.Example.com')).toEqual({ scheme: 'https', host: 'api.example.com', port: 443 });
+    expect(normalizeServer('http://10.0.0.5')).toEqual({ scheme: 'http', host: '10.0.0.5', port: 80 });
+  });
+
+  it('gives undefined for what is not an API server address', () => {
+    expect(normalizeServer('')).toBeUndefined();
+    expect(normalizeServer('ftp://host:21')).toBeUndefined();
+    expect(normalizeServer('https://')).toBeUndefined();
+  });
+});
+
+describe('contextMatchesProvider', () => {
+  it('matches k3d kubeconfig spellings of the same published port', () => {
+    expect(contextMatchesProvider('https://0.0.0.0:41123', 'https://127.0.0.1:41123')).toBe(true);
+    expect(contextMatchesProvider('https://localhost:41123', 'https://127.0.0.1:41123/')).toBe(true);
+    expect(contextMatchesProvider('https://nas.lan:6443', 'https://NAS.lan:6443')).toBe(true);
+  });
+
+  it('refuses another port, another host, another scheme, or an unreadable address', () => {
+    expect(contextMatchesProvider('https://127.0.0.1:41123', 'https://127.0.0.1:41124')).toBe(false);
+    expect(contextMatchesProvider('https://192.168.1.10:6443', 'https://127.0.0.1:6443')).toBe(false);
+    expect(contextMatchesProvider('http://127.0.0.1:6443', 'https://127.0.0.1:6443')).toBe(false);
+    expect(contextMatchesProvider('not a url at all', 'not a url at all')).toBe(false);
+  });
+
+  it('assert throws RefusedError (exit 3) naming both servers', () => {
+    expect(() => assertContextMatchesProvider('https://127.0.0.1:1', 'https://127.0.0.1:1', 'homelab')).not.toThrow();
+    const call = () => assertContextMatchesProvider('https://10.0.0.1:6443', 'https://127.0.0.1:6443', 'homelab');
+    expect(call).toThrow(RefusedError);
+    expect(call).toThrow(/homelab.*10\.0\.0\.1:6443.*127\.0\.0\.1:6443/);
+  });
+});
+
+describe('throwawayNameDiffers', () => {
+  it('is false for the production name, whatever the case or stray whitespace', () => {
+    expect(throwawayNameDiffers('homelab', 'homelab')).toBe(false);
+    expect(throwawayNameDiffers('homelab', ' HomeLab ')).toBe(false);
+    expect(throwawayNameDiffers('homelab', 'homelab-drtest-2501010203')).toBe(true);
+  });
+
+  it('assert refuses with exit 3', () => {
+    let caught: unknown;
+    try {
+      assertThrowawayNameDiffers('homelab', 'homelab', 'dr-test');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(RefusedError);
+    expect((caught as RefusedError).exitCode).toBe(3);
+    expect(() => assertThrowawayNameDiffers('homelab', 'homelab-drtest-1', 'dr-test')).not.toThrow();
+  });
+});
