@@ -31,6 +31,17 @@ export default defineConfig({
       },
       {
         test: {
+          // Issue 8's corpus: one broken homelab per case, run through the compiled CLI as a child process.
+          name: 'bad-input',
+          include: ['test/bad-input/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',

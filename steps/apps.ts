@@ -118,7 +118,12 @@ export const apps: Step<RecoveryContext> = {
       if (!live) missing.push(`${describeObject(obj)} does not exist`);
       else {
         const health = healthOf(live);
-        if (!health.ready) missing.push(`${describeObject(obj)}: ${health.message}`);
+        if (!health.ready) {
+          missing.push(`${describeObject(obj)}: ${health.message}`);
+          // The diagnosis ladder says why (unbound claim, unlabelled PV, admission, scheduling), indented under it.
+          const { explainUnhealthy } = await import('../src/diagnose/diagnose.js');
+          missing.push(...(await explainUnhealthy(kube, live)).map((line) => `  ${line}`));
+        }
       }
     }
     return { ok: missing.length === 0, missing };

@@ -43,6 +43,10 @@ export interface CliOptions {
   name?: string;
   /** status: keep printing the run's progress until it ends. */
   follow: boolean;
+  /** schedule: a systemd OnCalendar expression (default: the config's drill.schedule, else monthly). */
+  calendar?: string;
+  /** schedule: install for the invoking user (systemd --user, or a user crontab) instead of system-wide. */
+  user?: boolean;
 }
 
 const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
@@ -87,6 +91,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
         name: { type: 'string' },
         follow: { type: 'boolean', short: 'f' },
         'insecure-file-perms': { type: 'boolean' },
+        calendar: { type: 'string' },
+        user: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -125,6 +131,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     insecureFilePerms: v['insecure-file-perms'] ?? false,
     name: v.name,
     follow: v.follow ?? false,
+    ...(v.calendar !== undefined ? { calendar: v.calendar } : {}),
+    ...(v.user !== undefined ? { user: v.user } : {}),
   };
 }
 
@@ -151,7 +159,11 @@ export function helpText(command?: Command): string {
     const extra =
       command === 'seal'
         ? '\n  --cert FILE|URL        sealing certificate\n  --scope SCOPE          strict | namespace-wide | cluster-wide\n  --secret NS/NAME       seal a configured secret from its store instead of stdin\n  --insecure-file-perms  allow file stores readable by group or others\n'
-        : '';
+        : command === 'schedule'
+          ? '\n  homelab-dr schedule print|install [flags]\n  --calendar EXPR        systemd OnCalendar (default: drill.schedule in the config, else monthly)\n  --user                 a user timer (systemd --user or crontab) instead of a system-wide one\n'
+          : command === 'diagnose'
+            ? '\n  homelab-dr diagnose [NAMESPACE]   read-only; exit 1 when it names a problem\n'
+            : '';
     return `homelab-dr ${command}: ${COMMANDS[command]}\n\nUsage: homelab-dr ${command} [flags]\n${extra}\n${COMMON}\n`;
   }
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

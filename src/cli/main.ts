@@ -29,10 +29,9 @@ async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Pr
     case 'verify':
       return (await import('./commands/verify.js')).verifyCommand(opts);
     case 'diagnose':
-    case 'schedule': {
-      const { RefusedError } = await import('../util/errors.js');
-      throw new RefusedError(`"${command}" is not built yet; see the open issues (plan, lint and status work)`);
-    }
+      return (await import('./commands/diagnose.js')).diagnoseCommand(opts);
+    case 'schedule':
+      return (await import('./commands/schedule.js')).scheduleCommand(opts);
   }
 }
 

@@ -1,6 +1,6 @@
 // The runner: for each step in DAG order, verify → (apply → verify) → green or red. A red step blocks
 // its dependents; independent branches finish. Short on purpose: the steps carry the knowledge.
-import { RefusedError, errorMessage } from '../util/errors.js';
+import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { scrub } from '../util/secrets-registry.js';
 import { prerequisites, topologicalOrder, validateDag } from './dag.js';
 import type { Ledger } from './ledger.js';
@@ -31,7 +31,7 @@ export function selectSteps(steps: readonly Step<StepContext>[], only?: readonly
   const ordered = topologicalOrder(steps).map((s) => s.id);
   const known = new Set(ordered);
   for (const id of [...(only ?? []), ...(from ? [from] : [])]) {
-    if (!known.has(id)) throw new RefusedError(`unknown step "${id}"; steps are: ${ordered.join(', ')}`);
+    if (!known.has(id)) throw new InputError(`unknown step "${id}"; steps are: ${ordered.join(', ')}`);
   }
   let selected = new Set(ordered);
   if (only && only.length > 0) selected = new Set(only);

@@ -9,6 +9,9 @@ import { Ledger } from '../../engine/ledger.js';
 import { runSteps } from '../../engine/runner.js';
 import { GREEN, type Step, type StepState } from '../../engine/types.js';
 import { errorMessage, InputError, RefusedError } from '../../util/errors.js';
+import { selectSteps } from '../../engine/runner.js';
+import { assertThrowawayNameDiffers } from '../../safety/guards.js';
+import { RUN_ID_ENV } from '../../safety/detach.js';
 import { createRunLogger } from '../../util/log.js';
 import type { RecoveryContext } from '../../../steps/context.js';
 import { firewallGuard } from '../../../steps/firewall.js';
@@ -62,18 +65,20 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
   const abort = new AbortController();
   const stateDir = stateDirOf(opts);
   const previous = previousRun(stateDir, opts);
-  const runId = newRunId();
+  // A detached re-execution continues under the run id its parent already told the operator to follow.
+  const runId = process.env[RUN_ID_ENV]?.trim() || newRunId();
   const { logger, path: logPath } = createRunLogger({ stateDir, runId, toStdout: opts.json });
   const { steps, ctx, config } = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
   const throwaway = mode !== 'hard-reset';
+  // A typo in --only/--from is bad input (exit 2), found before a journal or a cluster exists.
+  selectSteps(steps, opts.only, opts.from);
   if (ctx.providerName === 'existing' && (throwaway || (!opts.only && !opts.from))) {
     throw new RefusedError(
       `provider existing never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
     );
   }
-  if (throwaway && ctx.clusterName === config.cluster.name) {
-    throw new RefusedError(`${mode} refuses to act on the production cluster "${config.cluster.name}"`);
-  }
+  if (throwaway) assertThrowawayNameDiffers(config.cluster.name, ctx.clusterName, mode);
+  if (ctx.providerName === 'existing') await assertExistingContext(ctx, config.cluster.context);
 
   if (mode !== 'dr-test') {
     const { circular, litmusIncomplete } = await buildPlanReport(opts, mode);
@@ -101,8 +106,21 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
     : undefined;
   const ordered = topologicalOrder(steps);
   const destroys = ordered.some((s) => s.destructive && !previouslyGreen?.has(s.id) && (!opts.only || opts.only.includes(s.id)));
-  // A throwaway cluster is ours to delete; production needs a person's typed yes.
-  if (destroys && !throwaway) await confirmDestruction(ctx.clusterName, opts);
+  // A throwaway cluster is ours to delete; production needs a person's typed yes, after the screen
+  // that says what the deletion takes with it and whether this very session goes down with it.
+  if (destroys && !throwaway) {
+    const screen = await blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
+    process.stderr.write(screen.text);
+    await confirmDestruction(ctx.clusterName, opts);
+    if (screen.throughCluster) {
+      const { maybeDetach } = await import('../../safety/detach.js');
+      const notice = await maybeDetach({ command: mode, throughCluster: true, runId, stateDir, ...(opts.stateDir ? { stateDirFlag: opts.stateDir } : {}) });
+      if (notice) {
+        process.stderr.write(`${notice}\n`);
+        return 0;
+      }
+    }
+  }
 
   const journal = Journal.start(stateDir, {
     runId,
@@ -134,8 +152,9 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
   process.on('SIGTERM', onSigint);
   let exitCode: number = 1;
   const notes: string[] = [];
+  let outcome: Awaited<ReturnType<typeof runSteps>> | undefined;
   try {
-    const outcome = await runSteps({
+    outcome = await runSteps({
       steps,
       ctx,
       ledger,
@@ -163,7 +182,9 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    if (throwaway && !opts.keep) {
+    if (throwaway && !opts.keep && !reachedCluster(outcome?.states, previouslyGreen)) {
+      notes.push(`teardown: not needed: no step of this run reached cluster ${ctx.clusterName}`);
+    } else if (throwaway && !opts.keep) {
       const note = await teardown(ctx, ledger);
       notes.push(note);
       // A throwaway cluster left behind is a failure of the test, even when every step was green.
@@ -171,7 +192,94 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
     }
     else if (throwaway) notes.push(`--keep: cluster ${ctx.clusterName} is left running`);
     journal.append({ t: 'end', exitCode, at: new Date().toISOString() });
+    if (mode === 'drill') exitCode = await reportDrill(journal.path, exitCode, opts, config, ctx, notes);
     if (!opts.json) process.stderr.write(`${notes.join('\n')}\njournal: ${journal.path}\nlog: ${logPath}\n`);
+  }
+  return exitCode;
+}
+
+/** Whether any step that acts on the cluster started in this run (or a resumed one got that far). */
+function reachedCluster(states: Map<string, StepState> | undefined, previouslyGreen: Set<string> | undefined): boolean {
+  if (previouslyGreen && [...previouslyGreen].some((id) => id !== 'preflight')) return true;
+  if (!states) return true; // unknown: tear down to be safe
+  const idle = new Set(['pending', 'blocked', 'not-selected']);
+  return [...states.values()].some((st) => st.id !== 'preflight' && !idle.has(st.status));
+}
+
+/**
+ * provider existing acts on whatever the kubeconfig names. Without an explicit cluster.context the
+ * current-context must be recognisably the configured cluster, or the run would restore into another one.
+ */
+async function assertExistingContext(ctx: RecoveryContext, configured: string | undefined): Promise<void> {
+  const provider = (await ctx.provider()) as { kubeconfig(name: string): Promise<string>; context?: string };
+  await provider.kubeconfig(ctx.clusterName); // InputError (exit 2) when the context or file is wrong
+  if (configured) return;
+  const current = provider.context ?? '';
+  const name = ctx.clusterName;
+  if (current === name || current === `k3d-${name}`) return;
+  throw new RefusedError(`the kubeconfig's current-context is context "${current}", not cluster "${name}"; nothing was touched`, [
+    `set cluster.context: <the context of ${name}> in the config, so that a run can never restore into another cluster`,
+  ]);
+}
+
+async function blastRadiusScreen(ctx: RecoveryContext, config: RecoveryContext['config'], stepIds: string[], mode: RunMode): Promise<{ text: string; throughCluster: boolean }> {
+  const { blastRadius, renderBlastRadius } = await import('../../safety/blast-radius.js');
+  const provider = await ctx.provider();
+  let kube: import('../../kube/client.js').KubeClient | undefined;
+  try {
+    if (await provider.exists(ctx.clusterName)) {
+      const { KubeClient } = await import('../../kube/client.js');
+      kube = await KubeClient.fromKubeconfig(await provider.kubeconfig(ctx.clusterName));
+    }
+  } catch {
+    kube = undefined; // the screen says the cluster cannot be counted
+  }
+  try {
+    const br = await blastRadius(kube, config, { stepIds, command: mode, clusterName: ctx.clusterName });
+    return { text: renderBlastRadius(br), throughCluster: br.access.throughCluster };
+  } finally {
+    kube?.close();
+  }
+}
+
+/**
+ * The drill's evidence: report, history, metrics, notification. A report that cannot be written makes
+ * the drill red (an unattended drill without evidence proves nothing); a failed notification does not.
+ */
+async function reportDrill(journalPath: string, exitCode: number, opts: CliOptions, config: RecoveryContext['config'], ctx: RecoveryContext, notes: string[]): Promise<number> {
+  const { join } = await import('node:path');
+  const reportDir = opts.reportDir ?? config.drill.reportDir ?? join(stateDirOf(opts), 'reports');
+  const versions: Record<string, string> = { 'homelab-dr': '0.1.0', node: process.version, provider: ctx.providerName };
+  try {
+    const { kubernetesVersion } = await import('../../cluster/control-plane-binaries.js');
+    if (ctx.providerName === 'kwok') versions.kubernetes = kubernetesVersion();
+  } catch {
+    /* the pins are informational */
+  }
+  let summary;
+  try {
+    const { writeDrillReport } = await import('../../report/drill-report.js');
+    const { updateHistory } = await import('../../report/history.js');
+    const written = await writeDrillReport({ journal: Journal.read(journalPath), reportDir, versions, config: opts.config });
+    summary = written.summary;
+    const history = await updateHistory(reportDir, summary);
+    notes.push(`drill report: ${written.dir} (${written.files.length} files); history: ${history.files[0]}`);
+    notes.push(...history.warnings.map((w) => `warning: ${w}`));
+    if (config.drill.metricsTextfile) {
+      const { writeMetricsTextfile } = await import('../../report/metrics.js');
+      await writeMetricsTextfile(config.drill.metricsTextfile, summary);
+      notes.push(`metrics: ${config.drill.metricsTextfile}`);
+    }
+  } catch (err) {
+    notes.push(`DRILL REPORT FAILED: ${errorMessage(err)}`);
+    return exitCode === 0 ? 1 : exitCode;
+  }
+  if (config.drill.notify?.webhook) {
+    const { notifyWebhook } = await import('../../report/notify.js');
+    const sent = await notifyWebhook(config.drill.notify.webhook, summary, { reportLocation: join(reportDir, summary.runId) });
+    notes.push(sent.ok
+      ? `notified: ${new URL(config.drill.notify.webhook).host} (attempt ${sent.attempts})`
+      : `NOTIFY FAILED after ${sent.attempts} attempt(s): ${sent.error ?? `HTTP ${sent.status}`} (the drill's result stands)`);
   }
   return exitCode;
 }

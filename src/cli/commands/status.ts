@@ -20,17 +20,32 @@ async function follow(path: string): Promise<JournalData> {
   }
 }
 
+/** A detached run may not have written its journal yet when the operator reconnects: wait a while for it. */
+async function awaitJournal(stateDir: string, runId: string, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let said = false;
+  for (;;) {
+    const path = Journal.find(stateDir, runId);
+    if (path || Date.now() >= deadline) return path;
+    if (!said) process.stderr.write(`waiting up to ${Math.round(timeoutMs / 1000)} s for run ${runId} to start its journal in ${stateDir}/runs\n`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export async function statusCommand(opts: CliOptions): Promise<number> {
   const stateDir = stateDirOf(opts);
-  const path = Journal.find(stateDir, opts.resume || opts.positionals[0]);
-  if (!path) throw new InputError(`no run journal in ${stateDir}/runs${opts.resume ? ` named ${opts.resume}` : ''}`);
+  const named = opts.resume || opts.positionals[0];
+  const path = opts.follow && named ? await awaitJournal(stateDir, named, 120_000) : Journal.find(stateDir, named);
+  if (!path) throw new InputError(`no run journal in ${stateDir}/runs${named ? ` named ${named}` : ''}`);
   const data = opts.follow ? await follow(path) : Journal.read(path);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...data, steps: [...data.steps.values()] }, null, 2)}\n`);
-    return 0;
+    return opts.follow ? (data.exitCode ?? 1) : 0;
   }
   const ended = data.exitCode === undefined ? 'did not finish (crashed or still running)' : `ended with exit ${data.exitCode}`;
   process.stdout.write(`run ${data.header.runId} (${data.header.command}, ${data.header.startedAt}): ${ended}${data.torn ? '; last journal line torn' : ''}\n`);
   process.stdout.write(summaryTable(data.header.steps, data.steps, data.items));
-  return 0;
+  // Following a run answers with the run's own exit code, so a script can wait on it.
+  return opts.follow ? (data.exitCode ?? 1) : 0;
 }
