@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "vault is sealed" >&2
+exit 1
