@@ -4,7 +4,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER_WIDE_ANNOTATION,
@@ -26,10 +25,19 @@ const VALUES: Record<string, Buffer> = {
   multiline: Buffer.from('-----BEGIN X-----\nline two\n-----END X-----\n'),
   unicode: Buffer.from('pässwörd ✓'),
   binary: Buffer.from([0x00, 0xff, 0x80, 0x0a, 0x0d, 0x7f]),
+  empty: Buffer.alloc(0),
+  // 1 MiB of every byte value, the size of Secret the apiserver still accepts.
+  large: Buffer.from(Array.from({ length: 1024 * 1024 }, (_, i) => (i * 131 + (i >> 8)) & 0xff)),
 };
 const LABELS = { 'argocd.argoproj.io/secret-type': 'repository', app: 'cloudflared' };
 const ANNOTATIONS = { 'homelab-dr/source': 'gitlab' };
 const TYPE = 'homelab.example/token';
+
+/** Byte equality without vitest's element-by-element diff, which takes seconds on 1 MiB. */
+function expectSameBytes(actual: Buffer, expected: Buffer, key: string): void {
+  const same = actual.equals(expected);
+  expect(same ? 'equal' : `${key}: ${actual.length} bytes, expected ${expected.length}, first difference at ${actual.findIndex((b, i) => b !== expected[i])}`).toBe('equal');
+}
 
 interface GoSecret {
   metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -46,7 +54,8 @@ function withoutNulls(value: unknown): unknown {
   return value;
 }
 
-describe.skipIf(!haveKubeseal)(`sealing is byte-compatible with kubeseal (${kubeseal})`, () => {
+// 1 MiB values through kubeseal and YAML take seconds on a loaded 2-core machine: a generous timeout.
+describe.skipIf(!haveKubeseal)(`sealing is byte-compatible with kubeseal (${kubeseal})`, { timeout: 60_000 }, () => {
   let dir: string;
   let keyPath: string;
   let certPath: string;
@@ -73,11 +82,12 @@ describe.skipIf(!haveKubeseal)(`sealing is byte-compatible with kubeseal (${kube
       certPem,
     );
     const stdout = execFileSync(kubeseal, ['--recovery-unseal', '--recovery-private-key', keyPath, '-o', 'json'], {
-      input: toYaml(sealed),
+      input: JSON.stringify(sealed),
       env,
+      maxBuffer: 64 * 1024 * 1024,
     });
     const secret = JSON.parse(stdout.toString()) as GoSecret;
-    for (const [key, value] of Object.entries(VALUES)) expect(Buffer.from(secret.data[key] ?? '', 'base64')).toEqual(value);
+    for (const [key, value] of Object.entries(VALUES)) expectSameBytes(Buffer.from(secret.data[key] ?? '', 'base64'), value, key);
     expect(Object.keys(secret.data).sort()).toEqual(Object.keys(VALUES).sort());
     expect(secret.type).toBe(TYPE);
     expect(secret.metadata.labels).toEqual(LABELS);
@@ -102,13 +112,13 @@ describe.skipIf(!haveKubeseal)(`sealing is byte-compatible with kubeseal (${kube
       type: TYPE,
       data: Object.fromEntries(Object.entries(VALUES).map(([k, v]) => [k, v.toString('base64')])),
     };
-    const stdout = execFileSync(kubeseal, ['--cert', certPath, '--scope', scope, '-o', 'yaml'], { input: JSON.stringify(input), env });
-    const theirs = withoutNulls(parseYaml(stdout.toString())) as ReturnType<typeof sealSecret>;
+    const stdout = execFileSync(kubeseal, ['--cert', certPath, '--scope', scope, '-o', 'json'], { input: JSON.stringify(input), env, maxBuffer: 64 * 1024 * 1024 });
+    const theirs = withoutNulls(JSON.parse(stdout.toString())) as ReturnType<typeof sealSecret>;
     const label = sealingLabel('networking', 'cloudflared-token', scope);
     for (const [key, value] of Object.entries(VALUES)) {
       const sealedValue = theirs.spec.encryptedData[key] as string;
       expect(Buffer.from(sealedValue, 'base64').readUInt16BE(0)).toBe(512);
-      expect(unsealValue(privateKeyPem, label, sealedValue)).toEqual(value);
+      expectSameBytes(unsealValue(privateKeyPem, label, sealedValue), value, key);
     }
     const ours = sealSecret(
       { name: 'cloudflared-token', namespace: 'networking', type: TYPE, labels: LABELS, annotations: ANNOTATIONS, data: VALUES, scope },
