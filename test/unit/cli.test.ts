@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseCli } from '../../src/cli/args.js';
+import { loadForCommand } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
 
 const example = resolve('config/example/homelab.yaml');
@@ -56,6 +58,13 @@ describe('cli', () => {
     expect(out).toContain('No run-time dependency lives inside the cluster being rebuilt.');
     expect(out).not.toContain('PROBLEM');
     for (const v of demoValues) expect(out).not.toContain(v);
+    // The blast radius of a hard-reset, counted from the live cluster: here there is none.
+    const stateDir = mkdtempSync(join(tmpdir(), 'hdr-plan-br-'));
+    const screened = await cli('plan', '--config', example, '--state-dir', stateDir);
+    rmSync(stateDir, { recursive: true, force: true });
+    expect(screened.out).toContain('If hard-reset ran now:\n  BLAST RADIUS: hard-reset deletes cluster "homelab" (provider kwok)');
+    expect(screened.out).toContain('cluster "homelab" does not exist (provider kwok): there is nothing to destroy');
+    expect(screened.out).toMatch(/FAILS IN\s+LEFT IN\n\s+preflight\s+nothing touched/);
     const json = await cli('plan', '--config', example, '--json');
     const report = JSON.parse(json.out);
     expect(report.groups[0]).toEqual(['preflight']);
@@ -83,6 +92,47 @@ describe('cli', () => {
     expect(reset.code).toBe(3);
     expect(reset.err).toMatch(/hard-reset refuses: 2 run-time dependencies live inside the cluster/);
     expect(reset.err).toContain('gitlab.home.example is served by Ingress networking/gitlab');
+  });
+
+  it("lint runs preflight's offline checks (names, duplicates, namespaces, PodSecurity), each problem once; preflight itself fails on them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hdr-lint-'));
+    cpSync(resolve('config/example'), dir, { recursive: true });
+    const config = join(dir, 'homelab.yaml');
+    const clean = await cli('lint', '--config', config);
+    expect(clean.code).toBe(0);
+    expect(clean.out).toMatch(/^lint: .*: no problems found in \d+ steps$/m);
+
+    const base = join(dir, 'kubernetes/networking/base');
+    writeFileSync(join(base, 'extra.yaml'), [
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: networking\n', // line 1: no name
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-agent\n  namespace: networking\n', // line 6: also in gitlab-agent.yaml
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: tunnels\n', // line 12: undeclared namespace
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: root\n  namespace: networking\nspec:\n  containers: [{ name: c, image: busybox }]\n', // line 18
+    ].join('---\n'));
+    const extra = join(base, 'extra.yaml');
+    const { code, out } = await cli('lint', '--config', config);
+    expect(code).toBe(1);
+    const problems = out.split('\n').filter((l) => l.startsWith('problem: '));
+    expect(problems).toEqual([
+      `problem: preflight: ${extra}:1: ConfigMap has no metadata.name; add metadata.name (the apiserver rejects an object without one)`,
+      `problem: preflight: duplicate ServiceAccount networking/gitlab-agent: declared twice, at ${extra}:6 and ${join(base, 'gitlab-agent.yaml')}:1; each apply would silently replace the one before: keep one and delete the other`,
+      expect.stringMatching(new RegExp(`^problem: preflight: namespace tunnels is not declared, but ConfigMap tunnels/x \\(${extra}:12\\) needs it; declare it in `)),
+      expect.stringMatching(new RegExp(`^problem: preflight: Pod networking/root \\(${extra}:18\\): its pods would be rejected: violates PodSecurity "restricted:latest"`)),
+    ]);
+    expect(out).toContain('lint: 4 problem(s)');
+    expect((await cli('plan', '--config', config)).out).toContain(`  - PROBLEM: duplicate ServiceAccount networking/gitlab-agent`);
+
+    // The same checks gate a run: preflight (before delete-cluster) is red on them.
+    const { preflight } = await import('../../steps/preflight.js');
+    const { ctx } = await loadForCommand(parseCli(['dr-test', '--config', config]), 'dr-test');
+    const verdict = await preflight.verify!(ctx);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.missing).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^objects: .*extra\.yaml:1: ConfigMap has no metadata\.name/),
+      expect.stringMatching(/^objects: duplicate ServiceAccount networking\/gitlab-agent/),
+      expect.stringMatching(/^namespaces: namespace tunnels is not declared/),
+      expect.stringMatching(/^podsecurity: Pod networking\/root/),
+    ]));
   });
 
   it('provider existing refuses a whole dr-test or hard-reset (exit 3): it never deletes or creates', async () => {

@@ -1,5 +1,6 @@
-// `homelab-dr plan`: the steps in order with their parallel groups, what each would do, and the
-// litmus table. Read-only: it parses and renders inputs, and never contacts a cluster.
+// `homelab-dr plan`: the steps in order with their parallel groups, what each would do, the litmus
+// table, and the blast radius of a hard-reset. Read-only: it reads the live production cluster only
+// to count what a hard-reset would destroy, and changes nothing.
 import { parallelGroups } from '../../engine/dag.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
@@ -24,6 +25,8 @@ export interface PlanReport {
   circular: LitmusRow[];
   /** Why the litmus could not see every host the cluster serves (an app that did not render). */
   litmusIncomplete?: string;
+  /** plan only: the screen hard-reset shows before its confirmation. */
+  blastRadius?: string;
 }
 
 async function planOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<string[]> {
@@ -69,7 +72,15 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     litmus,
     circular: litmus.filter((row) => row.inCluster),
     ...(litmusIncomplete ? { litmusIncomplete } : {}),
+    ...(mode === 'plan' ? { blastRadius: await planBlastRadius(ctx, config, steps) } : {}),
   };
+}
+
+async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<string> {
+  if (ctx.providerName === 'existing') return 'provider existing: hard-reset never deletes this cluster (only --only/--from runs restore into it)\n';
+  const { blastRadiusScreen } = await import('../../safety/screen.js');
+  const { topologicalOrder } = await import('../../engine/dag.js');
+  return (await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset')).text;
 }
 
 function table(rows: string[][]): string[] {
@@ -106,6 +117,7 @@ export function renderPlan(report: PlanReport): string {
   } else {
     out.push('', 'No run-time dependency lives inside the cluster being rebuilt.');
   }
+  if (report.blastRadius) out.push('', 'If hard-reset ran now:', ...report.blastRadius.trimEnd().split('\n').map((l) => (l ? `  ${l}` : '')));
   const blocked = report.steps.filter((s) => !s.runnable).map((s) => s.id);
   if (blocked.length > 0) out.push(`Not runnable yet (hard-reset and dr-test refuse): ${blocked.join(', ')}`);
   return `${out.join('\n')}\n`;

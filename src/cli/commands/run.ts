@@ -109,6 +109,7 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
   // A throwaway cluster is ours to delete; production needs a person's typed yes, after the screen
   // that says what the deletion takes with it and whether this very session goes down with it.
   if (destroys && !throwaway) {
+    const { blastRadiusScreen } = await import('../../safety/screen.js');
     const screen = await blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
     process.stderr.write(screen.text);
     await confirmDestruction(ctx.clusterName, opts);
@@ -220,26 +221,6 @@ async function assertExistingContext(ctx: RecoveryContext, configured: string | 
   throw new RefusedError(`the kubeconfig's current-context is context "${current}", not cluster "${name}"; nothing was touched`, [
     `set cluster.context: <the context of ${name}> in the config, so that a run can never restore into another cluster`,
   ]);
-}
-
-async function blastRadiusScreen(ctx: RecoveryContext, config: RecoveryContext['config'], stepIds: string[], mode: RunMode): Promise<{ text: string; throughCluster: boolean }> {
-  const { blastRadius, renderBlastRadius } = await import('../../safety/blast-radius.js');
-  const provider = await ctx.provider();
-  let kube: import('../../kube/client.js').KubeClient | undefined;
-  try {
-    if (await provider.exists(ctx.clusterName)) {
-      const { KubeClient } = await import('../../kube/client.js');
-      kube = await KubeClient.fromKubeconfig(await provider.kubeconfig(ctx.clusterName));
-    }
-  } catch {
-    kube = undefined; // the screen says the cluster cannot be counted
-  }
-  try {
-    const br = await blastRadius(kube, config, { stepIds, command: mode, clusterName: ctx.clusterName });
-    return { text: renderBlastRadius(br), throughCluster: br.access.throughCluster };
-  } finally {
-    kube?.close();
-  }
 }
 
 /**

@@ -1,0 +1,33 @@
+// The blast-radius screen as hard-reset prints it before the typed confirmation, and plan shows it
+// too: what the deletion takes with it, counted from the live cluster when it answers (read-only).
+import type { HomelabConfig } from '../config/types.js';
+import type { KubeClient } from '../kube/client.js';
+import type { RecoveryContext } from '../../steps/context.js';
+
+export interface Screen {
+  text: string;
+  throughCluster: boolean;
+}
+
+export async function blastRadiusScreen(ctx: RecoveryContext, config: HomelabConfig, stepIds: readonly string[], command: string): Promise<Screen> {
+  const { blastRadius, renderBlastRadius } = await import('./blast-radius.js');
+  let kube: KubeClient | undefined;
+  let absent = false;
+  try {
+    const provider = await ctx.provider();
+    absent = !(await provider.exists(ctx.clusterName));
+    if (!absent) {
+      const { KubeClient } = await import('../kube/client.js');
+      kube = await KubeClient.fromKubeconfig(await provider.kubeconfig(ctx.clusterName));
+    }
+  } catch {
+    kube = undefined; // the screen then says the cluster cannot be counted
+  }
+  try {
+    const br = await blastRadius(kube, config, { stepIds, command, clusterName: ctx.clusterName });
+    if (absent) br.live = { reachable: false, reason: `cluster "${ctx.clusterName}" does not exist (provider ${ctx.providerName}): there is nothing to destroy` };
+    return { text: renderBlastRadius(br), throughCluster: br.access.throughCluster };
+  } finally {
+    kube?.close();
+  }
+}
