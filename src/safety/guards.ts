@@ -63,5 +63,7 @@ export function throwawayNameDiffers(prod: string, target: string): boolean {
 /** Refuses (exit 3) a throwaway run whose target is the production cluster. */
 export function assertThrowawayNameDiffers(prod: string, target: string, mode: string): void {
   if (throwawayNameDiffers(prod, target)) return;
-  throw new RefusedError(`${mode} refuses to act on "${target}": it is the production cluster "${prod}"; nothing was touched`);
+  throw new RefusedError(`${mode} refuses to act on the production cluster "${prod}" (target "${target}"); nothing was touched`, [
+    `a ${mode} needs a throwaway cluster: drop --name to get <name>-drtest-<timestamp>, or name another cluster`,
+  ]);
 }
