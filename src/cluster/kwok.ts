@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../kube/client.js';
 import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { run } from '../util/exec.js';
+import { childEnv } from '../util/secrets-registry.js';
 import { controlPlaneBinaries, etcdVersion, kubernetesVersion } from './control-plane-binaries.js';
 import {
   CLUSTER_NAME,
@@ -90,7 +91,7 @@ export class KwokProvider implements ClusterProvider {
       // kwokctl delete rejects an empty --kubeconfig and edits the file it names; the cluster's own
       // kubeconfig is deleted with it, so the user's ~/.kube/config is never touched.
       await run(kwokctl, ['delete', 'cluster', '--name', cluster, '--kubeconfig', paths.kubeconfig], {
-        env: { ...process.env, KWOK_WORKDIR: this.root, KWOK_KUBECTL_BINARY: kubectl },
+        env: { ...childEnv(), KWOK_WORKDIR: this.root, KWOK_KUBECTL_BINARY: kubectl },
         timeoutMs: 60_000,
       });
     }
@@ -109,7 +110,7 @@ export class KwokProvider implements ClusterProvider {
     if (existsSync(join(paths.workdir, 'kwok.yaml'))) {
       const { kwokctl } = controlPlaneBinaries(['kwokctl']);
       execFileSync(kwokctl, ['delete', 'cluster', '--name', cluster, '--kubeconfig', paths.kubeconfig], {
-        env: { ...process.env, KWOK_WORKDIR: this.root },
+        env: { ...childEnv(), KWOK_WORKDIR: this.root },
         stdio: 'ignore',
         timeout: 60_000,
       });
@@ -158,7 +159,7 @@ export class KwokProvider implements ClusterProvider {
     );
     const env = kwokctlEnv({ root: this.root, binaries, kubeVersion: kubernetesVersion(), etcdVersion: etcdVersion(), path: process.env.PATH ?? '' });
     await run(binaries.kwokctl, kwokctlCreateArgs({ cluster, configPath, binaries, timeoutMs }), {
-      env: { ...process.env, ...env },
+      env: { ...childEnv(), ...env },
       timeoutMs: timeoutMs + 10_000,
     });
   }

@@ -1,7 +1,10 @@
 // The one way homelab-dr runs an external command (k3d, kubectl, helm, nft, sops, kwokctl...).
 // It captures output and throws with the command line (secret values redacted) and stderr.
+import { childEnv } from './secrets-registry.js';
+
 export interface ExecOptions {
   input?: string | Buffer;
+  /** The child's whole environment; default: homelab-dr's own without its secret variables (childEnv). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
@@ -45,7 +48,8 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
   const { $ } = await import('zx');
   const shell = $({
     cwd: opts.cwd,
-    env: opts.env ?? process.env,
+    // A child inherits no secret held in homelab-dr's environment unless a caller passes env on purpose.
+    env: opts.env ?? childEnv(),
     input: opts.input ?? '',
     signal: opts.signal,
     timeout: opts.timeoutMs,

@@ -125,6 +125,7 @@ describe('reexecDetached via setsid', () => {
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     compile('src/safety/detach.ts', join(dir, 'src/safety/detach.js'));
     compile('src/util/exec.ts', join(dir, 'src/util/exec.js'));
+    compile('src/util/secrets-registry.ts', join(dir, 'src/util/secrets-registry.js')); // exec.js imports it
     const journal = join(dir, 'runs', 'run-1.jsonl');
     const output = join(dir, 'logs', 'run-1.out');
     writeFileSync(join(dir, 'cli-stand-in.mjs'), `
