@@ -1,11 +1,11 @@
 // Memoised readers of a config's inputs: each file is parsed (and each app rendered) once per run,
 // whether plan, preflight or apply asks first.
 import { existsSync } from 'node:fs';
-import type { AppConfig, HomelabConfig } from '../src/config/types.js';
+import type { AppConfig, HomelabConfig, StoreRef } from '../src/config/types.js';
 import { loadManifests, parseManifests } from '../src/k8s/manifests.js';
 import { readAll, type ReadAllResult } from '../src/secrets/read-all.js';
 import { openStores } from '../src/secrets/stores/index.js';
-import { registerSecret } from '../src/util/secrets-registry.js';
+import { registerSecret, registerSecretVariable } from '../src/util/secrets-registry.js';
 import type { LoadedObject } from '../src/k8s/types.js';
 import { cachedBinary } from '../src/util/binaries.js';
 import { errorMessage } from '../src/util/errors.js';
@@ -71,7 +71,26 @@ function storeTools(): { age?: string; sops?: string } {
   return { ...(existsSync(age) ? { age } : {}), ...(existsSync(sops) ? { sops } : {}) };
 }
 
-export function createInputs(config: HomelabConfig): Inputs {
+export interface InputsOptions {
+  /** --insecure-file-perms: accept plaintext secret files (file store, age identity, sops age key) readable by group or others. */
+  insecureFilePerms?: boolean;
+}
+
+/** The environment variables that hold this config's secrets: env stores' variables, a gitlab store's token. */
+export function secretVariables(config: HomelabConfig): string[] {
+  const refs = config.secrets.flatMap((s) => Object.values(s.data).filter((v): v is StoreRef => 'store' in v));
+  if (config.sealedSecrets?.keyBackup) refs.push(config.sealedSecrets.keyBackup.from);
+  const names = refs.flatMap((ref) => {
+    const store = config.secretStores[ref.store];
+    return store?.type === 'env' ? [`${store.prefix ?? ''}${ref.key}`] : [];
+  });
+  for (const store of Object.values(config.secretStores)) if (store.type === 'gitlab') names.push(store.tokenEnv);
+  return names;
+}
+
+export function createInputs(config: HomelabConfig, opts: InputsOptions = {}): Inputs {
+  // Before any child process starts (apps render before the stores are read): none inherits these.
+  for (const name of secretVariables(config)) registerSecretVariable(name);
   return {
     namespaces: once(async () => (config.namespaces ? loadManifests(config.namespaces.file) : [])),
     storage: once(async () => (config.storage ? loadManifests(config.storage.file) : [])),
@@ -82,7 +101,7 @@ export function createInputs(config: HomelabConfig): Inputs {
     values: once(async () => {
       const refs = config.secrets.flatMap((s) => Object.values(s.data).filter((v) => 'store' in v));
       if (config.sealedSecrets?.keyBackup) refs.push(config.sealedSecrets.keyBackup.from);
-      const result = await readAll(openStores(config.secretStores, { tools: storeTools() }), refs);
+      const result = await readAll(openStores(config.secretStores, { tools: storeTools(), insecureFilePerms: opts.insecureFilePerms ?? false }), refs);
       for (const value of result.values.values()) registerSecret(value);
       return result;
     }),

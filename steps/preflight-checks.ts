@@ -1,6 +1,7 @@
 // The offline half of preflight: pure checks over the parsed inputs. Each problem names the object,
 // where it was written, and what to do; nothing here touches a cluster or a store.
 import type { HomelabConfig } from '../src/config/types.js';
+import { duplicateObjects, unnamedObjects } from '../src/k8s/identity.js';
 import { checkDeclared, namespacesNeeded } from '../src/k8s/namespaces.js';
 import { enforcePolicyOf, evaluatePodSecurity, hasPodTemplate, podSecurityMessage } from '../src/k8s/podsecurity.js';
 import { checkClaims, checkRequiredLabels } from '../src/k8s/pv-match.js';
@@ -8,7 +9,7 @@ import { describeObject, describeSource, type KubeObject, type LoadedObject } fr
 import type { RenderedApp } from './inputs.js';
 
 export interface Problem {
-  check: 'namespaces' | 'pv-labels' | 'pv-claims' | 'podsecurity' | 'values' | 'tools' | 'litmus' | 'inputs';
+  check: 'namespaces' | 'pv-labels' | 'pv-claims' | 'podsecurity' | 'objects' | 'values' | 'tools' | 'litmus' | 'inputs';
   subject: string;
   message: string;
 }
@@ -18,6 +19,8 @@ export interface OfflineInputs {
   namespaces: LoadedObject[];
   storage: LoadedObject[];
   apps: RenderedApp[];
+  /** The sealed-secrets controller manifests (applied on k3d and existing; none when not configured). */
+  sealedSecretsController?: LoadedObject[];
 }
 
 /** Objects of an app with the namespace they will land in filled in. */
@@ -78,4 +81,20 @@ export function podSecurityProblems(inputs: OfflineInputs): Problem[] {
     });
   }
   return problems;
+}
+
+/**
+ * Every object homelab-dr applies must have a name, and no two manifests may declare the same object:
+ * the apiserver rejects an unnamed object, and lets a second declaration silently replace the first.
+ */
+export function objectProblems(inputs: OfflineInputs): Problem[] {
+  const all = [...inputs.namespaces, ...inputs.storage, ...(inputs.sealedSecretsController ?? []), ...appObjects(inputs.apps)];
+  return [
+    ...unnamedObjects(all).map((u) => ({
+      check: 'objects' as const,
+      subject: `${u.object.obj.kind} (${describeSource(u.object.source)})`,
+      message: u.message,
+    })),
+    ...duplicateObjects(all).map((d) => ({ check: 'objects' as const, subject: d.object, message: d.message })),
+  ];
 }

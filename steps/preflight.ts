@@ -4,7 +4,7 @@ import type { Step, StepLedger, VerifyResult } from '../src/engine/types.js';
 import { cachedBinary } from '../src/util/binaries.js';
 import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
-import { namespaceProblems, podSecurityProblems, storageProblems, type Problem } from './preflight-checks.js';
+import { namespaceProblems, objectProblems, podSecurityProblems, storageProblems, type Problem } from './preflight-checks.js';
 import { gitRemoteUses, providerUses, refsOfSecrets, storeUses } from './uses.js';
 
 function onPath(tool: string): boolean {
@@ -28,20 +28,34 @@ function toolProblems(ctx: RecoveryContext): Problem[] {
   }));
 }
 
+/**
+ * The checks preflight makes from the files alone, without a cluster, a tool or a store: names and
+ * duplicates, namespaces, PV labels and claims, PodSecurity. A manifest that does not load is one
+ * 'inputs' problem (the checks need every manifest).
+ */
+export async function offlineProblems(ctx: RecoveryContext): Promise<Problem[]> {
+  let loaded;
+  try {
+    loaded = await Promise.all([ctx.inputs.namespaces(), ctx.inputs.storage(), ctx.inputs.apps(), ctx.inputs.sealedSecretsController()]);
+  } catch (err) {
+    return [{ check: 'inputs', subject: 'manifests', message: errorMessage(err) }];
+  }
+  const [namespaces, storage, apps, sealedSecretsController] = loaded;
+  const inputs = { config: ctx.config, namespaces, storage, apps, sealedSecretsController };
+  const secretsNeed = ctx.config.secrets.map((s) => ({ namespace: s.namespace, object: `Secret ${s.namespace}/${s.name}` }));
+  return [...objectProblems(inputs), ...namespaceProblems(inputs, secretsNeed), ...storageProblems(inputs), ...podSecurityProblems(inputs)];
+}
+
+/**
+ * Checks whose problems another step's plan already names, so plan and lint say them once: storage's
+ * plan checks PV labels and claims, and an input that does not load fails the plan of the step that
+ * reads it (namespaces, storage, sealed-secrets-controller, apps).
+ */
+const REPORTED_BY_OTHER_PLANS: ReadonlySet<Problem['check']> = new Set(['inputs', 'pv-labels', 'pv-claims']);
+
 /** Every preflight check; read-only, and complete (one failure does not hide the others). */
 export async function preflightProblems(ctx: RecoveryContext): Promise<Problem[]> {
-  const problems: Problem[] = [...toolProblems(ctx)];
-  let namespaces, storage, apps;
-  try {
-    [namespaces, storage, apps] = await Promise.all([ctx.inputs.namespaces(), ctx.inputs.storage(), ctx.inputs.apps()]);
-  } catch (err) {
-    problems.push({ check: 'inputs', subject: 'manifests', message: errorMessage(err) });
-  }
-  if (namespaces && storage && apps) {
-    const inputs = { config: ctx.config, namespaces, storage, apps };
-    const secretsNeed = ctx.config.secrets.map((s) => ({ namespace: s.namespace, object: `Secret ${s.namespace}/${s.name}` }));
-    problems.push(...namespaceProblems(inputs, secretsNeed), ...storageProblems(inputs), ...podSecurityProblems(inputs));
-  }
+  const problems: Problem[] = [...toolProblems(ctx), ...(await offlineProblems(ctx))];
   const { missing } = await ctx.inputs.values();
   for (const m of missing) problems.push({ check: 'values', subject: `value ${m.store}/${m.key}`, message: m.reason });
   if (ctx.mode === 'hard-reset' || ctx.mode === 'drill') {
@@ -71,6 +85,7 @@ export const preflight: Step<RecoveryContext> = {
     const backup = ctx.config.sealedSecrets?.keyBackup ? 1 : 0;
     return [
       'validate the config and parse every manifest (done for this plan)',
+      'check every object has a name and is declared once, and every namespace an object needs is declared (offline)',
       `prove every external store holds every value the plan needs: ${refs.length + backup} value(s), read into memory only`,
       'check every PV carries the required labels and every selecting PVC has a PV (offline)',
       'evaluate every pod template against its namespace\'s PodSecurity level (offline)',
@@ -78,6 +93,8 @@ export const preflight: Step<RecoveryContext> = {
       ...(ctx.config.access.alternate.length > 0
         ? [`check the alternate access path: ${ctx.config.access.alternate.map((a) => a.name).join(', ')}`]
         : ['no alternate access path is configured: a session through the cluster would drop with it']),
+      // What preflight would find from the files alone, so that plan and lint show it before a run.
+      ...(await offlineProblems(ctx)).filter((p) => !REPORTED_BY_OTHER_PLANS.has(p.check)).map((p) => `PROBLEM: ${p.message}`),
     ];
   },
   verify: async (ctx): Promise<VerifyResult> => {

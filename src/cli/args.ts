@@ -149,6 +149,7 @@ const COMMON = `Common flags:
   --state-dir DIR        journal and logs (default $XDG_STATE_HOME/homelab-dr)
   --report-dir DIR       drill reports
   --concurrency N        steps that may run at the same time (default 4)
+  --insecure-file-perms  accept secret files (file store, age identity, sops key) readable by group or others
   --json                 machine-readable output (JSON)
   --help, -h             this help; "homelab-dr COMMAND --help" for one command
 
@@ -158,7 +159,7 @@ export function helpText(command?: Command): string {
   if (command) {
     const extra =
       command === 'seal'
-        ? '\n  --cert FILE|URL        sealing certificate\n  --scope SCOPE          strict | namespace-wide | cluster-wide\n  --secret NS/NAME       seal a configured secret from its store instead of stdin\n  --insecure-file-perms  allow file stores readable by group or others\n'
+        ? '\n  --cert FILE|URL        sealing certificate\n  --scope SCOPE          strict | namespace-wide | cluster-wide\n  --secret NS/NAME       seal a configured secret from its store instead of stdin\n'
         : command === 'schedule'
           ? '\n  homelab-dr schedule print|install [flags]\n  --calendar EXPR        systemd OnCalendar (default: drill.schedule in the config, else monthly)\n  --user                 a user timer (systemd --user or crontab) instead of a system-wide one\n'
           : command === 'diagnose'

@@ -30,7 +30,8 @@ export async function loadForCommand(
   extra: { signal?: AbortSignal; log?: Logger; recordedCluster?: string } = {},
 ): Promise<Loaded> {
   const { loadConfig } = await import('../config/load.js');
-  const loaded = await loadConfig(resolve(opts.config));
+  // The provider's own checks (k3d: image tag, registries.yaml) follow --provider, before anything runs.
+  const loaded = await loadConfig(resolve(opts.config), opts.provider ? { provider: opts.provider } : {});
   const config: HomelabConfig = opts.provider
     ? { ...loaded, cluster: { ...loaded.cluster, provider: opts.provider } }
     : loaded;
@@ -44,7 +45,8 @@ export async function loadForCommand(
     clusterName: opts.name ?? targetClusterName(config, mode, { recorded: extra.recordedCluster }),
     providerName: config.cluster.provider,
     log: extra.log ?? silentLogger(),
-    inputs: createInputs(config),
+    // Every command that reads the stores (the run's steps, plan, verify, seal --secret) gets the flag here.
+    inputs: createInputs(config, { insecureFilePerms: opts.insecureFilePerms }),
     provider: getProvider,
     kube: async ({ fresh } = {}) => {
       if (fresh && kube) (await kube.catch(() => undefined))?.close();

@@ -1,6 +1,6 @@
 // Semantic comparison of the registries.yaml a k3d node runs with the one the config wants. Pure.
 // Differences name paths only: registries.yaml carries registry passwords, so no value is ever shown.
-import { parse } from 'yaml';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { InputError } from '../util/errors.js';
 
 export const NODE_REGISTRIES_PATH = '/etc/rancher/k3s/registries.yaml';
@@ -30,15 +30,45 @@ export function pruneEmpty(value: unknown): unknown {
   return value;
 }
 
-export function parseRegistriesYaml(text: string, origin: string): Tree {
-  let parsed: unknown;
-  try {
-    parsed = parse(text);
-  } catch (err) {
-    throw new InputError(`${origin}: registries.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+/**
+ * A YAML error's reason without the text it quotes (the part after ": ", an escape sequence): the
+ * file holds registry passwords.
+ */
+function safeYamlReason(error: YAMLError): string {
+  if (error.code === 'BAD_DQ_ESCAPE') return 'invalid escape sequence in a double-quoted string';
+  return error.message.split('\n')[0]!.split(': ')[0]!;
+}
+
+function parseTree(text: string): { tree?: unknown; problem?: string } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    return { problem: `is not valid YAML at line ${line}, column ${col}: ${safeYamlReason(first)}` };
   }
-  if (parsed !== null && parsed !== undefined && !isTree(parsed)) throw new InputError(`${origin}: registries.yaml is not a mapping`);
-  const pruned = pruneEmpty(parsed);
+  let tree: unknown;
+  try {
+    tree = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { problem: `is not valid YAML: ${(err as Error).message.split('\n')[0]}` };
+  }
+  if (tree !== null && tree !== undefined && !isTree(tree)) return { problem: 'is not a mapping' };
+  return { tree };
+}
+
+/**
+ * Why a registries.yaml text cannot be used ("is not valid YAML at line 3, column 15: ...", "is not a
+ * mapping"), or undefined. Positions only, never content.
+ */
+export function registriesYamlProblem(text: string): string | undefined {
+  return parseTree(text).problem;
+}
+
+export function parseRegistriesYaml(text: string, origin: string): Tree {
+  const { tree, problem } = parseTree(text);
+  if (problem) throw new InputError(`${origin}: registries.yaml ${problem}`);
+  const pruned = pruneEmpty(tree);
   return isTree(pruned) ? pruned : {};
 }
 

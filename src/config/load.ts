@@ -1,6 +1,6 @@
 // Loads a homelab-dr config: YAML → schema (shape and defaults) → cross-field checks → paths resolved
-// against the config's directory → the typed HomelabConfig. Every problem is collected and reported
-// as `file:line:col: field: message` in one InputError (exit 2).
+// against the config's directory → the checks of the provider in use → the typed HomelabConfig. Every
+// problem is collected and reported as `file:line:col: field: message` in one InputError (exit 2).
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
@@ -9,14 +9,21 @@ import { formatFieldPath, isRecord } from './field-path.js';
 import type { ConfigIssue } from './issues.js';
 import { toHomelabConfig, type ConfigAsWritten } from './normalize.js';
 import { resolvePaths } from './path-fields.js';
+import { providerIssues } from './provider-checks.js';
 import { schemaIssues } from './schema-messages.js';
 import { validateConfigShape } from './schema.js';
-import type { HomelabConfig } from './types.js';
+import type { HomelabConfig, ProviderName } from './types.js';
 import { readYamlSource, type SourceNote, type YamlConfigSource } from './yaml-source.js';
 
 export interface LoadOptions {
-  /** Check that every input path (manifests, namespaces file, …) exists. Default true. */
+  /** Check that every input path (manifests, namespaces file, …) exists, and read the ones a provider parses. Default true. */
   checkFiles?: boolean;
+  /**
+   * The provider the command uses when it overrides cluster.provider (--provider): the provider's own
+   * checks (k3d: a tagged image, a registries.yaml that parses) follow it. The returned config keeps
+   * cluster.provider as written.
+   */
+  provider?: ProviderName;
 }
 
 function noteLine(file: string, note: SourceNote): string {
@@ -56,7 +63,12 @@ export function parseConfig(text: string, sourcePath: string, options: LoadOptio
     throw invalid(absolutePath, sourcePath, [empty]);
   }
   const issues = [...schemaIssues(validateConfigShape(data), data), ...crossFieldIssues(data)];
-  if (isRecord(data)) issues.push(...resolvePaths(data, dirname(absolutePath), options.checkFiles ?? true));
+  const checkFiles = options.checkFiles ?? true;
+  if (isRecord(data)) {
+    issues.push(...resolvePaths(data, dirname(absolutePath), checkFiles, options.provider));
+    const provider = options.provider ?? (isRecord(data.cluster) ? data.cluster.provider : undefined);
+    issues.push(...providerIssues(data, provider, checkFiles));
+  }
   if (issues.length > 0) throw invalid(absolutePath, sourcePath, issues.map((issue) => issueNote(source, issue)));
 
   const warnings = source.warnings.map((warning) => noteLine(sourcePath, issueNote(source, warning)));

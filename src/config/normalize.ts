@@ -1,6 +1,5 @@
 // From schema-valid, defaulted, path-resolved data to the typed config the steps use. The schema
 // already guaranteed the shape; this only converts what the YAML writes differently from the types.
-import { dirname, resolve } from 'node:path';
 import { parseDuration } from './duration.js';
 import type { AppsConfig, HomelabConfig, SecretStoreConfig } from './types.js';
 
@@ -23,15 +22,9 @@ function durationMs(text: string): number {
   return ms;
 }
 
-// `./script` and `../script` are the config's own files; a bare name (`pass`) is looked up on PATH.
-function execCommand(command: string[], configDir: string): string[] {
-  const [program, ...args] = command;
-  if (program && /^\.\.?\//.test(program)) return [resolve(configDir, program), ...args];
-  return command;
-}
-
-function storeConfig(store: StoreAsWritten, configDir: string): SecretStoreConfig {
-  if (store.type === 'exec') return { type: 'exec', command: execCommand(store.command, configDir), timeoutMs: durationMs(store.timeout) };
+function storeConfig(store: StoreAsWritten): SecretStoreConfig {
+  // An exec store's `./script` was resolved (and checked) with the other paths, in path-fields.ts.
+  if (store.type === 'exec') return { type: 'exec', command: store.command, timeoutMs: durationMs(store.timeout) };
   // An unquoted numeric project ID arrives as a number; the API takes it as text.
   if (store.type === 'gitlab') return { ...store, project: String(store.project) };
   return store;
@@ -43,7 +36,7 @@ export function toHomelabConfig(written: ConfigAsWritten, source: string, warnin
     source,
     warnings,
     ...sections,
-    secretStores: Object.fromEntries(Object.entries(secretStores).map(([name, store]) => [name, storeConfig(store, dirname(source))])),
+    secretStores: Object.fromEntries(Object.entries(secretStores).map(([name, store]) => [name, storeConfig(store)])),
     apps: { items: apps.items, wait: { timeoutMs: durationMs(apps.wait.timeout) } },
   };
 }

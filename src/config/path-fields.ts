@@ -1,17 +1,19 @@
 // Every field of the config that holds a path: where it is, and whether it must already exist.
 // Paths resolve against the config file's directory, so a config works from any working directory.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isRecord, type FieldPath } from './field-path.js';
 import type { ConfigIssue } from './issues.js';
+import type { ProviderName } from './types.js';
 
 /**
  * input: read by a step, so it must exist. output: written by homelab-dr.
  * store: a secret store's file is not checked here: it may live on media mounted only for the
  * recovery, and preflight's store check reports it with the store's name.
+ * program: an exec store's `./script`, one of the config's own files: it must exist and be executable.
  */
-type PathRole = 'input' | 'output' | 'store';
+type PathRole = 'input' | 'output' | 'store' | 'program';
 
 /** A path pattern: '*' matches every key of a mapping or every item of a list. */
 const PATH_FIELDS: ReadonlyArray<{ pattern: readonly string[]; role: PathRole }> = [
@@ -38,10 +40,13 @@ const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
 interface PathField {
   path: FieldPath;
   role: PathRole;
-  owner: Record<string, unknown>;
-  key: string;
+  owner: Record<string, unknown> | unknown[];
+  key: string | number;
   value: string;
 }
+
+/** `./script` and `../script` are the config's own files; a bare name (`pass`) is looked up on PATH. */
+const RELATIVE_PROGRAM = /^\.\.?\//;
 
 function collect(node: unknown, pattern: readonly string[], path: FieldPath, role: PathRole, out: PathField[]): void {
   const [head, ...rest] = pattern;
@@ -57,11 +62,23 @@ function collect(node: unknown, pattern: readonly string[], path: FieldPath, rol
   else if (typeof value === 'string' && value !== '' && !URL_LIKE.test(value)) out.push({ path: [...path, head], role, owner: node, key: head, value });
 }
 
-function pathFields(data: unknown): PathField[] {
+/** An exec store's program, when it is a path relative to the config (argv[0] only: arguments are the helper's own). */
+function execPrograms(data: unknown): PathField[] {
+  const stores = isRecord(data) && isRecord(data.secretStores) ? data.secretStores : {};
+  return Object.entries(stores).flatMap(([name, store]) => {
+    if (!isRecord(store) || store.type !== 'exec' || !Array.isArray(store.command)) return [];
+    const program: unknown = store.command[0];
+    if (typeof program !== 'string' || !RELATIVE_PROGRAM.test(program)) return [];
+    return [{ path: ['secretStores', name, 'command', 0], role: 'program' as const, owner: store.command, key: 0, value: program }];
+  });
+}
+
+/** `provider`: the one the command uses (--provider, else cluster.provider); some paths matter to one provider only. */
+function pathFields(data: unknown, provider: unknown): PathField[] {
   const fields: PathField[] = [];
   for (const { pattern, role } of PATH_FIELDS) collect(data, pattern, [], role, fields);
+  fields.push(...execPrograms(data));
   // Only provider existing reads a kubeconfig the user made; k3d and kwok write theirs.
-  const provider = isRecord(data) && isRecord(data.cluster) ? data.cluster.provider : undefined;
   return fields.map((f) => (f.path.join('.') === 'cluster.kubeconfig' && provider !== 'existing' ? { ...f, role: 'output' } : f));
 }
 
@@ -70,14 +87,38 @@ function absolutePath(value: string, configDir: string): string {
   return isAbsolute(value) ? value : resolve(configDir, value);
 }
 
-/** Replaces every path in `data` by its absolute form; returns the inputs that do not exist. */
-export function resolvePaths(data: unknown, configDir: string, checkFiles: boolean): ConfigIssue[] {
+function setValue(field: PathField, value: string): void {
+  if (Array.isArray(field.owner)) field.owner[field.key as number] = value;
+  else field.owner[field.key as string] = value;
+}
+
+/** Why an existing exec program cannot run, or undefined. */
+function programProblem(absolute: string): string | undefined {
+  if (statSync(absolute).isDirectory()) return `is a directory (${absolute}), not a program`;
+  try {
+    accessSync(absolute, constants.X_OK);
+    return undefined;
+  } catch {
+    return `is not executable (${absolute}); the fix: chmod +x ${absolute}`;
+  }
+}
+
+/**
+ * Replaces every path in `data` by its absolute form; returns the inputs that do not exist.
+ * `provider` overrides cluster.provider (the --provider flag); by default the config's own.
+ */
+export function resolvePaths(data: unknown, configDir: string, checkFiles: boolean, provider?: ProviderName): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  for (const field of pathFields(data)) {
-    const absolute = absolutePath(field.value, configDir);
-    field.owner[field.key] = absolute;
-    if (checkFiles && field.role === 'input' && !existsSync(absolute)) {
+  const effective = provider ?? (isRecord(data) && isRecord(data.cluster) ? data.cluster.provider : undefined);
+  for (const field of pathFields(data, effective)) {
+    const absolute = field.role === 'program' ? resolve(configDir, field.value) : absolutePath(field.value, configDir);
+    setValue(field, absolute);
+    if (!checkFiles || (field.role !== 'input' && field.role !== 'program')) continue;
+    if (!existsSync(absolute)) {
       issues.push({ path: field.path, message: `${field.value} does not exist (looked for ${absolute})` });
+    } else if (field.role === 'program') {
+      const problem = programProblem(absolute);
+      if (problem) issues.push({ path: field.path, message: `${field.value} ${problem}` });
     }
   }
   return issues;

@@ -64,6 +64,6 @@ export async function sealingCert(
   if (!chosen) {
     throw new Error(`no sealing certificate: the controller does not serve one (${tried.join('; ')}) and no active key Secret exists in ${opts.namespace}`);
   }
-  parseSealingCert(chosen.pem);
+  parseSealingCert(chosen.pem, undefined, `the controller's certificate (${chosen.from})`);
   return chosen;
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -336,6 +336,105 @@ describe('referenced paths', () => {
   it('~/ paths resolve against the home directory', () => {
     const config = parseConfig(`${HEAD}drill:\n  metricsTextfile: ~/metrics/homelab_dr.prom\n`, 'homelab.yaml', { checkFiles: false });
     expect(config.drill.metricsTextfile).toBe(join(homedir(), 'metrics/homelab_dr.prom'));
+  });
+});
+
+describe("an exec store's ./program", () => {
+  const STORE = 'secretStores:\n  demo:\n    type: exec\n    command: ["./bin/lookup.sh", "--vault", "home"]\n';
+
+  function homelab(): { dir: string; file: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'hdr-exec-'));
+    const file = join(dir, 'homelab.yaml');
+    writeFileSync(file, `${HEAD.replace('provider: k3d', 'provider: kwok')}${STORE}`);
+    return { dir, file };
+  }
+
+  function errorOf(file: string): InputError {
+    try {
+      parseConfig(readFileSync(file, 'utf8'), file);
+    } catch (error) {
+      return error as InputError;
+    }
+    throw new Error('expected the config to be rejected');
+  }
+
+  it('resolves against the config directory and leaves the arguments alone', () => {
+    const { dir, file } = homelab();
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin/lookup.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(parseConfig(readFileSync(file, 'utf8'), file).secretStores.demo).toEqual({
+      type: 'exec', command: [join(dir, 'bin/lookup.sh'), '--vault', 'home'], timeoutMs: 10_000,
+    });
+  });
+
+  it('that does not exist is an error on its line (exit 2), unless checkFiles is false', () => {
+    const { dir, file } = homelab();
+    expect(errorOf(file).details).toEqual([
+      `${file}:9:15: secretStores.demo.command[0]: ./bin/lookup.sh does not exist (looked for ${join(dir, 'bin/lookup.sh')})`,
+    ]);
+    expect(parseConfig(readFileSync(file, 'utf8'), file, { checkFiles: false }).secretStores.demo).toMatchObject({ command: [join(dir, 'bin/lookup.sh'), '--vault', 'home'] });
+  });
+
+  it('that is not executable, or is a directory, says so with the fix', () => {
+    const { dir, file } = homelab();
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin/lookup.sh'), '#!/bin/sh\n');
+    chmodSync(join(dir, 'bin/lookup.sh'), 0o644);
+    const script = join(dir, 'bin/lookup.sh');
+    // Even root cannot execute a file without an x bit, so this holds for every user running the tests.
+    expect(errorOf(file).details).toEqual([`${file}:9:15: secretStores.demo.command[0]: ./bin/lookup.sh is not executable (${script}); the fix: chmod +x ${script}`]);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('./bin/lookup.sh', './bin'));
+    expect(errorOf(file).details).toEqual([`${file}:9:15: secretStores.demo.command[0]: ./bin is a directory (${join(dir, 'bin')}), not a program`]);
+  });
+
+  it('a bare program name is looked up on PATH when it runs, and not checked here', () => {
+    const text = `${HEAD}secretStores:\n  pass: { type: exec, command: [pass, show] }\n`;
+    expect(parseConfig(text, 'homelab.yaml').secretStores.pass).toMatchObject({ command: ['pass', 'show'] });
+  });
+});
+
+describe('provider k3d (cluster.provider, or the provider option that --provider sets)', () => {
+  const K3D = `${HEAD}  image: rancher/k3s\n  registries:\n    config: ./registries.yaml\n`;
+
+  function homelab(registries: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'hdr-k3d-'));
+    writeFileSync(join(dir, 'registries.yaml'), registries);
+    return join(dir, 'homelab.yaml');
+  }
+
+  function details(text: string, file: string, options: Parameters<typeof parseConfig>[2] = {}): string[] {
+    try {
+      parseConfig(text, file, options);
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputError);
+      return (error as InputError).details;
+    }
+    return [];
+  }
+
+  it('an image without a tag is an error on the image line', () => {
+    const file = homelab('mirrors: {}\n');
+    expect(details(K3D, file)).toEqual([`${file}:6:10: cluster.image: image "rancher/k3s" has no tag: pin the k3s version, e.g. rancher/k3s:v1.33.4-k3s1`]);
+    expect(details(K3D.replace('rancher/k3s\n', 'rancher/k3s:v1.33.4-k3s1\n'), file)).toEqual([]);
+  });
+
+  it('a registries.yaml that does not parse names the file and the position, not its content', () => {
+    const file = homelab('configs:\n  r.example:\n    auth: { password: [hunter2\n');
+    const text = K3D.replace('rancher/k3s\n', 'rancher/k3s:v1.33.4-k3s1\n');
+    const found = details(text, file);
+    expect(found).toEqual([expect.stringMatching(new RegExp(`^${file}:8:13: cluster\\.registries\\.config: ${join(dirname(file), 'registries.yaml')} is not valid YAML at line \\d+, column \\d+: `))]);
+    expect(found[0]).not.toContain('hunter2');
+    expect(details(text, file, { checkFiles: false })).toEqual([]);
+  });
+
+  it('follow the provider option, and no other provider checks them', () => {
+    const file = homelab('endpoint: [\n');
+    const kwok = K3D.replace('provider: k3d', 'provider: kwok');
+    expect(details(kwok, file)).toEqual([]);
+    expect(details(kwok, file, { provider: 'k3d' }).map((line) => line.split(': ')[1])).toEqual(['cluster.image', 'cluster.registries.config']);
+    expect(details(K3D, file, { provider: 'kwok' })).toEqual([]);
+    // The option selects the checks; the config keeps the provider it was written with.
+    expect(parseConfig(kwok, file, { provider: 'existing' }).cluster.provider).toBe('kwok');
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { registriesDrift } from '../../src/cluster/k3d.js';
-import { parseRegistriesYaml, registriesDifferences, registryCredentialValues } from '../../src/cluster/k3d-registries.js';
+import { parseRegistriesYaml, registriesDifferences, registriesYamlProblem, registryCredentialValues } from '../../src/cluster/k3d-registries.js';
 import { InputError } from '../../src/util/errors.js';
 import { installFakeTools, type FakeTools } from '../fixtures/k3d/fake-bin.js';
 
@@ -71,6 +71,18 @@ describe('registriesDifferences (pure)', () => {
   test('invalid YAML is an InputError naming its origin', () => {
     expect(() => parseRegistriesYaml('mirrors: [', '/etc/homelab/registries.yaml')).toThrow(InputError);
     expect(() => parseRegistriesYaml('- a\n- b\n', '/etc/homelab/registries.yaml')).toThrow('/etc/homelab/registries.yaml: registries.yaml is not a mapping');
+  });
+
+  test('registriesYamlProblem names line and column, and never the text (the file holds passwords)', () => {
+    expect(registriesYamlProblem(desiredText)).toBeUndefined();
+    expect(registriesYamlProblem('')).toBeUndefined();
+    expect(registriesYamlProblem('mirrors:\n  docker.io:\n    endpoint: [\n')).toMatch(/^is not valid YAML at line 4, column 1: Flow sequence/);
+    expect(registriesYamlProblem('- a\n')).toBe('is not a mapping');
+    const leaky = 'configs:\n  r.example:\n    auth: { password: "s3cr\\qet" }\n';
+    expect(registriesYamlProblem(leaky)).toMatch(/^is not valid YAML at line 3, column \d+: invalid escape sequence in a double-quoted string$/);
+    const block = 'configs:\n  r.example:\n    auth:\n      password: |s3cret\n        x\n';
+    expect(registriesYamlProblem(block)).toMatch(/^is not valid YAML at line 4/);
+    expect(registriesYamlProblem(block)).not.toContain('s3cret');
   });
 
   test('credential values are collected for redaction', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isClusterScoped, kindOrder, loadManifests, orderForApply, parseManifests } from '../../src/k8s/manifests.js';
+import { duplicateObjects, objectIdentity, unnamedObjects } from '../../src/k8s/identity.js';
 import { checkDeclared, namespacesNeeded } from '../../src/k8s/namespaces.js';
 import type { KubeObject } from '../../src/k8s/types.js';
 import { InputError } from '../../src/util/errors.js';
@@ -122,5 +123,48 @@ describe('namespaces', () => {
       message: 'namespace media is not declared, but Deployment media/web (apps.yaml:10), Service media/web (apps.yaml:30) need it',
     }]);
     expect(checkDeclared(['networking', 'media'], needed)).toEqual([]);
+  });
+});
+
+describe('object identity: names and duplicates', () => {
+  const at = (o: KubeObject, file: string, line: number) => ({ obj: o, source: { file, line } });
+
+  it('an object without a usable metadata.name is named by file:line, with the fix', () => {
+    const unnamed = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'networking' } };
+    const generated = { apiVersion: 'batch/v1', kind: 'Job', metadata: { generateName: 'migrate-' } };
+    const numeric = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 42 as unknown as string } };
+    const found = unnamedObjects([at(obj('ConfigMap', 'ok'), 'a.yaml', 1), at(unnamed, 'a.yaml', 7), at(generated, 'b.yaml', 3), at(numeric, 'c.yaml', 9)]);
+    expect(found.map((u) => u.message)).toEqual([
+      'a.yaml:7: ConfigMap has no metadata.name; add metadata.name (the apiserver rejects an object without one)',
+      'b.yaml:3: Job has metadata.generateName but no metadata.name; homelab-dr applies with server-side apply, which needs metadata.name: set it',
+      'c.yaml:9: Secret: metadata.name must be a string (it is a number); quote it',
+    ]);
+    expect(found[0]?.object.source).toEqual({ file: 'a.yaml', line: 7 });
+  });
+
+  it('the same group, kind, namespace and name twice is a duplicate naming every place', () => {
+    const deployment = (file: string, apiVersion = 'apps/v1') => at({ ...obj('Deployment', 'cloudflared', 'networking'), apiVersion }, file, 3);
+    const found = duplicateObjects([deployment('old.yaml'), at(obj('ConfigMap', 'cloudflared', 'networking'), 'cm.yaml', 1), deployment('new.yaml', 'apps/v1beta2')]);
+    expect(found).toHaveLength(1);
+    expect(found[0]?.object).toBe('Deployment networking/cloudflared');
+    expect(found[0]?.declaredAt.map((o) => o.source.file)).toEqual(['old.yaml', 'new.yaml']);
+    expect(found[0]?.message).toBe(
+      'duplicate Deployment networking/cloudflared: declared twice, at old.yaml:3 and new.yaml:3; each apply would silently replace the one before: keep one and delete the other',
+    );
+    const thrice = duplicateObjects([deployment('a.yaml'), deployment('b.yaml'), deployment('c.yaml')]);
+    expect(thrice[0]?.message).toMatch(/^duplicate Deployment networking\/cloudflared: declared 3 times, at a\.yaml:3, b\.yaml:3 and c\.yaml:3; .* delete the others$/);
+  });
+
+  it('differs by namespace, by group, and not by the namespace a cluster-scoped object was given', () => {
+    expect(duplicateObjects([at(obj('Secret', 's', 'a'), 'x', 1), at(obj('Secret', 's', 'b'), 'y', 1)])).toEqual([]);
+    const ingress = (apiVersion: string) => ({ ...obj('Ingress', 'web', 'apps'), apiVersion });
+    expect(duplicateObjects([at(ingress('networking.k8s.io/v1'), 'x', 1), at(ingress('traefik.io/v1alpha1'), 'y', 1)])).toEqual([]);
+    // An app's default namespace is filled into every object, cluster-scoped ones included.
+    const namespaces = duplicateObjects([at(obj('Namespace', 'apps'), 'namespaces.yaml', 1), at(obj('Namespace', 'apps', 'default'), 'app.yaml', 4)]);
+    expect(namespaces.map((d) => d.object)).toEqual(['Namespace apps']);
+    expect(objectIdentity(at(obj('StorageClass', 'local', 'x'), 'f', 1))).toBe(objectIdentity(at(obj('StorageClass', 'local'), 'g', 2)));
+    // Unnamed objects are unnamedObjects' to report, not duplicates of each other.
+    const unnamed = at({ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }, 'f', 1);
+    expect(duplicateObjects([unnamed, unnamed])).toEqual([]);
   });
 });

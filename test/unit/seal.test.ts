@@ -155,6 +155,24 @@ describe('parseSealingCert', () => {
     expect(() => parseSealingCert(publicKeyPem)).toThrow(/not PEM/);
     expect(() => parseSealingCert('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toThrow(/does not parse/);
   });
+
+  it('names the certificate\'s source first in every refusal, and never the secret being sealed', () => {
+    const expired = makeSealingKey({ notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') });
+    expect(thrownMessage(() => parseSealingCert(expired.certPem, new Date(), '--cert /x/expired.pem'))).toMatch(
+      /^--cert \/x\/expired\.pem: sealing certificate expired on 2021-01-01T00:00:00\.000Z/,
+    );
+    expect(thrownMessage(() => parseSealingCert(key.certPem, new Date('2001-01-01T00:00:00Z'), 'the controller\'s certificate (served by http://127.0.0.1:1/v1/cert.pem)'))).toMatch(
+      /^the controller's certificate \(served by http:\/\/127\.0\.0\.1:1\/v1\/cert\.pem\): sealing certificate is not yet valid/,
+    );
+    const notPem = thrownMessage(() => sealSecret({ name: 'a', namespace: 'b', data: { k: SECRET_VALUE } }, 'hello', { certSource: '--cert https://ss.example/v1/cert.pem' }));
+    expect(notPem).toMatch(/^--cert https:\/\/ss\.example\/v1\/cert\.pem: sealing certificate is not PEM/);
+    expect(notPem).not.toContain(SECRET_VALUE);
+    const stale = thrownMessage(() => sealSecret({ name: 'a', namespace: 'b', data: { k: SECRET_VALUE } }, expired.certPem, { certSource: '--cert /x/expired.pem' }));
+    expect(stale).toMatch(/^--cert \/x\/expired\.pem: sealing certificate expired on 2021-01-01/);
+    expect(stale).not.toContain(SECRET_VALUE);
+    // The secret's own shape errors are not the certificate's: they carry no --cert prefix.
+    expect(thrownMessage(() => sealSecret({ name: 'a', namespace: 'b', data: {} }, key.certPem, { certSource: '--cert /x/c.pem' }))).toMatch(/^secret b\/a has no data keys/);
+  });
 });
 
 describe('certFingerprint', () => {

@@ -70,7 +70,7 @@ describe('file store', () => {
     const error = await rejection(openStore('vault-file', { type: 'file', path }).get('db'));
     expect(error.message).toBe(
       `secret store "vault-file": secrets file ${path} is readable by group or others (mode 0640); ` +
-        `fix it with: chmod 600 ${path} (or set insecureFilePerms to accept it)`,
+        `fix it with: chmod 600 ${path} (or pass --insecure-file-perms to accept it)`,
     );
     const accepted = openStore('vault-file', { type: 'file', path }, { insecureFilePerms: true });
     expect((await accepted.get('db')).toString()).toBe(SECRET);

@@ -1,5 +1,7 @@
-// `homelab-dr lint`: the offline checks of the plan (config, manifests, PV labels, claims), exit 1
-// when the plan names a problem. It never contacts a cluster or a secret store.
+// `homelab-dr lint`: the offline checks of the plan, exit 1 when the plan names a problem: the config
+// (exit 2, with the provider's own checks), every manifest, and what preflight checks without a cluster
+// (object names and duplicates, declared namespaces, PodSecurity, PV labels and claims), which steps put
+// in their plan as PROBLEM lines. It never contacts a cluster or a secret store.
 import type { CliOptions } from '../args.js';
 import { buildPlanReport } from './plan.js';
 

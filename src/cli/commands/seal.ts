@@ -79,7 +79,8 @@ export async function sealCommand(opts: CliOptions): Promise<number> {
   }
   const secret = opts.secret ? await configuredSecret(opts) : secretFromYaml(await readStdin());
   const scope = (opts.scope as SealingScope | undefined) ?? secret.scope ?? 'strict';
-  const sealed = sealSecret({ ...secret, scope }, await readCert(opts.cert));
+  // A refused certificate is named as the operator gave it (file or URL); the secret never is.
+  const sealed = sealSecret({ ...secret, scope }, await readCert(opts.cert), { certSource: `--cert ${opts.cert}` });
   process.stdout.write(opts.json ? `${JSON.stringify(sealed, null, 2)}\n` : stringify(sealed));
   return 0;
 }

@@ -16,6 +16,6 @@ export async function assertPrivateFile(store: string, path: string, what: strin
     store,
     undefined,
     `${what} ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); ` +
-      `fix it with: chmod 600 ${path} (or set insecureFilePerms to accept it)`,
+      `fix it with: chmod 600 ${path} (or pass --insecure-file-perms to accept it)`,
   );
 }
