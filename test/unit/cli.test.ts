@@ -30,7 +30,8 @@ afterEach(() => vi.restoreAllMocks());
 // plan renders the helm and kustomize apps with the real binaries: seconds, not milliseconds.
 vi.setConfig({ testTimeout: 60_000 });
 
-describe('cli', () => {
+// plan and lint render the example's helm chart through the real helm: seconds on a loaded 2-core machine.
+describe('cli', { timeout: 30_000 }, () => {
   it('--help lists every command and the exit codes', async () => {
     const { code, out } = await cli('--help');
     expect(code).toBe(0);
