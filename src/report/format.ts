@@ -24,3 +24,15 @@ export const RESULT_WORD: Record<DrillResult, string> = {
   interrupted: 'INTERRUPTED',
   incomplete: 'INCOMPLETE',
 };
+
+/**
+ * The drill's time as a reader should take it: only a green drill has an RTO; a red one only tells
+ * how long it ran before it stopped, which is no recovery time at all.
+ */
+export function timeLabel(result: DrillResult, seconds: number): string {
+  const t = formatSeconds(seconds);
+  if (result === 'green') return `RTO ${t}`;
+  if (result === 'red') return `failed after ${t}`;
+  if (result === 'interrupted') return `interrupted after ${t}`;
+  return `incomplete after ${t}`;
+}

@@ -3,7 +3,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { formatSeconds, formatUtc, RESULT_WORD } from './format.js';
+import { formatSeconds, formatUtc, RESULT_WORD, timeLabel } from './format.js';
 import type { DrillResult, DrillSummary } from './summary.js';
 
 export const HISTORY_SCHEMA_VERSION = 1;
@@ -110,7 +110,7 @@ export function renderHistoryIndex(history: DrillHistory): string {
   return [
     '# homelab-dr drills',
     '',
-    `Latest: **${RESULT_WORD[latest.result]}** on ${formatUtc(latest.startedAt)}, RTO ${formatSeconds(latest.rtoSeconds)}. ` +
+    `Latest: **${RESULT_WORD[latest.result]}** on ${formatUtc(latest.startedAt)}, ${timeLabel(latest.result, latest.rtoSeconds)}. ` +
       `${drills.length} drill(s) recorded, ${red} not green.`,
     '',
     ...trendLines(drills),

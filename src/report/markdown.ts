@@ -35,7 +35,7 @@ function summaryLines(s: DrillSummary): string[] {
     `# Drill ${s.runId}: ${RESULT_WORD[s.result]}`,
     '',
     `- **Result:** ${RESULT_WORD[s.result]} (exit ${s.exitCode ?? 'none: the run did not finish'})`,
-    `- **RTO:** ${formatSeconds(s.rto.seconds)} (${RTO_MEANING[s.rto.until]})`,
+    `- **${s.result === 'green' ? 'RTO' : 'Time (no RTO: not green)'}:** ${formatSeconds(s.rto.seconds)} (${RTO_MEANING[s.rto.until]})`,
     `- **Steps:** ${s.counts.green} of ${s.counts.stepsTotal} green` +
       (failedSteps.length > 0 ? `; red: ${failedSteps.join(', ')}` : '') +
       (blocked > 0 ? `; ${blocked} blocked` : ''),

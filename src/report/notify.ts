@@ -2,7 +2,7 @@
 // notification is reported beside the drill's result and never changes it.
 import pRetry, { AbortError } from 'p-retry';
 import { scrub } from '../util/secrets-registry.js';
-import { formatSeconds, RESULT_WORD } from './format.js';
+import { formatSeconds, RESULT_WORD, timeLabel } from './format.js';
 import type { DrillSummary } from './summary.js';
 
 export type NotifyFormat = 'json' | 'text';
@@ -44,7 +44,7 @@ function firstLine(text: string): string {
 
 export function notificationText(s: DrillSummary, reportLocation?: string): string {
   const head =
-    `homelab-dr ${s.command} ${RESULT_WORD[s.result]}: RTO ${formatSeconds(s.rto.seconds)}, ` +
+    `homelab-dr ${s.command} ${RESULT_WORD[s.result]}: ${timeLabel(s.result, s.rto.seconds)}, ` +
     `${s.counts.green}/${s.counts.stepsTotal} steps green, ${s.counts.items.failed} item(s) failed.`;
   const failures = s.failures.map((f) => `${f.step}: ${firstLine(f.causes[0]?.text ?? f.error ?? f.status)}`);
   return [head, ...failures, ...(reportLocation ? [`Report: ${reportLocation}`] : [])].join('\n');

@@ -2,7 +2,7 @@
 // on a shared time axis, so parallel branches show as bars side by side in time and the slowest
 // step carries a mark. Colour is never the only signal: each row also names its status in words.
 import type { StepStatus } from '../engine/types.js';
-import { formatDuration, formatSeconds, formatUtc, RESULT_WORD } from './format.js';
+import { formatDuration, formatSeconds, formatUtc, RESULT_WORD, timeLabel } from './format.js';
 import type { DrillSummary, StepReport } from './summary.js';
 
 const WIDTH = 1000;
@@ -149,7 +149,7 @@ export function renderTimelineSvg(s: DrillSummary): string {
   const height = rowsBottom + FOOTER_HEIGHT;
   const scale = scaleFor(s.rto.seconds);
   const subtitle = `run ${s.runId} · started ${formatUtc(s.startedAt)} · ${s.counts.green} of ${s.counts.stepsTotal} steps green`;
-  const title = `homelab-dr ${s.command}: ${RESULT_WORD[s.result]} · RTO ${formatSeconds(s.rto.seconds)}`;
+  const title = `homelab-dr ${s.command}: ${RESULT_WORD[s.result]} · ${timeLabel(s.result, s.rto.seconds)}`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${esc(title)}">`,

@@ -29,7 +29,7 @@ describe('history', () => {
       ['2026-11-25T19-28-01-281Z-03mi', 'green', 12.278, []],
     ]);
     const index = readFileSync(join(reportDir, 'index.md'), 'utf8');
-    expect(index).toContain('Latest: **RED** on 2026-11-25 19:28:33 UTC, RTO 0.7 s. 2 drill(s) recorded, 1 not green.');
+    expect(index).toContain('Latest: **RED** on 2026-11-25 19:28:33 UTC, failed after 0.7 s. 2 drill(s) recorded, 1 not green.');
     expect(index).toContain('| 2026-11-25 19:28:33 UTC | RED | 0.7 s | — | preflight | 1 | [report](2026-11-25T19-28-32-215Z-vkbc/report.md) |');
     expect(index.indexOf('19:28:33 UTC | RED')).toBeLessThan(index.indexOf('19:28:03 UTC | GREEN'));
     expect(index).toContain('- Results: `✓✗` (1 not green)');

@@ -63,7 +63,7 @@ describe('notifyWebhook', () => {
       report: '/var/lib/homelab-dr/reports/x',
     });
     expect(body.failures).toEqual([{ step: 'preflight', status: 'failed', cause: 'secret store "demo" key "GITLAB_AGENT_TOKEN_ROTATED": /tmp/broken-example/secrets/demo-store.sh GITLAB_AGENT_TOKEN_ROTATED: exit 1' }]);
-    expect(body.text.split('\n')[0]).toBe('homelab-dr dr-test RED: RTO 0.7 s, 0/8 steps green, 1 item(s) failed.');
+    expect(body.text.split('\n')[0]).toBe('homelab-dr dr-test RED: failed after 0.7 s, 0/8 steps green, 1 item(s) failed.');
   });
 
   it('gives up after the bounded retries, and names the endpoint without the token in its path', async () => {
@@ -126,7 +126,7 @@ describe('notifyFormatFor', () => {
 
   it('lists each failure on its own line, first line of its cause', () => {
     expect(notificationText(summaryOf('missing-secret.jsonl'), 'https://reports/x').split('\n')).toEqual([
-      'homelab-dr dr-test RED: RTO 0.7 s, 0/8 steps green, 1 item(s) failed.',
+      'homelab-dr dr-test RED: failed after 0.7 s, 0/8 steps green, 1 item(s) failed.',
       'preflight: secret store "demo" key "GITLAB_AGENT_TOKEN_ROTATED": /tmp/broken-example/secrets/demo-store.sh GITLAB_AGENT_TOKEN_ROTATED: exit 1',
       'Report: https://reports/x',
     ]);

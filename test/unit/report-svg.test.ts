@@ -161,7 +161,7 @@ describe('renderTimelineSvg', () => {
     expect(notes).toHaveLength(7);
     expect(new Set(notes)).toEqual(new Set(['not run: blocked by preflight']));
     const title = all(svg, (e) => e.name === 'text' && hasClass(e, 'title'))[0]!;
-    expect(title.text).toBe('homelab-dr dr-test: RED · RTO 0.7 s');
+    expect(title.text).toBe('homelab-dr dr-test: RED · failed after 0.7 s');
   });
 
   it('escapes text that would break the XML', () => {
