@@ -113,7 +113,9 @@ export const apps: Step<RecoveryContext> = {
   verify: async (ctx) => {
     const kube = await ctx.kube();
     const missing: string[] = [];
-    for (const obj of await desiredObjects(ctx)) {
+    const desired = await desiredObjects(ctx);
+    const checked = desired.map((obj) => ({ kind: obj.kind, name: obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '') }));
+    for (const obj of desired) {
       const live = await kube.get(refOf(asWire(obj)));
       if (!live) missing.push(`${describeObject(obj)} does not exist`);
       else {
@@ -126,6 +128,6 @@ export const apps: Step<RecoveryContext> = {
         }
       }
     }
-    return { ok: missing.length === 0, missing };
+    return { ok: missing.length === 0, missing, checked };
   },
 };

@@ -53,8 +53,10 @@ export const namespaces: Step<RecoveryContext> = {
   verify: async (ctx) => {
     const kube = await ctx.kube();
     const missing: string[] = [];
+    const checked: Array<{ kind: string; name: string }> = [];
     for (const ns of await desiredNamespaces(ctx)) {
       const name = ns.metadata.name ?? '';
+      checked.push({ kind: 'Namespace', name });
       const live = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name });
       if (!live) {
         missing.push(`namespace ${name} does not exist`);
@@ -71,6 +73,6 @@ export const namespaces: Step<RecoveryContext> = {
         else missing.push(`namespace ${name} has ${key}=${have[key]}, declared ${want[key]}`);
       }
     }
-    return { ok: missing.length === 0, missing };
+    return { ok: missing.length === 0, missing, checked };
   },
 };

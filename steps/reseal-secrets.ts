@@ -111,6 +111,7 @@ export const resealSecrets: Step<RecoveryContext> = {
     const kube = await ctx.kube();
     const values = await ctx.inputs.values();
     const missing: string[] = [];
+    const checked = ctx.config.secrets.map((secret) => ({ kind: 'SealedSecret', name: `${secret.namespace}/${secret.name}` }));
     for (const secret of ctx.config.secrets) {
       const name = `${secret.namespace}/${secret.name}`;
       const sealed = await kube.get({ apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', namespace: secret.namespace, name: secret.name });
@@ -138,6 +139,6 @@ export const resealSecrets: Step<RecoveryContext> = {
         }
       }
     }
-    return { ok: missing.length === 0, missing };
+    return { ok: missing.length === 0, missing, checked };
   },
 };

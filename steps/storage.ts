@@ -75,6 +75,7 @@ export const storage: Step<RecoveryContext> = {
     const desired = await desiredStorage(ctx);
     const missing: string[] = [];
     const livePvs: KubeObject[] = [];
+    const checked = desired.map((obj) => ({ kind: obj.kind, name: obj.metadata.name ?? '' }));
     for (const obj of desired) {
       const live = await kube.get({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name ?? '' });
       if (!live) missing.push(`${describeObject(obj)} does not exist`);
@@ -82,6 +83,6 @@ export const storage: Step<RecoveryContext> = {
     }
     missing.push(...checkRequiredLabels(livePvs, st.requiredLabels).map((p) => p.message));
     for (const c of checkClaims(livePvs, await appClaims(ctx))) if (!c.ok) missing.push(c.message);
-    return { ok: missing.length === 0, missing };
+    return { ok: missing.length === 0, missing, checked };
   },
 };

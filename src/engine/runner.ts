@@ -67,6 +67,9 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
   const unmet: string[] = [];
   for (const id of needed) {
     const step = ordered.find((s) => s.id === id)!;
+    // An unselected destructive step is never a precondition to hold: its verify (the thing is gone) is
+    // the opposite of what the steps after it build, and running from a later step must not destroy.
+    if (step.destructive) continue;
     const result = await safeVerify(step, ctx);
     if (result.ok) set({ id, status: 'verified-only', endedAt: new Date().toISOString() });
     else unmet.push(`${id}: ${result.missing.join('; ') || 'does not verify'}`);
@@ -92,7 +95,11 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
     // A destructive step that a resumed run already completed is not repeated.
     if (step.destructive && opts.previouslyGreen?.has(step.id)) return finish('verified-only', { missing: [] });
     const before = await safeVerify(step, ctx);
-    if (before.ok) return finish('unchanged');
+    if (before.ok) {
+      // Nothing to apply: what verify checked is what the ledger counts, each one unchanged.
+      for (const item of before.checked ?? []) ledger.record(step.id, item.kind, item.name, 'unchanged');
+      return finish('unchanged');
+    }
     if (ctx.signal.aborted) return finish('interrupted');
     if (!step.apply) return finish('failed', { error: `step ${step.id} has no apply yet` });
     try {

@@ -17,6 +17,8 @@ export interface VerifyResult {
   ok: boolean;
   /** What is missing or wrong, one line each, counted and human ("PV data-pv lacks label environment"). */
   missing: string[];
+  /** What verify found in place (when ok): a step left unchanged counts these as unchanged items. */
+  checked?: Array<{ kind: string; name: string }>;
 }
 
 export interface StepContext {

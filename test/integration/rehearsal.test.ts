@@ -48,6 +48,25 @@ describe('rehearsal on the real control plane', () => {
     for (const v of demoValues) expect(run.all).not.toContain(v);
   });
 
+  it('a second run on the same cluster applies nothing and counts every item unchanged (incident replay 4)', () => {
+    const dir = exampleCopy();
+    const name = `hdr-twice-${process.pid}`;
+    const first = drTest(dir, '--name', name, '--keep');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/TOTAL\s+24\s+0\s+0\s+0\s+0\s+0/);
+    // --from namespaces: the cluster stays (delete-cluster is not selected and never destroys).
+    const second = drTest(dir, '--name', name, '--from', 'namespaces');
+    expect(second.status, second.stderr).toBe(0);
+    for (const id of ['namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) expect(second.lastStatus(id)).toBe('unchanged');
+    // Everything that was created is now counted unchanged, nothing else (the cluster itself was verified, not counted).
+    const unchanged = second.events.filter((e) => e.t === 'item' && e.outcome === 'unchanged').length;
+    const created = first.events.filter((e) => e.t === 'item' && e.outcome === 'created' && !['create-cluster', 'sealed-secrets-controller'].includes(e.step)).length;
+    expect(unchanged).toBeGreaterThanOrEqual(created);
+    expect(second.stderr).toMatch(new RegExp(`TOTAL\\s+0\\s+0\\s+${unchanged}\\s+0\\s+0\\s+0`));
+    expect(second.stderr).toMatch(new RegExp(`teardown: cluster ${name} deleted`));
+    expect(second.kwokClusters).toEqual([]);
+  });
+
   it('PVs without the label: preflight goes red naming each PV, and nothing is created or destroyed', () => {
     const dir = exampleCopy();
     cpSync(join(dir, 'incident/storage-unlabelled.yaml'), join(dir, 'kubernetes/cluster/storage.yaml'));

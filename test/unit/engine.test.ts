@@ -181,6 +181,33 @@ describe('runner', () => {
     expect(ctx.applied).toEqual(['b']);
   });
 
+  it('a step already in place counts what its verify checked as unchanged items', async () => {
+    const ctx = world();
+    ctx.done.add('ns');
+    const ns = step('ns', [], {
+      verify: async (c) => ({ ok: c.done.has('ns'), missing: [], checked: [{ kind: 'Namespace', name: 'apps' }, { kind: 'Namespace', name: 'argocd' }] }),
+    });
+    const ledger = new Ledger();
+    const out = await runSteps({ steps: [ns], ctx, ledger });
+    expect(out.states.get('ns')?.status).toBe('unchanged');
+    expect(ledger.items.map((i) => `${i.step} ${i.kind} ${i.name} ${i.outcome}`)).toEqual(['ns Namespace apps unchanged', 'ns Namespace argocd unchanged']);
+    expect(ctx.applied).toEqual([]);
+  });
+
+  it('--from a later step never destroys: an unselected destructive prerequisite is not verified nor applied', async () => {
+    const ctx = world();
+    ctx.done.add('create');
+    // delete verifies only when the thing is gone, the opposite of what create built.
+    const del = step('delete', [], { destructive: true, verify: async () => ({ ok: false, missing: ['the cluster still exists'] }) });
+    const out = await runSteps({ steps: [del, step('create', ['delete']), step('ns', ['create'])], ctx, ledger: new Ledger(), from: 'ns' });
+    expect(out.exitCode).toBe(0);
+    expect(out.states.get('delete')?.status).toBe('not-selected');
+    expect(out.states.get('create')?.status).toBe('verified-only');
+    expect(ctx.applied).toEqual(['ns']);
+    // A non-destructive prerequisite that does not hold still refuses.
+    await expect(runSteps({ steps: [del, step('create', ['delete']), step('ns', ['create'])], ctx: world(), ledger: new Ledger(), from: 'ns' })).rejects.toMatchObject({ exitCode: 3, details: ['create: create missing'] });
+  });
+
   it('--from starts at a step and refuses when earlier needed steps do not verify', async () => {
     const steps = [step('a'), step('b', ['a']), step('c', ['b'])];
     const ctx = world();
