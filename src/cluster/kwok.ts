@@ -6,8 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { childEnv } from '../util/secrets-registry.js';
@@ -126,6 +125,7 @@ export class KwokProvider implements ClusterProvider {
   }
 
   async nodeNames(cluster: string): Promise<string[]> {
+    const { KubeClient } = await import('../kube/client.js');
     const client = await KubeClient.fromKubeconfig(await this.kubeconfig(cluster));
     try {
       return (await client.list({ apiVersion: 'v1', kind: 'Node' })).map((node) => node.metadata.name);
@@ -135,6 +135,7 @@ export class KwokProvider implements ClusterProvider {
   }
 
   async apiServer(cluster: string): Promise<string> {
+    const { KubeConfig } = await import('@kubernetes/client-node');
     const kc = new KubeConfig();
     kc.loadFromFile(await this.kubeconfig(cluster));
     const server = kc.getCurrentCluster()?.server;
@@ -168,6 +169,7 @@ export class KwokProvider implements ClusterProvider {
 /** Ready means: the apiserver answers /readyz, the fake node is Ready, and pods can be admitted (default SA). */
 async function waitClusterReady(kubeconfigPath: string, nodeName: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const { KubeClient } = await import('../kube/client.js');
   const client = await KubeClient.fromKubeconfig(kubeconfigPath);
   try {
     await waitApiserverReady(client, deadline);

@@ -2,8 +2,6 @@
 // reading node names and the apiserver address through a kubeconfig.
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient } from '../kube/client.js';
 import { InputError } from '../util/errors.js';
 
 /**
@@ -20,7 +18,10 @@ export async function writePrivateFile(path: string, text: string): Promise<void
   await rename(partial, path);
 }
 
+// The Kubernetes client is loaded on first use: plan reaches providers (to count a blast radius) and
+// must not pay for @kubernetes/client-node when no cluster answers.
 export async function nodeNamesVia(kubeconfigPath: string): Promise<string[]> {
+  const { KubeClient } = await import('../kube/client.js');
   const client = await KubeClient.fromKubeconfig(kubeconfigPath);
   try {
     return (await client.list({ apiVersion: 'v1', kind: 'Node' })).map((node) => node.metadata.name);
@@ -29,7 +30,8 @@ export async function nodeNamesVia(kubeconfigPath: string): Promise<string[]> {
   }
 }
 
-export function apiServerOf(kubeconfigPath: string): string {
+export async function apiServerOf(kubeconfigPath: string): Promise<string> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const server = kc.getCurrentCluster()?.server;

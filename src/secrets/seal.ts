@@ -2,7 +2,8 @@
 // controller's certificate. Format (sealed-secrets pkg/crypto HybridEncrypt):
 //   uint16 big-endian len(rsa) || RSA-OAEP(SHA-256, label)(session key) || AES-256-GCM(value) || tag
 import { constants, createCipheriv, createHash, createPublicKey, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forge from 'node-forge';
 import type { KeyObject } from 'node:crypto';
 import { InputError } from '../util/errors.js';
 
@@ -56,10 +57,15 @@ export function sealingLabel(namespace: string, name: string, scope: SealingScop
 // node-forge builds the RSA-OAEP block exactly as kubeseal's Go code does (SHA-256, MGF1-SHA-256, the
 // scope label); OpenSSL (node:crypto) does the two costly parts: the raw RSA exponentiation of that
 // block, and AES-256-GCM. Pure-JS RSA was 7-10 ms per value; this is a fraction of a millisecond.
-// node-forge ships pkcs1 (OAEP encoding) at run time; @types/node-forge does not declare it.
-const pkcs1 = (forge as unknown as {
+// node-forge is loaded on the first seal: plan, lint and verify reach this module for certificate
+// checks and must not pay for it. It ships pkcs1 (OAEP encoding), which @types/node-forge omits.
+type Forge = typeof forge & {
   pkcs1: { encode_rsa_oaep(key: forge.pki.rsa.PublicKey, message: string, options: { seed: string; md: forge.md.MessageDigest; mgf1: { md: forge.md.MessageDigest }; label: string }): string };
-}).pkcs1;
+};
+let forgeModule: Forge | undefined;
+function forgeLib(): Forge {
+  return (forgeModule ??= createRequire(import.meta.url)('node-forge') as Forge);
+}
 
 interface SealingKey {
   forge: forge.pki.rsa.PublicKey;
@@ -69,11 +75,12 @@ interface SealingKey {
 function hybridEncrypt(key: SealingKey, plaintext: Buffer, label: string): Buffer {
   // Randomness from node:crypto (the OS CSPRNG): forge's own JS generator was the slowest part left.
   const sessionKey = randomBytes(SESSION_KEY_BYTES).toString('binary');
-  const padded = pkcs1.encode_rsa_oaep(key.forge, sessionKey, {
+  const lib = forgeLib();
+  const padded = lib.pkcs1.encode_rsa_oaep(key.forge, sessionKey, {
     seed: randomBytes(32).toString('binary'),
-    md: forge.md.sha256.create(),
-    mgf1: { md: forge.md.sha256.create() },
-    label: forge.util.encodeUtf8(label),
+    md: lib.md.sha256.create(),
+    mgf1: { md: lib.md.sha256.create() },
+    label: lib.util.encodeUtf8(label),
   });
   const rsaBytes = publicEncrypt({ key: key.node, padding: constants.RSA_NO_PADDING }, Buffer.from(padded, 'binary'));
   // Zero nonce: each session key encrypts exactly one value.
@@ -93,7 +100,7 @@ function sealingKeyFor(certPem: string, nodeKey: KeyObject): SealingKey {
 }
 
 function forgePublicKey(publicKey: KeyObject): forge.pki.rsa.PublicKey {
-  return forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey;
+  return forgeLib().pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey;
 }
 
 function fingerprintOf(publicKey: KeyObject): string {
