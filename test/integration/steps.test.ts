@@ -61,7 +61,7 @@ describe('namespaces step (real apiserver)', () => {
     const ledger = new Ledger();
     await namespaces.apply!(ctx, ledger.forStep('namespaces'));
     expect(ledger.failed()).toEqual([]);
-    expect(await namespaces.verify!(ctx)).toEqual({ ok: true, missing: [] });
+    expect(await namespaces.verify!(ctx)).toMatchObject({ ok: true, missing: [] });
     const live = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'networking' });
     expect(live?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
     // A fresh apiserver may store the very first apply without managed fields and take ownership on
@@ -111,7 +111,7 @@ describe('storage step (real PV controller)', () => {
     const pv = await kube.get({ apiVersion: 'v1', kind: 'PersistentVolume', name: 'appdata-pv' });
     expect(pv?.metadata.labels).toMatchObject({ environment: 'prod' });
     expect(JSON.stringify(pv?.['spec'])).toContain(it_().nodeName);
-    expect(await storage.verify!(ctx)).toEqual({ ok: true, missing: [] });
+    expect(await storage.verify!(ctx)).toMatchObject({ ok: true, missing: [] });
   });
 
   it('a live PV with a different immutable spec is reported with the fix, not overwritten', async () => {

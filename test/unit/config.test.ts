@@ -447,7 +447,8 @@ describe('good configs', () => {
     expect(config.apps.items.map((app) => app.name)).toEqual(['argocd', 'networking', 'media']);
     expect(config.apps.wait.timeoutMs).toBe(600_000);
     expect(config.warnings).toHaveLength(1);
-    expect(config.warnings[0]).toMatch(/^\/work\/shared\/design\/homelab\.example\.yaml:72:3: apps\.wait: read as apps\.wait, .*apps: \{ items: /);
+    expect(config.warnings[0]?.startsWith(`${designExample}:72:3: apps.wait: read as apps.wait, `)).toBe(true);
+    expect(config.warnings[0]).toMatch(/apps: \{ items: /);
     const refs = config.secrets.flatMap((secret) => Object.values(secret.data)).filter((source) => 'store' in source);
     expect(refs).toEqual([
       { store: 'gitlab', key: 'CF_TUNNEL_TOKEN' },
