@@ -42,6 +42,19 @@ export default defineConfig({
       },
       {
         test: {
+          // Issue 8's fault injection: the compiled CLI killed, resumed, cut off from its apiserver, behind
+          // a faulty proxy, and without its sealed-secrets controller, all on the real control plane.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/faults/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',

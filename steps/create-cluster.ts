@@ -54,6 +54,13 @@ export const createCluster: Step<RecoveryContext> = {
   },
   apply: async (ctx, ledger) => {
     const provider = await ctx.provider();
+    // verify failed, so a cluster of this name is the leftover of a create that was interrupted (a run
+    // killed mid-create, resumed after its delete-cluster went green): the provider refuses to reuse a
+    // half-made cluster, so it goes first. Provider existing never creates or deletes anything.
+    if (ctx.providerName !== 'existing' && (await provider.exists(ctx.clusterName))) {
+      await provider.delete(ctx.clusterName);
+      ledger.record('Cluster', ctx.clusterName, 'deleted');
+    }
     await provider.create(ctx.clusterName, { config: ctx.config.cluster, ...(ctx.config.cluster.nodeName ? { nodeName: ctx.config.cluster.nodeName } : {}) });
     ledger.record('Cluster', ctx.clusterName, 'created');
     for (const node of await provider.nodeNames(ctx.clusterName)) ledger.record('Node', node, 'created');

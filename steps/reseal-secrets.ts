@@ -3,7 +3,7 @@ import type { SecretConfig } from '../src/config/types.js';
 import type { Step, StepLedger } from '../src/engine/types.js';
 import type { KubeObject } from '../src/kube/types.js';
 import { refKey } from '../src/secrets/read-all.js';
-import { sealingCert } from '../src/secrets/cert-fetch.js';
+import { sealingCert, servedCert } from '../src/secrets/cert-fetch.js';
 import { sealSecret } from '../src/secrets/seal.js';
 import { errorMessage } from '../src/util/errors.js';
 import { applyCounted } from './apply-objects.js';
@@ -138,6 +138,12 @@ export const resealSecrets: Step<RecoveryContext> = {
           missing.push(`Secret ${name}: data.${key} differs from the store's value`);
         }
       }
+    }
+    // A SealedSecret that never syncs is most often a controller that is not there: say so, not only "not Synced".
+    if (missing.some((m) => m.startsWith('SealedSecret '))) {
+      const ss = ctx.config.sealedSecrets!;
+      const { cert, tried } = await servedCert(kube, { namespace: ss.namespace, controllerName: ss.controllerName, localUrl: await localCertUrl(ctx) });
+      if (!cert) missing.push(`the sealed-secrets controller does not answer, so nothing unseals them: it serves no certificate (${tried.join('; ')})`);
     }
     return { ok: missing.length === 0, missing, checked };
   },

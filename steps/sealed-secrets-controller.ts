@@ -46,8 +46,14 @@ async function backupPair(ctx: RecoveryContext): Promise<KeyPair | undefined> {
 async function startController(ctx: RecoveryContext, ledger: StepLedger): Promise<void> {
   const { namespace, controllerName } = settings(ctx);
   if (ctx.providerName === 'kwok') {
-    const { startLocalSealedSecrets } = await import('../src/cluster/local-sealed-secrets.js');
-    const handle = await startLocalSealedSecrets(await kwokPaths(ctx), { namespace, controllerName });
+    const { startLocalSealedSecrets, stopLocalSealedSecrets } = await import('../src/cluster/local-sealed-secrets.js');
+    const paths = await kwokPaths(ctx);
+    // verify failed, so a controller still running for this cluster is one whose run was killed before it
+    // recorded the controller's URL: nobody supervises it and start would refuse. Stop it; the new one
+    // loads the key pair the old one may already have stored.
+    const leftover = await stopLocalSealedSecrets(paths);
+    if (leftover) ledger.record('Process', `sealed-secrets-controller (pid ${leftover}, left running by an interrupted run)`, 'deleted');
+    const handle = await startLocalSealedSecrets(paths, { namespace, controllerName });
     writeFileSync(await certUrlFile(ctx), `${handle.certUrl}\n`);
     ledger.record('Process', `sealed-secrets-controller (pid ${handle.pid()}, ${handle.certUrl})`, 'created');
     return;
@@ -79,10 +85,11 @@ export const sealedSecretsController: Step<RecoveryContext> = {
     } else {
       lines.push('no key backup: the controller makes a new key pair, and SealedSecrets sealed for the old one will not decrypt');
     }
+    // Read under kwok too: preflight checks these manifests whatever the provider, and a plan names a broken one.
+    const objects = await ctx.inputs.sealedSecretsController();
     if (ctx.providerName === 'kwok') {
-      lines.push('kwok: run the real controller binary as a supervised local process on 127.0.0.1');
+      lines.push(`kwok: run the real controller binary as a supervised local process on 127.0.0.1 (the ${objects.length} object(s) of ${ss.controller.manifests ?? '(no manifests)'} are for k3d and existing)`);
     } else {
-      const objects = await ctx.inputs.sealedSecretsController();
       lines.push(`apply ${objects.length} object(s) from ${ss.controller.manifests ?? '(no manifests)'} and wait until the controller is Available`);
     }
     lines.push('verify: the controller serves a certificate' + (ss.keyBackup ? " whose fingerprint equals the backup's" : ''));

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeApiError } from '../kube/errors.js';
-import { isTransientKubeError } from '../kube/retry.js';
+import { DEFAULT_RETRY, isTransientKubeError, withRetry } from '../kube/retry.js';
 import { KubeTransport } from '../kube/transport.js';
 import { InputError, RefusedError } from '../util/errors.js';
 import { kubeconfigFiles, pinnedKubeconfig, type KubeconfigSource } from './existing-kubeconfig.js';
@@ -54,9 +54,18 @@ export class ExistingProvider implements ClusterProvider {
   async exists(cluster: string): Promise<boolean> {
     const transport = await KubeTransport.fromKubeconfig(await this.kubeconfig(cluster));
     try {
-      await transport.request('GET', '/version', { timeoutMs: REACHABILITY_TIMEOUT_MS });
+      // A busy apiserver (429, 5xx: throttling, an etcd leader change) did answer: ask again within the
+      // retry budget. Nothing listening is "does not exist" at once, as before.
+      await withRetry(
+        () => transport.request('GET', '/version', { timeoutMs: REACHABILITY_TIMEOUT_MS }),
+        DEFAULT_RETRY,
+        (err) => err instanceof KubeApiError && isTransientKubeError(err),
+      );
       return true;
     } catch (err) {
+      if (err instanceof KubeApiError && isTransientKubeError(err)) {
+        throw new Error(`the apiserver of context "${this.resolvedContext}" answered but stayed unavailable through every retry: ${err.message}`, { cause: err });
+      }
       if (err instanceof KubeApiError) {
         throw new Error(`the apiserver of context "${this.resolvedContext}" answered but refused the request: ${err.message}`, { cause: err });
       }

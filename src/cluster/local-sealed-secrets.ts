@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, openSync, closeSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
 import { InputError, RefusedError } from '../util/errors.js';
 import { registerSecret } from '../util/secrets-registry.js';
@@ -72,6 +72,7 @@ export async function startLocalSealedSecrets(paths: KwokClusterPaths, opts: Loc
   const moduleDir = await readModuleDir(bin.sealedSecretsModuleDir);
   assertOutsideRun(paths.extras);
 
+  const { KubeClient } = await import('../kube/client.js');
   const client = await KubeClient.fromKubeconfig(paths.kubeconfig);
   const apiserver = client.server;
   try {
@@ -100,14 +101,16 @@ export async function startLocalSealedSecrets(paths: KwokClusterPaths, opts: Loc
   return handle;
 }
 
-/** Stops the controller started for this cluster, if any, and removes its token. */
-export async function stopLocalSealedSecrets(paths: KwokClusterPaths): Promise<void> {
+/** Stops the controller started for this cluster, if any, and removes its token; returns the pid it stopped. */
+export async function stopLocalSealedSecrets(paths: KwokClusterPaths): Promise<number | undefined> {
   const files = controllerFiles(paths);
   const pid = readPid(files.pidFile);
   // The pid file goes first: a supervisor that sees its child die without one does not restart it.
   rmSync(files.pidFile, { force: true });
+  const running = pid !== undefined && isOurProcess(pid, PROCESS_MARK);
   if (pid) await stopProcess(pid, PROCESS_MARK);
   rmSync(files.saDir, { recursive: true, force: true });
+  return running ? pid : undefined;
 }
 
 /** For exit handlers, which cannot wait: signal the controller and remove its token at once. */

@@ -7,6 +7,8 @@ export class KubeApiError extends Error {
     readonly reason: string,
     readonly apiMessage: string,
     readonly request: string,
+    /** The answer's Retry-After header (seconds): how long the apiserver asked us to wait (429, 503). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`${request}: ${status} ${reason}${apiMessage ? `: ${apiMessage}` : ''}`);
     this.name = 'KubeApiError';
@@ -14,10 +16,18 @@ export class KubeApiError extends Error {
 }
 
 /** Builds the error from a response body, which is a v1 Status when the apiserver produced it. */
-export function apiErrorFromBody(status: number, body: unknown, request: string): KubeApiError {
-  if (isStatus(body)) return new KubeApiError(status, body.reason ?? 'Unknown', body.message ?? '', request);
+export function apiErrorFromBody(status: number, body: unknown, request: string, retryAfter?: string | string[]): KubeApiError {
+  const wait = retryAfterSeconds(retryAfter);
+  if (isStatus(body)) return new KubeApiError(status, body.reason ?? 'Unknown', body.message ?? '', request, wait);
   const text = typeof body === 'string' ? body.trim().slice(0, 500) : '';
-  return new KubeApiError(status, 'Unknown', text, request);
+  return new KubeApiError(status, 'Unknown', text, request, wait);
+}
+
+/** Retry-After in seconds (the apiserver sends whole seconds; an HTTP date is not used by it). */
+function retryAfterSeconds(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined;
+  return Number(value);
 }
 
 function isStatus(body: unknown): body is { kind: 'Status'; reason?: string; message?: string } {

@@ -30,11 +30,37 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 3000 };
 
-export function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
-  return pRetry(attempt, {
+/** A Retry-After longer than this is not waited for in full (the retry budget still bounds the attempts). */
+const MAX_RETRY_AFTER_MS = 10_000;
+
+export function withRetry<T>(
+  attempt: () => Promise<T>,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  shouldRetry: (error: unknown) => boolean = isTransientKubeError,
+): Promise<T> {
+  let attempts = 0;
+  const started = Date.now();
+  return pRetry(() => {
+    attempts += 1;
+    return attempt();
+  }, {
     retries: policy.retries,
     minTimeout: policy.minTimeoutMs,
     maxTimeout: policy.maxTimeoutMs,
-    shouldRetry: ({ error }) => isTransientKubeError(error),
+    shouldRetry: ({ error }) => shouldRetry(error),
+    // A throttled or unavailable apiserver says how long to wait (429/503 Retry-After); asking sooner only
+    // spends the budget on more refusals. p-retry awaits this before its own backoff, so wait the difference.
+    onFailedAttempt: async ({ error, retriesLeft, retriesConsumed }) => {
+      if (!(error instanceof KubeApiError) || error.retryAfterSeconds === undefined || retriesLeft <= 0 || !shouldRetry(error)) return;
+      const backoff = Math.min(policy.minTimeoutMs * 2 ** retriesConsumed, policy.maxTimeoutMs);
+      const extra = Math.min(error.retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS) - backoff;
+      if (extra > 0) await new Promise((resolve) => setTimeout(resolve, extra));
+    },
+  }).catch((err: unknown) => {
+    // Say that the bound was spent, so "connect ECONNREFUSED" reads as an outage outlasting the retries.
+    if (attempts > 1 && err instanceof Error && shouldRetry(err)) {
+      err.message += ` (gave up after ${attempts} attempts in ${((Date.now() - started) / 1000).toFixed(1)}s)`;
+    }
+    throw err;
   });
 }

@@ -49,7 +49,7 @@ export class KubeTransport {
           const body = parseBody(Buffer.concat(chunks).toString('utf8'));
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve(body);
-          else reject(apiErrorFromBody(status, body, label));
+          else reject(apiErrorFromBody(status, body, label, res.headers['retry-after']));
         });
       });
       req.on('error', reject);
@@ -71,7 +71,7 @@ export class KubeTransport {
         if (status < 200 || status >= 300) {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => reject(apiErrorFromBody(status, parseBody(Buffer.concat(chunks).toString('utf8')), label)));
+          res.on('end', () => reject(apiErrorFromBody(status, parseBody(Buffer.concat(chunks).toString('utf8')), label, res.headers['retry-after'])));
           return;
         }
         const lines = createInterface({ input: res });

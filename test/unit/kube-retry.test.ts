@@ -50,7 +50,33 @@ describe('withRetry', () => {
       throw new KubeApiError(500, 'InternalError', 'etcdserver: request timed out', 'GET /');
     }, fast);
     await expect(failing).rejects.toBeInstanceOf(KubeApiError);
+    await expect(failing).rejects.toThrow(/etcdserver: request timed out \(gave up after 4 attempts in \d+\.\ds\)$/);
     expect(attempts).toBe(4);
+  });
+});
+
+describe('Retry-After', () => {
+  test("a 429's Retry-After is waited for before the retry", async () => {
+    const at: number[] = [];
+    const result = await withRetry(async () => {
+      at.push(Date.now());
+      if (at.length === 1) throw apiErrorFromBody(429, { kind: 'Status', reason: 'TooManyRequests' }, 'GET /', '1');
+      return 'ok';
+    }, fast);
+    expect(result).toBe('ok');
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(980);
+  });
+  test('is read from the header in seconds; anything else is ignored', () => {
+    expect(apiErrorFromBody(503, '', 'GET /', '2').retryAfterSeconds).toBe(2);
+    expect(apiErrorFromBody(503, '', 'GET /', 'Wed, 21 Oct 2015 07:28:00 GMT').retryAfterSeconds).toBeUndefined();
+    expect(apiErrorFromBody(503, '', 'GET /').retryAfterSeconds).toBeUndefined();
+  });
+  test('is not waited for when the error is not retried', async () => {
+    const started = Date.now();
+    await expect(withRetry(async () => {
+      throw apiErrorFromBody(403, { kind: 'Status', reason: 'Forbidden' }, 'GET /', '5');
+    }, fast)).rejects.toThrow(/403/);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });
 
