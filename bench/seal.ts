@@ -3,46 +3,16 @@
 // use the same 4096-bit certificate (the controller's key size), and both outputs are unsealed with
 // the private key afterwards, so the row cannot time something that does not work.
 import { spawnSync } from 'node:child_process';
-import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import forge from 'node-forge';
 import { parse } from 'yaml';
 import { controlPlaneBinaries } from '../src/cluster/control-plane-binaries.js';
 import { sealSecret, sealingLabel, type SecretToSeal } from '../src/secrets/seal.js';
+import { makeSealingKey, unsealValue } from '../test/fixtures/secrets/sealing-keys.js';
 import { timed } from './stats.js';
 
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
-
-function makeSealingKey(): { privateKeyPem: string; certPem: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
-  const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-  const subject = [{ name: 'organizationName', value: 'sealed-secret' }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.sign(forgeKey, forge.md.sha256.create());
-  return { privateKeyPem, certPem: forge.pki.certificateToPem(cert) };
-}
-
-function unseal(privateKeyPem: string, label: string, b64: string): Buffer {
-  const sealed = Buffer.from(b64, 'base64');
-  const rsaLength = sealed.readUInt16BE(0);
-  const sessionKey = privateDecrypt(
-    { key: privateKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(label, 'utf8') },
-    sealed.subarray(2, 2 + rsaLength),
-  );
-  const aes = sealed.subarray(2 + rsaLength);
-  const decipher = createDecipheriv('aes-256-gcm', sessionKey, Buffer.alloc(12));
-  decipher.setAuthTag(aes.subarray(aes.length - 16));
-  return Buffer.concat([decipher.update(aes.subarray(0, aes.length - 16)), decipher.final()]);
-}
 
 function secrets(m: number): SecretToSeal[] {
   return Array.from({ length: m }, (_, i) => ({
@@ -73,7 +43,7 @@ function checkSealed(privateKeyPem: string, input: SecretToSeal, out: Sealed, wh
   for (const [key, value] of Object.entries(input.data)) {
     const sealedValue = out.spec.encryptedData[key];
     if (!sealedValue) throw new Error(`${who}: ${input.namespace}/${input.name} has no sealed ${key}`);
-    const plain = unseal(privateKeyPem, sealingLabel(input.namespace, input.name, 'strict'), sealedValue);
+    const plain = unsealValue(privateKeyPem, sealingLabel(input.namespace, input.name, 'strict'), sealedValue);
     if (!plain.equals(Buffer.from(value))) throw new Error(`${who}: ${input.namespace}/${input.name} ${key} does not unseal to its value`);
   }
 }
@@ -82,7 +52,7 @@ export async function benchSeal(m: number, rounds: number): Promise<{ homelabDr:
   const { kubeseal } = controlPlaneBinaries(['kubeseal']);
   const dir = mkdtempSync(join(tmpdir(), 'hdr-bench-seal-'));
   try {
-    const { privateKeyPem, certPem } = makeSealingKey();
+    const { privateKeyPem, certPem } = makeSealingKey({ bits: 4096 });
     const certPath = join(dir, 'cert.pem');
     writeFileSync(certPath, certPem);
     const inputs = secrets(m);

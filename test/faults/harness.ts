@@ -13,6 +13,9 @@ import { KwokProvider } from '../../src/cluster/kwok.js';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { Journal, type JournalEvent } from '../../src/engine/journal.js';
+import { prng } from '../fixtures/prng.js';
+
+export { prng };
 
 export const CLI = resolve('bin/homelab-dr.js');
 export const EXAMPLE = resolve('config/example');
@@ -28,18 +31,6 @@ export function faultSeed(label: string): number {
   const seed = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
   console.log(`[faults] ${label}: seed ${seed} (replay with HOMELAB_DR_FAULT_SEED=${seed})`);
   return seed;
-}
-
-/** mulberry32: a small, good-enough PRNG whose whole state is the seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A number in [0, 1) that depends only on the seed and the words: the same request gets the same fate. */

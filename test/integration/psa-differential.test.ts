@@ -2,51 +2,27 @@
 // pods, then seeded combinations), the offline PodSecurity evaluator's verdict equals the real
 // kube-apiserver's server-side dry-run verdict, at baseline and at restricted. Specs the apiserver
 // rejects as invalid (422, before PodSecurity admission) are counted and left out of the comparison.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.js';
-import { KubeApiError } from '../../src/kube/errors.js';
-import type { KubeObject } from '../../src/kube/types.js';
 import { evaluatePodSecurity } from '../../src/k8s/podsecurity.js';
 import type { KubeObject as ManifestObject } from '../../src/k8s/types.js';
 import { generatePods, MUTATIONS } from '../fixtures/k8s/psa-generator.js';
 import { integrationCluster } from './context.js';
+import { dryRunVerdict, PSA_LEVELS as levels, psaNamespaces, type ServerVerdict as Verdict } from './psa-namespaces.js';
 
 const SEED = Number(process.env.HOMELAB_DR_PSA_SEED ?? 20261202);
 const COMBINATIONS = 260;
-const levels = ['baseline', 'restricted'] as const;
-const suffix = randomBytes(3).toString('hex');
-const ns = (level: string) => `psa-gen-${level}-${suffix}`;
+const namespaces = psaNamespaces('psa-gen');
 const pods = generatePods(SEED, COMBINATIONS);
 let kube: KubeClient;
 
-type Verdict = 'allowed' | 'forbidden' | 'invalid';
-
-async function apiserverVerdict(pod: Record<string, unknown>, level: string): Promise<{ verdict: Verdict; message: string }> {
-  const metadata = pod.metadata as Record<string, unknown>;
-  const obj = { ...pod, metadata: { ...metadata, namespace: ns(level) } } as unknown as KubeObject;
-  try {
-    await kube.apply(obj, { dryRun: true });
-    return { verdict: 'allowed', message: '' };
-  } catch (err) {
-    if (err instanceof KubeApiError && err.status === 403 && err.apiMessage.includes('violates PodSecurity')) return { verdict: 'forbidden', message: err.apiMessage };
-    if (err instanceof KubeApiError && err.status === 422) return { verdict: 'invalid', message: err.apiMessage };
-    throw err;
-  }
-}
-
 beforeAll(async () => {
   kube = await KubeClient.fromKubeconfig(integrationCluster().kubeconfig);
-  for (const level of levels) {
-    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(level), labels: { 'pod-security.kubernetes.io/enforce': level, 'pod-security.kubernetes.io/enforce-version': 'latest' } } });
-  }
-  for (const level of levels) {
-    await kube.waitFor({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns(level), name: 'default' }, () => true, { timeoutMs: 30_000, what: `default ServiceAccount in ${ns(level)}` });
-  }
+  await namespaces.create(kube);
 });
 
 afterAll(async () => {
-  for (const level of levels) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns(level) }).catch(() => undefined);
+  await namespaces.remove(kube);
   kube.close();
 });
 
@@ -57,7 +33,7 @@ describe(`PodSecurity differential: ${pods.length} generated pods (seed ${SEED})
       const counts: Record<Verdict, number> = { allowed: 0, forbidden: 0, invalid: 0 };
       const invalid: string[] = [];
       for (const { name, mutations, pod } of pods) {
-        const server = await apiserverVerdict(pod, level);
+        const server = await dryRunVerdict(kube, pod, namespaces.name(level));
         counts[server.verdict] += 1;
         if (server.verdict === 'invalid') {
           invalid.push(`${mutations.join('+')}: ${server.message.slice(0, 160)}`);

@@ -1,7 +1,7 @@
 // `homelab-dr plan`: the steps in order with their parallel groups, what each would do, the litmus
 // table, and the blast radius of a hard-reset. Read-only: it reads the live production cluster only
 // to count what a hard-reset would destroy, and changes nothing.
-import { parallelGroups } from '../../engine/dag.js';
+import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
 import type { RecoveryContext } from '../../../steps/context.js';
@@ -79,7 +79,6 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
 async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<string> {
   if (ctx.providerName === 'existing') return 'provider existing: hard-reset never deletes this cluster (only --only/--from runs restore into it)\n';
   const { blastRadiusScreen } = await import('../../safety/screen.js');
-  const { topologicalOrder } = await import('../../engine/dag.js');
   return (await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset')).text;
 }
 
