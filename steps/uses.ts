@@ -51,10 +51,6 @@ export function clusterFacts(ctx: RecoveryContext): Promise<ClusterFacts> {
   return facts;
 }
 
-export function resetFactsForTest(): void {
-  factsMemo = new WeakMap();
-}
-
 export async function storeUses(ctx: RecoveryContext, storeNames: Iterable<string>): Promise<Use[]> {
   const facts = await clusterFacts(ctx);
   return [...new Set(storeNames)].sort().map((name) => {

@@ -1,14 +1,7 @@
-// The design example writes `wait:` at the indentation of the `apps:` list items, right after the
-// list, which is not valid YAML ("All mapping items must start at the same column"). That shape is
-// documented, so it is recognised here, narrowly, and read as apps.wait with a warning. Nothing else
-// is repaired: any other syntax error stays an error.
-
-export interface LegacyAppsWait {
-  /** The config with the `wait:` entry blanked out; every offset is unchanged. */
-  appsText: string;
-  /** Only the `wait:` entry, everything before it blanked; every offset is unchanged. */
-  waitText: string;
-}
+// An older shape of the config example wrote `wait:` at the indentation of the `apps:` list items,
+// right after the list. That is not valid YAML ("All mapping items must start at the same column"),
+// and the parser's own message does not say how to fix it. This recognises that one shape, narrowly,
+// so that the syntax error names the fix. Nothing is repaired: the config stays invalid.
 
 const APPS_KEY = /^apps:\s*(#.*)?$/;
 const WAIT_KEY = /^( +)wait:/;
@@ -21,12 +14,12 @@ function indentOf(line: string): number {
   return line.length - line.trimStart().length;
 }
 
-function blank(line: string): string {
-  return ' '.repeat(line.length);
-}
+export const APPS_WAIT_BESIDE_LIST_FIX =
+  'apps.wait: a "wait:" beside the apps list items is not valid YAML; write apps as a mapping: ' +
+  'apps: { items: [<the list>], wait: { timeout: 10m } }';
 
-/** The split texts when `text` has exactly the legacy shape, otherwise undefined. */
-export function splitLegacyAppsWait(text: string): LegacyAppsWait | undefined {
+/** The 0-based line of a `wait:` written beside the apps list items, when `text` has exactly that shape. */
+export function findAppsWaitBesideList(text: string): number | undefined {
   const lines = text.split('\n');
   const appsIndex = lines.findIndex((line) => APPS_KEY.test(line));
   if (appsIndex < 0) return undefined;
@@ -51,10 +44,5 @@ export function splitLegacyAppsWait(text: string): LegacyAppsWait | undefined {
   let end = waitIndex + 1;
   while (end < lines.length && (isInsignificant(lines[end]!) || indentOf(lines[end]!) > itemIndent)) end++;
   if (end < lines.length && indentOf(lines[end]!) !== 0) return undefined;
-
-  const inWait = (i: number): boolean => i >= waitIndex && i < end;
-  return {
-    appsText: lines.map((line, i) => (inWait(i) ? blank(line) : line)).join('\n'),
-    waitText: lines.map((line, i) => (inWait(i) ? line : blank(line))).join('\n'),
-  };
+  return waitIndex;
 }

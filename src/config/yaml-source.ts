@@ -4,7 +4,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { isRecord, type FieldPath } from './field-path.js';
 import type { ConfigIssue } from './issues.js';
-import { splitLegacyAppsWait } from './legacy-apps-wait.js';
+import { APPS_WAIT_BESIDE_LIST_FIX, findAppsWaitBesideList } from './legacy-apps-wait.js';
 
 export interface SourcePosition {
   line: number;
@@ -21,16 +21,12 @@ export interface YamlConfigSource {
   /** The document as plain data, undefined when it holds nothing. */
   data: unknown;
   syntaxErrors: SourceNote[];
-  /** Issues with a path (the legacy apps/wait shape); formatted by the loader. */
+  /** Issues with a path that do not stop the load; formatted by the loader. */
   warnings: ConfigIssue[];
   locate(path: FieldPath, at: 'key' | 'value'): SourcePosition;
   /** The path as the user wrote it (apps[0], not apps.items[0], when apps is a list). */
   displayPath(path: FieldPath): FieldPath;
 }
-
-const LEGACY_WAIT_WARNING =
-  'read as apps.wait, but a "wait:" beside the apps list items is not valid YAML; write apps as a mapping: ' +
-  'apps: { items: [<the list>], wait: { timeout: 10m } }';
 
 interface Located {
   key?: Node | undefined;
@@ -67,7 +63,14 @@ function walk(doc: Document, root: Node | null, path: FieldPath): Located[] {
   return chain;
 }
 
-function syntaxNotes(doc: Document, lineCounter: LineCounter): SourceNote[] {
+function syntaxNotes(doc: Document, lineCounter: LineCounter, text: string): SourceNote[] {
+  if (doc.errors.length === 0) return [];
+  // The one invalid shape an older example taught gets its fix instead of the parser's words.
+  const waitLine = findAppsWaitBesideList(text);
+  if (waitLine !== undefined) {
+    const col = text.split('\n')[waitLine]!.search(/\S/) + 1;
+    return [{ position: { line: waitLine + 1, col }, message: `YAML syntax: ${APPS_WAIT_BESIDE_LIST_FIX}` }];
+  }
   return doc.errors.map((error) => ({
     position: lineCounter.linePos(error.pos[0]),
     message: `YAML syntax: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
@@ -85,39 +88,15 @@ function toData(doc: Document, syntaxErrors: SourceNote[]): unknown {
   }
 }
 
-interface ParsedConfig {
-  doc: Document;
-  /** The document of the legacy `wait:` entry, when the legacy shape was read. */
-  waitDoc?: Document;
-}
-
-function parseWithLegacyWait(text: string, lineCounter: LineCounter): ParsedConfig {
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length === 0) return { doc };
-  const legacy = splitLegacyAppsWait(text);
-  if (legacy === undefined) return { doc };
-  // Offsets are unchanged in both texts, so the original line counter still maps them.
-  const appsDoc = parseDocument(legacy.appsText, { prettyErrors: false });
-  const waitDoc = parseDocument(legacy.waitText, { prettyErrors: false });
-  const waitIsSingleKey = isMap(waitDoc.contents) && waitDoc.contents.items.length === 1 && waitDoc.has('wait');
-  const appsIsList = isSeq(appsDoc.get('apps', true));
-  if (appsDoc.errors.length > 0 || waitDoc.errors.length > 0 || !waitIsSingleKey || !appsIsList) return { doc };
-  return { doc: appsDoc, waitDoc };
-}
-
 export function readYamlSource(text: string): YamlConfigSource {
   const lineCounter = new LineCounter();
-  const { doc, waitDoc } = parseWithLegacyWait(text, lineCounter);
-  const syntaxErrors = syntaxNotes(doc, lineCounter);
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const syntaxErrors = syntaxNotes(doc, lineCounter, text);
   const data = syntaxErrors.length === 0 ? toData(doc, syntaxErrors) : undefined;
   const appsWrittenAsList = isRecord(data) && Array.isArray(data.apps);
-  if (appsWrittenAsList) {
-    const wait: unknown = waitDoc?.toJS().wait;
-    data.apps = wait === undefined ? { items: data.apps } : { items: data.apps, wait };
-  }
+  if (appsWrittenAsList) data.apps = { items: data.apps };
 
   const route = (path: FieldPath): { doc: Document; path: FieldPath } => {
-    if (waitDoc !== undefined && path[0] === 'apps' && path[1] === 'wait') return { doc: waitDoc, path: path.slice(1) };
     if (appsWrittenAsList && path[0] === 'apps' && path[1] === 'items') return { doc, path: ['apps', ...path.slice(2)] };
     return { doc, path };
   };
@@ -125,7 +104,7 @@ export function readYamlSource(text: string): YamlConfigSource {
   return {
     data,
     syntaxErrors,
-    warnings: waitDoc === undefined ? [] : [{ path: ['apps', 'wait'], message: LEGACY_WAIT_WARNING, at: 'key' }],
+    warnings: [],
     locate(path, at) {
       const target = route(path);
       const chain = walk(target.doc, target.doc.contents as Node | null, target.path);

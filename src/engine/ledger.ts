@@ -54,7 +54,3 @@ export class Ledger {
   }
 }
 
-export function formatCounts(c: Counts): string {
-  const parts = ITEM_OUTCOMES.filter((o) => c[o] > 0).map((o) => `${c[o]} ${o}`);
-  return parts.length > 0 ? parts.join(', ') : 'no items';
-}

@@ -42,11 +42,6 @@ export async function applyScript(target: NftTarget, script: string, signal?: Ab
   await nft(target, ['-f', '-'], { input: script, signal });
 }
 
-/** Has the kernel validate the script without committing it (`nft -c -f -`). */
-export async function checkScript(target: NftTarget, script: string, signal?: AbortSignal): Promise<void> {
-  await nft(target, ['-c', '-f', '-'], { input: script, signal });
-}
-
 /**
  * Applies the script in a network namespace that exists only for this command and reads the table
  * back: the kernel's own verdict on the ruleset, with the host's rules out of reach. A non-root user

@@ -44,10 +44,6 @@ export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
   return out;
 }
 
-export function knownSecretCount(): number {
-  return known.size;
-}
-
 /** Tests only: forget every registered value. */
 export function clearSecretsForTest(): void {
   known.clear();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isAddressOrCidr } from '../../src/config/cross-checks.js';
 import { parseDuration } from '../../src/config/duration.js';
 import { formatFieldPath, pointerToPath } from '../../src/config/field-path.js';
-import { splitLegacyAppsWait } from '../../src/config/legacy-apps-wait.js';
+import { findAppsWaitBesideList } from '../../src/config/legacy-apps-wait.js';
 import { configSchema } from '../../src/config/schema.js';
 import { closestMatch, editDistance } from '../../src/config/suggest.js';
 
@@ -74,17 +74,10 @@ describe('field paths', () => {
   });
 });
 
-describe('splitLegacyAppsWait (the documented apps/wait shape, and nothing else)', () => {
-  const legacy = ['apps:', '  - name: web', '    manifests: ./web', '  # a comment', '  wait: { timeout: 10m }', 'drill: {}', ''].join('\n');
-
-  it('splits the documented shape keeping every offset', () => {
-    const split = splitLegacyAppsWait(legacy)!;
-    expect(split.waitText.split('\n').findIndex((line) => line.trim() !== '')).toBe(4);
-    expect(split.appsText.length).toBe(legacy.length);
-    expect(split.waitText.length).toBe(legacy.length);
-    expect(split.appsText.split('\n')[4]!.trim()).toBe('');
-    expect(split.appsText).toContain('drill: {}');
-    expect(split.waitText.trim()).toBe('wait: { timeout: 10m }');
+describe('findAppsWaitBesideList (the older example\'s invalid apps/wait shape, and nothing else)', () => {
+  it('finds the wait line of that shape', () => {
+    const shape = ['apps:', '  - name: web', '    manifests: ./web', '  # a comment', '  wait: { timeout: 10m }', 'drill: {}', ''].join('\n');
+    expect(findAppsWaitBesideList(shape)).toBe(4);
   });
 
   it.each([
@@ -95,6 +88,6 @@ describe('splitLegacyAppsWait (the documented apps/wait shape, and nothing else)
     ['no apps list at all', 'cluster:\n  - name: web\n  wait: {}\n'],
     ['apps at column 0 items', 'apps:\n- name: web\nwait: {}\n'],
   ])('leaves alone: %s', (_, text) => {
-    expect(splitLegacyAppsWait(text)).toBeUndefined();
+    expect(findAppsWaitBesideList(text)).toBeUndefined();
   });
 });
