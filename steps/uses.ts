@@ -36,7 +36,7 @@ function judgedTarget(store: SecretStoreConfig): string {
   return store.command.find((arg) => /^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) ?? storeTarget(store);
 }
 
-let factsMemo: WeakMap<RecoveryContext, Promise<ClusterFacts>> = new WeakMap();
+const factsMemo: WeakMap<RecoveryContext, Promise<ClusterFacts>> = new WeakMap();
 
 /** Hosts the cluster serves, from the rendered apps; an app that fails to render contributes none. */
 export function clusterFacts(ctx: RecoveryContext): Promise<ClusterFacts> {

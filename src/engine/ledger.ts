@@ -1,7 +1,7 @@
 // The fail-loud ledger: every item a step touches is recorded with its outcome, and the summary is
 // computed from these records only, so nothing can claim a success that was not counted.
 import { scrub } from '../util/secrets-registry.js';
-import { ITEM_OUTCOMES, type ItemOutcome, type LedgerItem, type StepLedger } from './types.js';
+import { type ItemOutcome, type LedgerItem, type StepLedger } from './types.js';
 
 export type Counts = Record<ItemOutcome, number>;
 

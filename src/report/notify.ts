@@ -2,7 +2,7 @@
 // notification is reported beside the drill's result and never changes it.
 import pRetry, { AbortError } from 'p-retry';
 import { scrub } from '../util/secrets-registry.js';
-import { formatSeconds, RESULT_WORD, timeLabel } from './format.js';
+import { RESULT_WORD, timeLabel } from './format.js';
 import type { DrillSummary } from './summary.js';
 
 export type NotifyFormat = 'json' | 'text';
