@@ -1,6 +1,7 @@
 // Entry point: parse flags, dispatch to a command (loaded lazily so --help stays fast), and map
-// errors to the exit codes of DESIGN.md.
+// errors to the documented exit codes.
 import { COMMANDS, helpText, parseCli, type Command } from './args.js';
+import { VERSION } from '../version.js';
 
 function report(err: unknown): number {
   const e = err as { exitCode?: number; message?: string; details?: string[] };
@@ -39,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const opts = parseCli(argv);
     if (opts.version) {
-      process.stdout.write('homelab-dr 0.1.0\n');
+      process.stdout.write(`homelab-dr ${VERSION}\n`);
       return 0;
     }
     if (opts.help || !opts.command) {
