@@ -16,7 +16,8 @@ function sh(command: string, args: string[], cwd: string): SpawnSyncReturns<stri
   return result;
 }
 
-describe('installed from npm pack', () => {
+// Each CLI start renders the example's helm chart: a loaded 2-core machine needs more than vitest's 5 s.
+describe('installed from npm pack', { timeout: 120_000 }, () => {
   let work = '';
   let bin = '';
 
