@@ -190,7 +190,9 @@ export function failureHeadline(s: DrillSummary): { heading: string; cause: stri
     ? `Refused before any step ran (${s.refusal.reason})`
     : `Failed step: ${first.step} (${first.status})${s.failures.length > 1 ? `, and ${s.failures.length - 1} more` : ''}`;
   const cause = first.causes[0];
-  const text = cause ? `${cause.subject ? `${cause.subject}: ` : ''}${cause.text.split('\n')[0]}` : first.error ?? first.status;
+  // A refusal's details are its why (the circular dependency, the lock's holder): all of them, on one line.
+  const said = cause && (s.refusal ? cause.text.split('\n').join(' · ') : cause.text.split('\n')[0]);
+  const text = cause ? `${cause.subject ? `${cause.subject}: ` : ''}${said}` : first.error ?? first.status;
   return { heading, cause: wrapText(`First cause: ${text}`, CAUSE_CHARS, CAUSE_LINES) };
 }
 
@@ -215,7 +217,7 @@ export function renderTimelineSvg(s: DrillSummary): string {
   const panel = failurePanel(s, HEADER_HEIGHT - 20);
   const rowsTop = HEADER_HEIGHT + panel.height;
   const rowsBottom = rowsTop + s.steps.length * ROW_HEIGHT;
-  const height = rowsBottom + FOOTER_HEIGHT;
+  const height = rowsBottom + (s.steps.length > 0 ? FOOTER_HEIGHT : 10);
   const scale = scaleFor(s.rto.seconds);
   const subtitle = `run ${s.runId} · started ${formatUtc(s.startedAt)} · ${s.counts.green} of ${s.counts.stepsTotal} steps green`;
   const title = `homelab-dr ${s.command}: ${RESULT_WORD[s.result]} · ${s.refusal ? 'refused, no step ran' : timeLabel(s.result, s.rto.seconds)}`;
