@@ -26,7 +26,6 @@ const SCHEDULE: DrillSchedule = {
   calendar: 'monthly',
   user: false,
   drillArgv: ['/usr/bin/node', '/opt/homelab-dr/bin/homelab-dr.js', 'drill', '--config', '/srv/my homelab/100%.yaml', '--yes', '--state-dir', '/var/lib/homelab-dr'],
-  flock: '/usr/bin/flock',
   lockFile: '/var/lib/homelab-dr/drill.lock',
   pathEnv: '/usr/local/bin:/usr/bin:/bin',
   randomizedDelay: '1h',
@@ -43,7 +42,7 @@ After=network-online.target
 [Service]
 Type=oneshot
 Environment=PATH=/usr/local/bin:/usr/bin:/bin
-ExecStart=/usr/bin/flock --nonblock --conflict-exit-code 3 /var/lib/homelab-dr/drill.lock /usr/bin/node /opt/homelab-dr/bin/homelab-dr.js drill --config "/srv/my homelab/100%%.yaml" --yes --state-dir /var/lib/homelab-dr
+ExecStart=/usr/bin/node /opt/homelab-dr/bin/homelab-dr.js drill --config "/srv/my homelab/100%%.yaml" --yes --state-dir /var/lib/homelab-dr --lock-file /var/lib/homelab-dr/drill.lock
 TimeoutStartSec=2h
 Nice=10
 IOSchedulingClass=idle
@@ -83,9 +82,9 @@ describe('cron fallback', () => {
     const line = renderCronLine(SCHEDULE, '/var/lib/homelab-dr/drill-cron.log');
     const minute = cronTimeFields('monthly', SCHEDULE.drillArgv.join(' ')).split(' ')[0];
     expect(line).toBe(
-      `${minute} 0 1 * * root PATH=/usr/local/bin:/usr/bin:/bin /usr/bin/flock --nonblock --conflict-exit-code 3 /var/lib/homelab-dr/drill.lock ` +
+      `${minute} 0 1 * * root PATH=/usr/local/bin:/usr/bin:/bin ` +
         `/usr/bin/node /opt/homelab-dr/bin/homelab-dr.js drill --config '/srv/my homelab/100\\%.yaml' --yes --state-dir /var/lib/homelab-dr ` +
-        '>> /var/lib/homelab-dr/drill-cron.log 2>&1 # homelab-dr-drill',
+        '--lock-file /var/lib/homelab-dr/drill.lock >> /var/lib/homelab-dr/drill-cron.log 2>&1 # homelab-dr-drill',
     );
     expect(Number(minute)).toBeGreaterThanOrEqual(0);
     expect(Number(minute)).toBeLessThan(60);
@@ -121,7 +120,7 @@ describe('scheduleCommand', () => {
     expect(await scheduleCommand(opts, {}, env)).toBe(0);
     expect(readdirSync(unitDir)).toEqual([]);
     expect(output()).toContain(`# ${join(unitDir, 'homelab-dr-drill.service')}\n`);
-    expect(output()).toContain(`drill --config ${EXAMPLE} --yes --state-dir /var/lib/homelab-dr\n`);
+    expect(output()).toContain(`drill --config ${EXAMPLE} --yes --state-dir /var/lib/homelab-dr --lock-file /var/lib/homelab-dr/drill.lock\n`);
     // The example's drill.schedule is "monthly".
     expect(output()).toContain('OnCalendar=monthly\n');
     expect(output()).toContain('# systemctl daemon-reload && systemctl enable --now homelab-dr-drill.timer');
@@ -134,7 +133,7 @@ describe('scheduleCommand', () => {
     expect(await scheduleCommand(opts, { calendar: 'weekly', user: true }, env)).toBe(0);
     expect(readdirSync(unitDir).sort()).toEqual(['homelab-dr-drill.service', 'homelab-dr-drill.timer']);
     expect(readFileSync(join(unitDir, 'homelab-dr-drill.timer'), 'utf8')).toContain('OnCalendar=weekly\n');
-    expect(readFileSync(join(unitDir, 'homelab-dr-drill.service'), 'utf8')).toContain('--state-dir /tmp/s --report-dir /tmp/r\n');
+    expect(readFileSync(join(unitDir, 'homelab-dr-drill.service'), 'utf8')).toContain('--state-dir /tmp/s --report-dir /tmp/r --lock-file /tmp/s/drill.lock\n');
     expect(output()).toContain('systemctl --user daemon-reload && systemctl --user enable --now homelab-dr-drill.timer');
     expect(output()).toContain('loginctl enable-linger');
   });
@@ -147,7 +146,7 @@ describe('scheduleCommand', () => {
     expect(readdirSync(cronDir)).toEqual(['homelab-dr-drill']);
     const lines = readFileSync(join(cronDir, 'homelab-dr-drill'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^\d+ 0 1 \* \* root PATH=.* --conflict-exit-code 3 \/tmp\/s\/drill\.lock .* drill --config .* >> \/tmp\/s\/drill-cron\.log 2>&1 # homelab-dr-drill$/);
+    expect(lines[1]).toMatch(/^\d+ 0 1 \* \* root PATH=.* drill --config .* --lock-file \/tmp\/s\/drill\.lock >> \/tmp\/s\/drill-cron\.log 2>&1 # homelab-dr-drill$/);
     expect(output()).toContain('cron reads /etc/cron.d by itself');
   });
 

@@ -11,6 +11,7 @@ import type { DrillSummary } from '../../report/summary.js';
 import { errorMessage } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { stateDirOf } from '../context.js';
+import { holdDrillLock, type HeldLock } from './drill-lock.js';
 
 /** Where the evidence goes: from the config when it loads, else from what can still be read of it. */
 export interface EvidenceTargets {
@@ -131,7 +132,9 @@ export async function drillWithEvidence(opts: CliOptions, run: (hooks: DrillRun)
   const hooks: DrillRun = { onJournal: () => (journaled = true) };
   let failure: unknown;
   let returned: number | undefined;
+  let lock: HeldLock | undefined;
   try {
+    if (opts.lockFile) lock = await holdDrillLock(resolve(opts.lockFile));
     returned = await run(hooks);
     if (journaled) return returned;
     // The run said why on stderr already; the evidence needs a message of its own.
@@ -139,6 +142,8 @@ export async function drillWithEvidence(opts: CliOptions, run: (hooks: DrillRun)
   } catch (err) {
     if (journaled) throw err;
     failure = err;
+  } finally {
+    lock?.release();
   }
   const refusal = refusalOf(failure);
   const e = failure as { exitCode?: number };

@@ -12,8 +12,6 @@ import { defaultEnvFile, describeVariables, drillVariables, envFileValues, readE
 
 export const UNIT_NAME = 'homelab-dr-drill';
 const CRON_MARKER = `# ${UNIT_NAME}`;
-/** Exit code when another drill holds the lock: "refused", as in DESIGN.md. */
-const LOCKED_EXIT_CODE = 3;
 
 export interface ScheduleFlags {
   calendar?: string;
@@ -25,7 +23,6 @@ export interface DrillSchedule {
   user: boolean;
   /** argv of the drill itself, absolute paths only: a timer has no working directory to lean on. */
   drillArgv: string[];
-  flock: string;
   lockFile: string;
   /** PATH for the drill: the tools it runs (kubectl, k3d, helm...) as the operator found them. */
   pathEnv?: string;
@@ -46,8 +43,9 @@ export function cronWord(arg: string): string {
   return quoted.replace(/%/g, '\\%');
 }
 
+/** The drill takes the lock itself (flock(1), see drill-lock.ts), so a drill refused by it still leaves evidence. */
 function lockedCommand(s: DrillSchedule): string[] {
-  return [s.flock, '--nonblock', '--conflict-exit-code', String(LOCKED_EXIT_CODE), s.lockFile, ...s.drillArgv];
+  return [...s.drillArgv, '--lock-file', s.lockFile];
 }
 
 export function renderService(s: DrillSchedule): string {
@@ -226,15 +224,13 @@ export async function scheduleCommand(
   if (calendar.trim() === '' || /[\n\r]/.test(calendar)) throw new InputError('--calendar must be one line, e.g. monthly');
   const user = flags.user ?? false;
   const stateDir = stateDirOf(opts);
-  const flock = findOnPath('flock', env.pathEnv);
-  if (!flock) throw new InputError('flock (util-linux) is not on PATH; the schedule needs it so that two drills never overlap');
+  if (!findOnPath('flock', env.pathEnv)) throw new InputError('flock (util-linux) is not on PATH; the schedule needs it so that two drills never overlap');
   const variables = drillVariables(config);
   const envFile = env.envFile ?? defaultEnvFile(user, env.home);
   const schedule: DrillSchedule = {
     calendar,
     user,
     drillArgv: drillArgv(opts, env, stateDir),
-    flock,
     lockFile: join(stateDir, 'drill.lock'),
     ...(env.pathEnv ? { pathEnv: env.pathEnv } : {}),
     ...(variables.length > 0 ? { envFile } : {}),
