@@ -196,3 +196,17 @@ describe('atomic writes', () => {
     expect(readdirSync(occupied)).toEqual(['inside']);
   });
 });
+
+describe('the example alert rules in docs/', () => {
+  it('query only metrics the drill writes, and cover "no green drill in 35 days" and "last drill red"', async () => {
+    const { parse } = await import('yaml');
+    const { drillMetricFamilies } = await import('../../src/report/metrics.js');
+    const rules = (parse(readFileSync(join(import.meta.dirname, '../../docs/prometheus/homelab-dr-alerts.yaml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    const written = new Set(drillMetricFamilies(summaryOf('missing-secret.jsonl'), NEVER).map((f) => f.name));
+    for (const rule of rules) {
+      for (const metric of rule.expr.match(/homelab_dr_[a-z_]+/g) ?? []) expect(written, `${rule.alert}: ${metric}`).toContain(metric);
+    }
+    expect(rules.find((r) => r.alert === 'HomelabDrNoGreenDrillIn35Days')?.expr).toContain('time() - homelab_dr_drill_last_success_timestamp_seconds > 35 * 86400');
+    expect(rules.find((r) => r.alert === 'HomelabDrLastDrillRed')?.expr.trim()).toBe('homelab_dr_drill_success == 0');
+  });
+});
