@@ -110,11 +110,11 @@ export async function reportJournaledDrill(journalPath: string, exitCode: number
   return writeEvidence(summary, targetsFromConfig(opts, config.drill), exitCode, notes);
 }
 
-/** The error as main.ts would print it, and the exit code it maps to (anything untyped is internal). */
+/** The error as main.ts would print it, and the exit code it ends with (bin/homelab-dr.js: internal is 1). */
 function refusalOf(err: unknown): { message: string; details: string[]; exitCode: number } {
   const e = err as { exitCode?: number; details?: string[] };
-  const typed = e?.exitCode === 2 || e?.exitCode === 3;
-  return { message: errorMessage(err), details: typed ? (e.details ?? []) : [], exitCode: typed ? e.exitCode! : 70 };
+  const typed = e?.exitCode === 2 || e?.exitCode === 3 || e?.exitCode === 130;
+  return { message: errorMessage(err), details: typed ? (e.details ?? []) : [], exitCode: typed ? e.exitCode! : 1 };
 }
 
 export interface DrillRun {
@@ -146,15 +146,14 @@ export async function drillWithEvidence(opts: CliOptions, run: (hooks: DrillRun)
     lock?.release();
   }
   const refusal = refusalOf(failure);
-  const e = failure as { exitCode?: number };
-  const reason = e?.exitCode === 130 ? 'interrupted' : refusalReasonOf({ exitCode: refusal.exitCode, message: refusal.message });
+  const reason = refusal.exitCode === 130 ? 'interrupted' : refusalReasonOf(refusal);
   const { summarizeRefusal } = await import('../../report/summary.js');
   const summary = summarizeRefusal({
     runId: newRunId(startedAt),
     command: 'drill',
     config: opts.config,
     startedAt,
-    refusal: { reason, message: refusal.message, details: refusal.details, exitCode: e?.exitCode === 130 ? 130 : refusal.exitCode },
+    refusal: { reason, ...refusal },
     versions: { 'homelab-dr': '0.1.0', node: process.version },
   });
   const targets = reason === 'config' ? await targetsFromBrokenConfig(opts) : await targetsOf(opts);
