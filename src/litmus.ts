@@ -172,6 +172,13 @@ function deployerText(spec: Record<string, unknown>): string {
   return JSON.stringify(spec).toLowerCase();
 }
 
+/** An Argo CD Application aimed at another cluster deploys nothing into this one. */
+function deploysHere(spec: Record<string, unknown>): boolean {
+  const destination = (spec['destination'] ?? {}) as { server?: string; name?: string };
+  if (destination.server) return destination.server.replace(/\/$/, '') === 'https://kubernetes.default.svc';
+  return !destination.name || destination.name === 'in-cluster';
+}
+
 const DEPLOYER_KINDS: Record<string, string> = {
   Application: 'argoproj.io',
   ApplicationSet: 'argoproj.io',
@@ -206,7 +213,7 @@ export function clusterFactsOf(objects: readonly { obj: Record<string, unknown>;
       for (const ingress of status.loadBalancer?.ingress ?? []) {
         for (const a of [ingress.ip, ingress.hostname]) if (a) facts.loadBalancerAddresses.set(a.toLowerCase(), who);
       }
-    } else if (typeof kind === 'string' && DEPLOYER_KINDS[kind] && String(obj['apiVersion'] ?? '').startsWith(`${DEPLOYER_KINDS[kind]}/`)) {
+    } else if (typeof kind === 'string' && DEPLOYER_KINDS[kind] && String(obj['apiVersion'] ?? '').startsWith(`${DEPLOYER_KINDS[kind]}/`) && deploysHere(spec)) {
       facts.deployers.push({ who, text: deployerText(spec) });
     } else if (kind === 'Node') {
       const status = (obj['status'] ?? {}) as { addresses?: { type?: string; address?: string }[] };

@@ -87,6 +87,13 @@ describe('what the plan deploys', () => {
     expect(classifyTarget('https://gitlab.home.lan.example.com', f).inCluster).toBe(false);
   });
 
+  it('an Application aimed at another cluster deploys nothing into this one', () => {
+    const elsewhere = { ...argoApp, spec: { ...argoApp.spec, destination: { server: 'https://backup-site.example:6443', namespace: 'gitlab' } } };
+    const named = { ...argoApp, spec: { ...argoApp.spec, destination: { name: 'in-cluster', namespace: 'gitlab' } } };
+    expect(classifyTarget('https://gitlab.home.lan', clusterFactsOf([{ obj: elsewhere }])).inCluster).toBe(false);
+    expect(classifyTarget('https://gitlab.home.lan', clusterFactsOf([{ obj: named }])).inCluster).toBe(true);
+  });
+
   it('Flux HelmReleases and Kustomizations count; an object of another group with the same kind does not', () => {
     const helmRelease = { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'registry', namespace: 'flux-system' }, spec: { values: { ingress: { hosts: ['registry.home.lan'] } } } };
     const kustomization = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'vault', namespace: 'flux-system' }, spec: { postBuild: { substitute: { VAULT_HOST: 'vault.home.lan' } } } };
