@@ -112,9 +112,10 @@ describe('a drill refused before its journal still leaves red evidence', () => {
     const dir = example('config', (_, text) => text.replace('  servers: 1\n', '  servers: many\n'));
     const run = await drill(dir, 'config');
     expect(run.status, run.out).toBe(2);
-    expect(run.out).toMatch(/homelab-dr: .*servers/);
-    expectRedEvidence(run, 'config', /servers/);
-    console.log(`[evidence] config error printed: ${run.out.split('\n').find((l) => l.startsWith('homelab-dr:'))}`);
+    // main prints the config error as for any command: file, line and field.
+    expect(run.out).toMatch(/homelab\.yaml:\d+:\d+: cluster\.servers: must be an integer/);
+    expectRedEvidence(run, 'config', /homelab\.yaml:\d+:\d+: cluster\.servers: must be an integer/);
+    console.log(`[evidence] config error printed: ${run.out.trim().split('\n').join(' | ')}`);
   });
 
   it('a config that cannot be read: exit 2, report and metrics at the flag and default locations, and stderr says no notification can be sent', async () => {
