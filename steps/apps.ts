@@ -10,7 +10,7 @@ import { isPodSecurityRejection, podProbeFor, rejectionSummary, type Rejection }
 import type { RecoveryContext } from './context.js';
 import { appSource } from './inputs.js';
 import { appObjects } from './preflight-checks.js';
-import { gitRemoteUses } from './uses.js';
+import { gitRemoteUses, registryUses } from './uses.js';
 
 function kindSummary(kinds: string[]): string {
   const counts = new Map<string, number>();
@@ -99,6 +99,7 @@ export const apps: Step<RecoveryContext> = {
       return { name: `tool ${tool} (${app.name})`, target: tool, inCluster: false, reason: 'built into the local cache' };
     }),
     ...(await gitRemoteUses(ctx)),
+    ...(await registryUses(ctx)),
   ],
   plan: async (ctx) => {
     const rendered = await ctx.inputs.apps();

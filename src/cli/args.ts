@@ -47,6 +47,8 @@ export interface CliOptions {
   calendar?: string;
   /** schedule: install for the invoking user (systemd --user, or a user crontab) instead of system-wide. */
   user?: boolean;
+  /** drill: hold this flock(1) lock for the whole drill; a drill that finds it held is refused, with evidence. */
+  lockFile?: string;
 }
 
 const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
@@ -93,6 +95,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'insecure-file-perms': { type: 'boolean' },
         calendar: { type: 'string' },
         user: { type: 'boolean' },
+        'lock-file': { type: 'string' },
       },
     });
   } catch (err) {
@@ -133,6 +136,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     follow: v.follow ?? false,
     ...(v.calendar !== undefined ? { calendar: v.calendar } : {}),
     ...(v.user !== undefined ? { user: v.user } : {}),
+    ...(v['lock-file'] !== undefined ? { lockFile: v['lock-file'] } : {}),
   };
 }
 
@@ -162,6 +166,8 @@ export function helpText(command?: Command): string {
         ? '\n  --cert FILE|URL        sealing certificate\n  --scope SCOPE          strict | namespace-wide | cluster-wide\n  --secret NS/NAME       seal a configured secret from its store instead of stdin\n'
         : command === 'schedule'
           ? '\n  homelab-dr schedule print|install [flags]\n  --calendar EXPR        systemd OnCalendar (default: drill.schedule in the config, else monthly)\n  --user                 a user timer (systemd --user or crontab) instead of a system-wide one\n'
+          : command === 'drill'
+            ? '\n  --lock-file FILE       hold this flock(1) lock for the whole drill (the schedule passes it); held by another drill: refused, with red evidence\n'
           : command === 'diagnose'
             ? '\n  homelab-dr diagnose [NAMESPACE]   read-only; exit 1 when it names a problem\n'
             : '';

@@ -19,8 +19,12 @@ async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Pr
       return (await import('./commands/plan.js')).planCommand(opts);
     case 'hard-reset':
     case 'dr-test':
-    case 'drill':
       return (await import('./commands/run.js')).runCommand(command, opts);
+    case 'drill': {
+      // Every drill leaves evidence, also one refused before its journal starts.
+      const { runCommand } = await import('./commands/run.js');
+      return (await import('./commands/drill-evidence.js')).drillWithEvidence(opts, (hooks) => runCommand('drill', opts, hooks));
+    }
     case 'lint':
       return (await import('./commands/lint.js')).lintCommand(opts);
     case 'status':

@@ -28,8 +28,12 @@ export function renderReportJson(summary: DrillSummary): string {
 }
 
 export async function writeDrillReport(input: DrillReportInput): Promise<WrittenDrillReport> {
-  const summary = summarizeDrill(input);
-  const dir = join(input.reportDir, summary.runId);
+  return writeSummaryReport(summarizeDrill(input), input.reportDir);
+}
+
+/** The renderings of a summary, journaled or refused before its journal, into <reportDir>/<runId>/. */
+export async function writeSummaryReport(summary: DrillSummary, reportDir: string): Promise<WrittenDrillReport> {
+  const dir = join(reportDir, summary.runId);
   const renderings: Array<[string, string]> = [
     ['report.json', renderReportJson(summary)],
     ['report.md', renderReportMarkdown(summary)],

@@ -15,7 +15,13 @@ export interface HistoryEntry {
   startedAt: string;
   result: DrillResult;
   exitCode: number | null;
-  rtoSeconds: number;
+  /** When the drill ended; older entries lack it. */
+  endedAt?: string;
+  /** How long it ran, green or not. */
+  durationSeconds: number;
+  /** Green drills only: a red drill has no recovery time. */
+  rtoSeconds?: number;
+  failureReason?: string;
   failedSteps: string[];
   failedItems: number;
   /** Relative to the report dir. */
@@ -34,7 +40,10 @@ export function historyEntry(s: DrillSummary): HistoryEntry {
     startedAt: s.startedAt,
     result: s.result,
     exitCode: s.exitCode,
-    rtoSeconds: s.rto.seconds,
+    endedAt: s.endedAt,
+    durationSeconds: s.rto.seconds,
+    ...(s.result === 'green' ? { rtoSeconds: s.rto.seconds } : {}),
+    ...(s.failureReason ? { failureReason: s.failureReason } : {}),
     failedSteps: s.failures.map((f) => f.step),
     failedItems: s.counts.items.failed,
     report: `${s.runId}/report.md`,
@@ -48,13 +57,28 @@ export function addToHistory(history: DrillHistory, entry: HistoryEntry): DrillH
   return { schemaVersion: HISTORY_SCHEMA_VERSION, drills };
 }
 
-function isEntry(x: unknown): x is HistoryEntry {
-  const e = x as HistoryEntry;
+/** Entries written before durationSeconds existed kept every drill's time as rtoSeconds. */
+type StoredEntry = Omit<HistoryEntry, 'durationSeconds'> & { durationSeconds?: number };
+
+function isEntry(x: unknown): x is StoredEntry {
+  const e = x as StoredEntry;
   return (
     typeof e === 'object' && e !== null &&
     typeof e.runId === 'string' && typeof e.startedAt === 'string' && typeof e.result === 'string' &&
-    typeof e.rtoSeconds === 'number' && Array.isArray(e.failedSteps) && typeof e.report === 'string'
+    (typeof e.durationSeconds === 'number' || typeof e.rtoSeconds === 'number') && Array.isArray(e.failedSteps) && typeof e.report === 'string'
   );
+}
+
+/** An older entry read as a current one: its time is a duration, and an RTO only if it was green. */
+function currentEntry({ rtoSeconds, durationSeconds, ...rest }: StoredEntry): HistoryEntry {
+  const duration = durationSeconds ?? rtoSeconds!;
+  return { ...rest, durationSeconds: duration, ...(rest.result === 'green' ? { rtoSeconds: rtoSeconds ?? duration } : {}) };
+}
+
+/** Unix seconds at which the newest green drill ended (its start, for entries without an end); 0: never. */
+export function lastSuccessSeconds(history: DrillHistory): number {
+  const green = history.drills.find((d) => d.result === 'green');
+  return green ? Date.parse(green.endedAt ?? green.startedAt) / 1000 : 0;
 }
 
 /** Throws with the reason when the text is not a history this version understands. */
@@ -62,7 +86,7 @@ export function parseHistory(text: string): DrillHistory {
   const data = JSON.parse(text) as Partial<DrillHistory>;
   if (data.schemaVersion !== HISTORY_SCHEMA_VERSION) throw new Error(`schemaVersion is ${String(data.schemaVersion)}, expected ${HISTORY_SCHEMA_VERSION}`);
   if (!Array.isArray(data.drills) || !data.drills.every(isEntry)) throw new Error('drills is not a list of drill entries');
-  return { schemaVersion: HISTORY_SCHEMA_VERSION, drills: data.drills };
+  return { schemaVersion: HISTORY_SCHEMA_VERSION, drills: data.drills.map(currentEntry) };
 }
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
@@ -84,7 +108,7 @@ function trendLines(drills: readonly HistoryEntry[]): string[] {
   const green = recent.filter((d) => d.result === 'green');
   const lines = [`Trend over the last ${recent.length} drill(s), oldest → newest:`, ''];
   if (green.length > 0) {
-    const rtos = green.map((d) => d.rtoSeconds);
+    const rtos = green.map((d) => d.rtoSeconds ?? d.durationSeconds);
     lines.push(
       `- RTO of the green drills: \`${sparkline(rtos)}\` ${formatSeconds(rtos[0]!)} → ${formatSeconds(rtos[rtos.length - 1]!)} ` +
         `(best ${formatSeconds(Math.min(...rtos))}, worst ${formatSeconds(Math.max(...rtos))})`,
@@ -96,9 +120,12 @@ function trendLines(drills: readonly HistoryEntry[]): string[] {
 }
 
 function tableRow(d: HistoryEntry, previousGreen: HistoryEntry | undefined): string {
-  const vsPrevious = d.result === 'green' && previousGreen ? signedSeconds(d.rtoSeconds - previousGreen.rtoSeconds) : '—';
+  const rto = d.result === 'green' && d.rtoSeconds !== undefined ? d.rtoSeconds : undefined;
+  const vsPrevious = rto !== undefined && previousGreen?.rtoSeconds !== undefined ? signedSeconds(rto - previousGreen.rtoSeconds) : '—';
   const failed = d.failedSteps.length > 0 ? d.failedSteps.join(', ') : '—';
-  return `| ${formatUtc(d.startedAt)} | ${RESULT_WORD[d.result]} | ${formatSeconds(d.rtoSeconds)} | ${vsPrevious} | ${failed} | ${d.failedItems} | [report](${d.report}) |`;
+  // A red drill has no RTO: its column says so, and how long it ran goes in its own column.
+  const rtoCell = rto !== undefined ? formatSeconds(rto) : 'none (not green)';
+  return `| ${formatUtc(d.startedAt)} | ${RESULT_WORD[d.result]} | ${rtoCell} | ${formatSeconds(d.durationSeconds)} | ${vsPrevious} | ${d.failureReason ?? '—'} | ${failed} | ${d.failedItems} | [report](${d.report}) |`;
 }
 
 export function renderHistoryIndex(history: DrillHistory): string {
@@ -110,13 +137,14 @@ export function renderHistoryIndex(history: DrillHistory): string {
   return [
     '# homelab-dr drills',
     '',
-    `Latest: **${RESULT_WORD[latest.result]}** on ${formatUtc(latest.startedAt)}, ${timeLabel(latest.result, latest.rtoSeconds)}. ` +
+    `Latest: **${RESULT_WORD[latest.result]}** on ${formatUtc(latest.startedAt)}, ${timeLabel(latest.result, latest.durationSeconds)}` +
+      `${latest.failureReason ? ` (${latest.failureReason})` : ''}. ` +
       `${drills.length} drill(s) recorded, ${red} not green.`,
     '',
     ...trendLines(drills),
     '',
-    '| Started | Result | RTO | vs previous green | Failed steps | Failed items | Report |',
-    '|---|---|---:|---:|---|---:|---|',
+    '| Started | Result | RTO | Ran for | RTO vs previous green | Reason | Failed steps | Failed items | Report |',
+    '|---|---|---:|---:|---:|---|---|---:|---|',
     ...rows,
     '',
   ].join('\n');

@@ -9,6 +9,7 @@ const RTO_MEANING = {
   failure: 'start → the run stopped on a failure',
   interrupted: 'start → interrupted',
   incomplete: 'start → last journal entry (the run did not finish)',
+  refused: 'start → refused, before any step ran',
 } as const;
 
 /** A table cell: pipes would split the cell, and newlines would end the row. */
@@ -34,7 +35,9 @@ function summaryLines(s: DrillSummary): string[] {
   return [
     `# Drill ${s.runId}: ${RESULT_WORD[s.result]}`,
     '',
-    `- **Result:** ${RESULT_WORD[s.result]} (exit ${s.exitCode ?? 'none: the run did not finish'})`,
+    `- **Result:** ${RESULT_WORD[s.result]} (exit ${s.exitCode ?? 'none: the run did not finish'})` +
+      (s.refusal ? `: refused before any step ran (${s.refusal.reason})` : ''),
+    ...(s.failureReason ? [`- **Failure reason:** ${s.failureReason}`] : []),
     `- **${s.result === 'green' ? 'RTO' : 'Time (no RTO: not green)'}:** ${formatSeconds(s.rto.seconds)} (${RTO_MEANING[s.rto.until]})`,
     `- **Steps:** ${s.counts.green} of ${s.counts.stepsTotal} green` +
       (failedSteps.length > 0 ? `; red: ${failedSteps.join(', ')}` : '') +

@@ -37,23 +37,49 @@ function familyText({ name, help, samples }: Family): string[] {
   return [`# HELP ${name} ${helpText}`, `# TYPE ${name} gauge`, ...samples.map((s) => sampleLine(name, s))];
 }
 
-export function drillMetricFamilies(s: DrillSummary): Family[] {
+export interface MetricsContext {
+  /** Unix seconds of the last green drill before or including this one (from the history); 0: never. */
+  lastSuccessSeconds: number;
+}
+
+/** One series per drill that is not green, labelled with a value of a fixed set (failure-reason.ts). */
+function failureFamily(s: DrillSummary): Family {
+  return {
+    name: 'homelab_dr_drill_failure',
+    help: 'Present (1) when the last DR drill was not green; reason is one of a fixed set: config, litmus, lock, tool, guard, preflight, step:<step>, interrupted, internal.',
+    samples: s.failureReason ? [{ labels: { reason: s.failureReason }, value: 1 }] : [],
+  };
+}
+
+export function drillMetricFamilies(s: DrillSummary, context: MetricsContext): Family[] {
   const ran = s.steps.filter((step) => step.durationSeconds !== undefined);
+  const green = s.result === 'green';
   return [
     {
       name: 'homelab_dr_drill_success',
       help: '1 if the last DR drill ended green (every step verified), 0 otherwise.',
-      samples: [{ value: s.result === 'green' ? 1 : 0 }],
+      samples: [{ value: green ? 1 : 0 }],
     },
+    failureFamily(s),
     {
       name: 'homelab_dr_drill_last_run_timestamp_seconds',
-      help: 'Unix time at which the last DR drill finished its last step.',
+      help: 'Unix time at which the last DR drill finished its last step (or was refused).',
       samples: [{ value: Date.parse(s.endedAt) / 1000 }],
     },
     {
+      name: 'homelab_dr_drill_last_success_timestamp_seconds',
+      help: 'Unix time at which the last green DR drill finished; 0 if no drill has been green yet.',
+      samples: [{ value: context.lastSuccessSeconds }],
+    },
+    {
       name: 'homelab_dr_drill_duration_seconds',
-      help: 'Wall time of the last DR drill from its start to verified green (or to its failure): the measured RTO.',
+      help: 'Wall time of the last DR drill, green or not. Not a recovery time: see homelab_dr_drill_rto_seconds.',
       samples: [{ value: s.rto.seconds }],
+    },
+    {
+      name: 'homelab_dr_drill_rto_seconds',
+      help: 'The measured RTO: start to every step verified green. Only a green drill has one; absent otherwise.',
+      samples: green ? [{ value: s.rto.seconds }] : [],
     },
     {
       name: 'homelab_dr_step_duration_seconds',
@@ -69,10 +95,11 @@ export function drillMetricFamilies(s: DrillSummary): Family[] {
   ];
 }
 
-export function renderMetrics(s: DrillSummary): string {
-  return `${drillMetricFamilies(s).flatMap(familyText).join('\n')}\n`;
+export function renderMetrics(s: DrillSummary, context: MetricsContext): string {
+  // A family without samples is left out whole: HELP and TYPE with no sample would only confuse.
+  return `${drillMetricFamilies(s, context).filter((f) => f.samples.length > 0).flatMap(familyText).join('\n')}\n`;
 }
 
-export async function writeMetricsTextfile(path: string, s: DrillSummary): Promise<void> {
-  await writeFileAtomic(path, renderMetrics(s));
+export async function writeMetricsTextfile(path: string, s: DrillSummary, context: MetricsContext): Promise<void> {
+  await writeFileAtomic(path, renderMetrics(s, context));
 }

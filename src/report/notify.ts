@@ -42,11 +42,18 @@ function firstLine(text: string): string {
   return text.split('\n')[0]!;
 }
 
+/** A failed step's first cause in one line; a refusal's details are its why, so they all go on it. */
+function causeLine(s: DrillSummary, f: DrillSummary['failures'][number]): string {
+  const text = f.causes[0]?.text ?? f.error ?? f.status;
+  return s.refusal ? text.split('\n').map((l) => l.trim()).join(' · ') : firstLine(text);
+}
+
 export function notificationText(s: DrillSummary, reportLocation?: string): string {
-  const head =
-    `homelab-dr ${s.command} ${RESULT_WORD[s.result]}: ${timeLabel(s.result, s.rto.seconds)}, ` +
-    `${s.counts.green}/${s.counts.stepsTotal} steps green, ${s.counts.items.failed} item(s) failed.`;
-  const failures = s.failures.map((f) => `${f.step}: ${firstLine(f.causes[0]?.text ?? f.error ?? f.status)}`);
+  const head = s.refusal
+    ? `homelab-dr ${s.command} ${RESULT_WORD[s.result]}: refused before any step ran (${s.refusal.reason}).`
+    : `homelab-dr ${s.command} ${RESULT_WORD[s.result]}: ${timeLabel(s.result, s.rto.seconds)}, ` +
+      `${s.counts.green}/${s.counts.stepsTotal} steps green, ${s.counts.items.failed} item(s) failed.`;
+  const failures = s.failures.map((f) => `${f.step}: ${causeLine(s, f)}`);
   return [head, ...failures, ...(reportLocation ? [`Report: ${reportLocation}`] : [])].join('\n');
 }
 
@@ -57,12 +64,14 @@ export function notificationJson(s: DrillSummary, reportLocation?: string): Reco
     runId: s.runId,
     command: s.command,
     result: s.result,
+    ...(s.failureReason ? { reason: s.failureReason } : {}),
     exitCode: s.exitCode,
     startedAt: s.startedAt,
-    rtoSeconds: s.rto.seconds,
+    // Only a green drill has a recovery time; a red one only ran for a while.
+    ...(s.result === 'green' ? { rtoSeconds: s.rto.seconds } : { durationSeconds: s.rto.seconds }),
     steps: { green: s.counts.green, total: s.counts.stepsTotal },
     items: s.counts.items,
-    failures: s.failures.map((f) => ({ step: f.step, status: f.status, cause: firstLine(f.causes[0]?.text ?? f.error ?? f.status) })),
+    failures: s.failures.map((f) => ({ step: f.step, status: f.status, cause: causeLine(s, f) })),
     ...(reportLocation ? { report: reportLocation } : {}),
   };
 }

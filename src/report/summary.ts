@@ -3,6 +3,7 @@
 // no two of them can disagree about what happened.
 import type { JournalData } from '../engine/journal.js';
 import { GREEN, ITEM_OUTCOMES, type ItemOutcome, type LedgerItem, type StepState, type StepStatus } from '../engine/types.js';
+import { stepFailureReason, type FailureReason, type RefusalReason } from './failure-reason.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -53,7 +54,17 @@ export interface HousekeepingItem {
   error?: string;
 }
 
-export type RtoEnd = 'verified-green' | 'failure' | 'interrupted' | 'incomplete';
+export type RtoEnd = 'verified-green' | 'failure' | 'interrupted' | 'incomplete' | 'refused';
+
+/** A drill stopped before its journal started: no step ran, and this is why. */
+export interface Refusal {
+  /** interrupted: Ctrl-C or SIGTERM before the journal started. */
+  reason: RefusalReason | 'interrupted' | 'internal';
+  /** The error as the CLI printed it (secret values are scrubbed from every rendering). */
+  message: string;
+  details: string[];
+  exitCode: number;
+}
 
 export interface DrillSummary {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -78,6 +89,10 @@ export interface DrillSummary {
   versions: Record<string, string>;
   /** The journal's last line was cut short by a crash. */
   tornJournal: boolean;
+  /** Why the drill is not green, from a fixed set (the metrics' reason label); absent when green. */
+  failureReason?: FailureReason;
+  /** Set when the drill was refused before its journal started. */
+  refusal?: Refusal;
 }
 
 export function emptyOutcomeCounts(): OutcomeCounts {
@@ -200,6 +215,8 @@ export function summarizeDrill({ journal, versions, config, now = new Date() }: 
   const result = resultOf(journal.exitCode, steps);
   const stepCounts: Partial<Record<StepStatus, number>> = {};
   for (const s of steps) stepCounts[s.status] = (stepCounts[s.status] ?? 0) + 1;
+  const failures = failuresOf(steps, journal.items, housekeeping);
+  const failureReason = failureReasonOf(result, failures);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     runId: header.runId,
@@ -222,8 +239,57 @@ export function summarizeDrill({ journal, versions, config, now = new Date() }: 
     },
     steps,
     housekeeping,
-    failures: failuresOf(steps, journal.items, housekeeping),
+    failures,
     versions,
     tornJournal: journal.torn,
+    ...(failureReason ? { failureReason } : {}),
+  };
+}
+
+function failureReasonOf(result: DrillResult, failures: readonly FailureReport[]): FailureReason | undefined {
+  if (result === 'green') return undefined;
+  if (result === 'interrupted') return 'interrupted';
+  const first = failures[0];
+  return result === 'red' && first ? stepFailureReason(first.step) : 'internal';
+}
+
+/** The step name a refusal is reported under in failures, history and the notification. */
+export const REFUSED_STEP = 'refused before start';
+
+export interface RefusalInput {
+  runId: string;
+  command: string;
+  config: string;
+  startedAt: Date;
+  refusal: Refusal;
+  versions: Record<string, string>;
+  now?: Date;
+}
+
+/**
+ * The evidence of a drill that never started: red, no step, no RTO, and the refusal as its one
+ * failure, so every rendering names the cause the way it names a failed step's.
+ */
+export function summarizeRefusal({ runId, command, config, startedAt, refusal, versions, now = new Date() }: RefusalInput): DrillSummary {
+  const text = [refusal.message, ...refusal.details].join('\n');
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    runId,
+    command,
+    config,
+    startedAt: startedAt.toISOString(),
+    endedAt: now.toISOString(),
+    generatedAt: now.toISOString(),
+    result: 'red',
+    exitCode: refusal.exitCode,
+    rto: { seconds: seconds(startedAt.getTime(), now.getTime()), until: 'refused' },
+    counts: { steps: {}, stepsTotal: 0, green: 0, items: emptyOutcomeCounts() },
+    steps: [],
+    housekeeping: [],
+    failures: [{ step: REFUSED_STEP, status: 'failed', error: refusal.reason, causes: [{ source: 'step', text }], blocked: [] }],
+    versions,
+    tornJournal: false,
+    failureReason: refusal.reason,
+    refusal,
   };
 }

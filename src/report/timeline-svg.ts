@@ -74,8 +74,8 @@ function notRunNote(step: StepReport): string {
   return `not started (${step.status})`;
 }
 
-function stepRow(step: StepReport, index: number, scale: Scale, slowest: string | undefined): string[] {
-  const top = HEADER_HEIGHT + index * ROW_HEIGHT;
+function stepRow(step: StepReport, index: number, scale: Scale, slowest: string | undefined, rowsTop: number): string[] {
+  const top = rowsTop + index * ROW_HEIGHT;
   const mid = top + ROW_HEIGHT / 2;
   const out = [`<g class="step" data-step="${esc(step.id)}" data-status="${esc(step.status)}">`];
   out.push(`<text class="name" x="14" y="${mid + 4.5}">${esc(step.id)}</text>`);
@@ -110,6 +110,18 @@ function stepRow(step: StepReport, index: number, scale: Scale, slowest: string 
   return out;
 }
 
+function stepRows(s: DrillSummary, scale: Scale, rowsTop: number, rowsBottom: number): string[] {
+  return [
+    `<text class="status" x="14" y="${rowsTop - 8}">step</text>`,
+    `<text class="status" x="${LABEL_WIDTH - 6}" y="${rowsTop - 8}" text-anchor="end">status</text>`,
+    `<text class="status" x="${PLOT_LEFT}" y="${rowsTop - 8}">time since the drill started</text>`,
+    // Stripes first, then the grid over them, then the bars over both.
+    ...s.steps.flatMap((_, i) => (i % 2 === 1 ? [`<rect class="stripe" x="0" y="${rowsTop + i * ROW_HEIGHT}" width="${WIDTH}" height="${ROW_HEIGHT}"/>`] : [])),
+    ...axis(scale, rowsTop, rowsBottom),
+    ...s.steps.flatMap((step, i) => stepRow(step, i, scale, s.slowestStep, rowsTop)),
+  ];
+}
+
 function legend(steps: readonly StepReport[], y: number): string[] {
   const shown = [...new Set(steps.filter((s) => s.durationSeconds !== undefined).map((s) => s.status))];
   const out: string[] = [];
@@ -140,16 +152,75 @@ text { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; fill: #2
 .grid { stroke: #e0e0e0; stroke-width: 1; }
 .axis { stroke: #9e9e9e; stroke-width: 1; }
 .stripe { fill: #f5f5f5; }
+.failure-heading { font-size: 15px; font-weight: bold; fill: #b71c1c; }
+.failure-cause { font-size: 12px; fill: #212121; }
 .slowest, .slowest-key { stroke: #000000; stroke-width: 2.5; }
 .open { stroke-dasharray: 4 3; stroke: #5d4037; stroke-width: 1.5; }
 `;
 
+/** Lines of at most `width` characters, broken at spaces; past `maxLines` the last one ends in "…". */
+export function wrapText(text: string, width: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const next = line ? `${line} ${word}` : word;
+    if (next.length <= width) {
+      line = next;
+      continue;
+    }
+    if (line) lines.push(line);
+    line = word.length > width ? `${word.slice(0, width - 1)}…` : word;
+  }
+  if (line) lines.push(line);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = `${kept[maxLines - 1]!.slice(0, width - 1)}…`;
+  return kept;
+}
+
+const CAUSE_CHARS = Math.floor((WIDTH - 40) / CHAR_WIDTH);
+const CAUSE_LINES = 3;
+const CAUSE_LINE_HEIGHT = 17;
+
+/** What the picture says about a failure: the failed step (or the refusal) and its first cause. */
+export function failureHeadline(s: DrillSummary): { heading: string; cause: string[] } | undefined {
+  const first = s.failures[0];
+  if (s.result === 'green' || !first) return undefined;
+  const heading = s.refusal
+    ? `Refused before any step ran (${s.refusal.reason})`
+    : `Failed step: ${first.step} (${first.status})${s.failures.length > 1 ? `, and ${s.failures.length - 1} more` : ''}`;
+  const cause = first.causes[0];
+  // A refusal's details are its why (the circular dependency, the lock's holder): all of them, on one line.
+  const said = cause && (s.refusal ? cause.text.split('\n').join(' · ') : cause.text.split('\n')[0]);
+  const text = cause ? `${cause.subject ? `${cause.subject}: ` : ''}${said}` : first.error ?? first.status;
+  return { heading, cause: wrapText(`First cause: ${text}`, CAUSE_CHARS, CAUSE_LINES) };
+}
+
+function failurePanel(s: DrillSummary, top: number): { svg: string[]; height: number } {
+  const headline = failureHeadline(s);
+  if (!headline) return { svg: [], height: 0 };
+  const height = 30 + headline.cause.length * CAUSE_LINE_HEIGHT + 8;
+  const step = s.refusal ? 'refused' : s.failures[0]!.step;
+  return {
+    height: height + 10,
+    svg: [
+      `<g class="failure" data-step="${esc(step)}">`,
+      `<rect x="10" y="${top}" width="${WIDTH - 20}" height="${height}" rx="4" fill="#ffebee" stroke="#c62828" stroke-width="1.5"/>`,
+      `<text class="failure-heading" x="20" y="${top + 21}">${esc(headline.heading)}</text>`,
+      ...headline.cause.map((line, i) => `<text class="failure-cause" x="20" y="${top + 40 + i * CAUSE_LINE_HEIGHT}">${esc(line)}</text>`),
+      '</g>',
+    ],
+  };
+}
+
 export function renderTimelineSvg(s: DrillSummary): string {
-  const rowsBottom = HEADER_HEIGHT + s.steps.length * ROW_HEIGHT;
-  const height = rowsBottom + FOOTER_HEIGHT;
+  const panel = failurePanel(s, HEADER_HEIGHT - 20);
+  const rowsTop = HEADER_HEIGHT + panel.height;
+  const rowsBottom = rowsTop + s.steps.length * ROW_HEIGHT;
+  const height = rowsBottom + (s.steps.length > 0 ? FOOTER_HEIGHT : 10);
   const scale = scaleFor(s.rto.seconds);
   const subtitle = `run ${s.runId} · started ${formatUtc(s.startedAt)} · ${s.counts.green} of ${s.counts.stepsTotal} steps green`;
-  const title = `homelab-dr ${s.command}: ${RESULT_WORD[s.result]} · ${timeLabel(s.result, s.rto.seconds)}`;
+  const title = `homelab-dr ${s.command}: ${RESULT_WORD[s.result]} · ${s.refusal ? 'refused, no step ran' : timeLabel(s.result, s.rto.seconds)}`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${esc(title)}">`,
@@ -157,14 +228,9 @@ export function renderTimelineSvg(s: DrillSummary): string {
     `<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text class="title" x="14" y="30" fill="${RESULT_COLOUR[s.result]}" style="fill: ${RESULT_COLOUR[s.result]}">${esc(title)}</text>`,
     `<text class="subtitle" x="14" y="52">${esc(subtitle)}</text>`,
-    `<text class="status" x="14" y="${HEADER_HEIGHT - 8}">step</text>`,
-    `<text class="status" x="${LABEL_WIDTH - 6}" y="${HEADER_HEIGHT - 8}" text-anchor="end">status</text>`,
-    `<text class="status" x="${PLOT_LEFT}" y="${HEADER_HEIGHT - 8}">time since the drill started</text>`,
-    // Stripes first, then the grid over them, then the bars over both.
-    ...s.steps.flatMap((_, i) => (i % 2 === 1 ? [`<rect class="stripe" x="0" y="${HEADER_HEIGHT + i * ROW_HEIGHT}" width="${WIDTH}" height="${ROW_HEIGHT}"/>`] : [])),
-    ...axis(scale, HEADER_HEIGHT, rowsBottom),
-    ...s.steps.flatMap((step, i) => stepRow(step, i, scale, s.slowestStep)),
-    ...legend(s.steps, rowsBottom + 46),
+    ...panel.svg,
+    ...(s.steps.length === 0 ? [] : stepRows(s, scale, rowsTop, rowsBottom)),
+    ...(s.steps.length === 0 ? [] : legend(s.steps, rowsBottom + 46)),
     '</svg>',
     '',
   ].join('\n');

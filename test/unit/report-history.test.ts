@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/engine/journal.js';
-import { addToHistory, historyEntry, parseHistory, renderHistoryIndex, sparkline, updateHistory, type HistoryEntry } from '../../src/report/history.js';
+import { addToHistory, historyEntry, lastSuccessSeconds, parseHistory, renderHistoryIndex, sparkline, updateHistory, type HistoryEntry } from '../../src/report/history.js';
 import { summarizeDrill } from '../../src/report/summary.js';
 
 const fixture = (name: string) => Journal.read(join(import.meta.dirname, '../fixtures/report', name));
 const summaryOf = (name: string) => summarizeDrill({ journal: fixture(name), versions: {}, config: 'c.yaml' });
 
-function entry(runId: string, startedAt: string, result: HistoryEntry['result'], rtoSeconds: number): HistoryEntry {
-  return { runId, startedAt, result, exitCode: result === 'green' ? 0 : 1, rtoSeconds, failedSteps: result === 'green' ? [] : ['apps'], failedItems: result === 'green' ? 0 : 2, report: `${runId}/report.md` };
+function entry(runId: string, startedAt: string, result: HistoryEntry['result'], seconds: number): HistoryEntry {
+  const green = result === 'green';
+  return { runId, startedAt, result, exitCode: green ? 0 : 1, durationSeconds: seconds, ...(green ? { rtoSeconds: seconds } : { failureReason: 'step:apps' }), failedSteps: result === 'green' ? [] : ['apps'], failedItems: result === 'green' ? 0 : 2, report: `${runId}/report.md` };
 }
 
 describe('history', () => {
@@ -24,13 +25,16 @@ describe('history', () => {
     expect(second.warnings).toEqual([]);
     const onDisk = parseHistory(readFileSync(join(reportDir, 'history.json'), 'utf8'));
     expect(onDisk).toEqual(second.history);
-    expect(onDisk.drills.map((d) => [d.runId, d.result, d.rtoSeconds, d.failedSteps])).toEqual([
-      ['2026-11-25T19-28-32-215Z-vkbc', 'red', 0.687, ['preflight']],
-      ['2026-11-25T19-28-01-281Z-03mi', 'green', 12.278, []],
+    expect(onDisk.drills.map((d) => [d.runId, d.result, d.rtoSeconds, d.durationSeconds, d.failedSteps])).toEqual([
+      ['2026-11-25T19-28-32-215Z-vkbc', 'red', undefined, 0.687, ['preflight']],
+      ['2026-11-25T19-28-01-281Z-03mi', 'green', 12.278, 12.278, []],
     ]);
+    expect(lastSuccessSeconds(onDisk)).toBe(Date.parse('2026-11-25T19:28:16.095Z') / 1000);
     const index = readFileSync(join(reportDir, 'index.md'), 'utf8');
-    expect(index).toContain('Latest: **RED** on 2026-11-25 19:28:33 UTC, failed after 0.7 s. 2 drill(s) recorded, 1 not green.');
-    expect(index).toContain('| 2026-11-25 19:28:33 UTC | RED | 0.7 s | — | preflight | 1 | [report](2026-11-25T19-28-32-215Z-vkbc/report.md) |');
+    expect(index).toContain('Latest: **RED** on 2026-11-25 19:28:33 UTC, failed after 0.7 s (preflight). 2 drill(s) recorded, 1 not green.');
+    // A red drill lists no RTO: how long it ran has its own column.
+    expect(index).toContain('| 2026-11-25 19:28:33 UTC | RED | none (not green) | 0.7 s | — | preflight | preflight | 1 | [report](2026-11-25T19-28-32-215Z-vkbc/report.md) |');
+    expect(index).toContain('| 2026-11-25 19:28:03 UTC | GREEN | 12.3 s | 12.3 s | — | — | — | 0 |');
     expect(index.indexOf('19:28:33 UTC | RED')).toBeLessThan(index.indexOf('19:28:03 UTC | GREEN'));
     expect(index).toContain('- Results: `✓✗` (1 not green)');
     expect(readdirSync(reportDir).sort()).toEqual(['history.json', 'index.md']);
@@ -70,10 +74,22 @@ describe('history', () => {
     expect(index).toContain('- RTO of the green drills: `█▅▁` 1 min 20 s → 1 min 00 s (best 1 min 00 s, worst 1 min 20 s)');
     expect(index).toContain('- Results: `✓✗✓✓` (1 not green)');
     // d is compared with c, c with a (b was red: its time to failure is no RTO).
-    expect(index).toContain('| 2026-04-01 00:10:00 UTC | GREEN | 1 min 00 s | −10.0 s |');
-    expect(index).toContain('| 2026-03-01 00:10:00 UTC | GREEN | 1 min 10 s | −10.0 s |');
-    expect(index).toContain('| 2026-02-01 00:10:00 UTC | RED | 40.0 s | — | apps | 2 |');
-    expect(index).toContain('| 2026-01-01 00:10:00 UTC | GREEN | 1 min 20 s | — |');
+    expect(index).toContain('| 2026-04-01 00:10:00 UTC | GREEN | 1 min 00 s | 1 min 00 s | −10.0 s |');
+    expect(index).toContain('| 2026-03-01 00:10:00 UTC | GREEN | 1 min 10 s | 1 min 10 s | −10.0 s |');
+    expect(index).toContain('| 2026-02-01 00:10:00 UTC | RED | none (not green) | 40.0 s | — | step:apps | apps | 2 |');
+    expect(index).toContain('| 2026-01-01 00:10:00 UTC | GREEN | 1 min 20 s | 1 min 20 s | — |');
+  });
+
+  it('reads a history written before durationSeconds: a red entry keeps its time as a duration, never as an RTO', () => {
+    const old = { schemaVersion: 1, drills: [
+      { runId: 'r', startedAt: '2026-02-01T00:10:00Z', result: 'red', exitCode: 1, rtoSeconds: 0.7, failedSteps: ['preflight'], failedItems: 1, report: 'r/report.md' },
+      { runId: 'g', startedAt: '2026-01-01T00:10:00Z', result: 'green', exitCode: 0, rtoSeconds: 80, failedSteps: [], failedItems: 0, report: 'g/report.md' },
+    ] };
+    const history = parseHistory(JSON.stringify(old));
+    expect(history.drills.map((d) => [d.rtoSeconds, d.durationSeconds])).toEqual([[undefined, 0.7], [80, 80]]);
+    expect(lastSuccessSeconds(history)).toBe(Date.parse('2026-01-01T00:10:00Z') / 1000);
+    expect(lastSuccessSeconds({ schemaVersion: 1, drills: [history.drills[0]!] })).toBe(0);
+    expect(renderHistoryIndex(history)).toContain('| RED | none (not green) | 0.7 s |');
   });
 
   it('sparkline spans the blocks from the smallest value to the largest', () => {

@@ -100,6 +100,7 @@ function parsePrometheusText(text: string): Map<string, ParsedFamily> {
 
 const fixture = (name: string) => Journal.read(join(import.meta.dirname, '../fixtures/report', name));
 const summaryOf = (name: string) => summarizeDrill({ journal: fixture(name), versions: {}, config: 'c.yaml' });
+const NEVER = { lastSuccessSeconds: 0 };
 const value = (families: Map<string, ParsedFamily>, name: string, labels: Record<string, string> = {}) =>
   families.get(name)!.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))!.value;
 
@@ -118,12 +119,14 @@ describe('parsePrometheusText (the checker itself)', () => {
 });
 
 describe('renderMetrics', () => {
-  it('gives the five families of a green drill, each typed once, with the measured values', () => {
-    const families = parsePrometheusText(renderMetrics(summaryOf('green-kwok.jsonl')));
+  it('gives the families of a green drill, each typed once, with the measured values and an RTO', () => {
+    const families = parsePrometheusText(renderMetrics(summaryOf('green-kwok.jsonl'), { lastSuccessSeconds: 1_700_000_000 }));
     expect([...families.keys()]).toEqual([
       'homelab_dr_drill_success',
       'homelab_dr_drill_last_run_timestamp_seconds',
+      'homelab_dr_drill_last_success_timestamp_seconds',
       'homelab_dr_drill_duration_seconds',
+      'homelab_dr_drill_rto_seconds',
       'homelab_dr_step_duration_seconds',
       'homelab_dr_items',
     ]);
@@ -133,6 +136,10 @@ describe('renderMetrics', () => {
     }
     expect(value(families, 'homelab_dr_drill_success')).toBe(1);
     expect(value(families, 'homelab_dr_drill_duration_seconds')).toBe(12.278);
+    expect(value(families, 'homelab_dr_drill_rto_seconds')).toBe(12.278);
+    expect(value(families, 'homelab_dr_drill_last_success_timestamp_seconds')).toBe(1_700_000_000);
+    // A green drill has no failure series at all.
+    expect(families.has('homelab_dr_drill_failure')).toBe(false);
     expect(value(families, 'homelab_dr_drill_last_run_timestamp_seconds')).toBe(Date.parse('2026-11-25T19:28:16.095Z') / 1000);
     expect(value(families, 'homelab_dr_step_duration_seconds', { step: 'create-cluster' })).toBe(7.104);
     expect(families.get('homelab_dr_step_duration_seconds')!.samples).toHaveLength(8);
@@ -141,9 +148,14 @@ describe('renderMetrics', () => {
     expect(families.get('homelab_dr_items')!.samples).toHaveLength(48);
   });
 
-  it('reports a red drill as 0, with durations only for the steps that ran', () => {
-    const families = parsePrometheusText(renderMetrics(summaryOf('missing-secret.jsonl')));
+  it('reports a red drill as 0, with no RTO, the last success carried over, a bounded reason, and durations only for the steps that ran', () => {
+    const families = parsePrometheusText(renderMetrics(summaryOf('missing-secret.jsonl'), { lastSuccessSeconds: 1_700_000_000 }));
     expect(value(families, 'homelab_dr_drill_success')).toBe(0);
+    expect(families.has('homelab_dr_drill_rto_seconds')).toBe(false);
+    expect(families.get('homelab_dr_drill_duration_seconds')!.help).toContain('Not a recovery time');
+    expect(value(families, 'homelab_dr_drill_duration_seconds')).toBe(0.687);
+    expect(value(families, 'homelab_dr_drill_last_success_timestamp_seconds')).toBe(1_700_000_000);
+    expect(families.get('homelab_dr_drill_failure')!.samples).toEqual([{ name: 'homelab_dr_drill_failure', labels: { reason: 'preflight' }, value: 1 }]);
     expect(families.get('homelab_dr_step_duration_seconds')!.samples.map((s) => s.labels.step)).toEqual(['preflight']);
     expect(value(families, 'homelab_dr_items', { step: 'preflight', outcome: 'failed' })).toBe(1);
   });
@@ -152,7 +164,7 @@ describe('renderMetrics', () => {
     const summary = summaryOf('green-kwok.jsonl');
     const odd = 'say "hi"\\now\nthen';
     summary.steps[0]!.id = odd;
-    const families = parsePrometheusText(renderMetrics(summary));
+    const families = parsePrometheusText(renderMetrics(summary, NEVER));
     expect(families.get('homelab_dr_step_duration_seconds')!.samples[0]!.labels.step).toBe(odd);
     expect(escapeLabelValue(odd)).toBe('say \\"hi\\"\\\\now\\nthen');
   });
@@ -163,9 +175,9 @@ describe('atomic writes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'textfile-'));
     const target = join(dir, 'homelab_dr.prom');
     writeFileSync(target, 'stale\n');
-    await writeMetricsTextfile(target, summaryOf('green-kwok.jsonl'));
+    await writeMetricsTextfile(target, summaryOf('green-kwok.jsonl'), NEVER);
     expect(readdirSync(dir)).toEqual(['homelab_dr.prom']);
-    expect(parsePrometheusText(readFileSync(target, 'utf8')).size).toBe(5);
+    expect(parsePrometheusText(readFileSync(target, 'utf8')).size).toBe(7);
   });
 
   it('names its temporary file so that node_exporter (*.prom) never reads it half-written', () => {
@@ -182,5 +194,19 @@ describe('atomic writes', () => {
     await expect(writeFileAtomic(occupied, 'new')).rejects.toThrow();
     expect(readdirSync(dir)).toEqual(['homelab_dr.prom']);
     expect(readdirSync(occupied)).toEqual(['inside']);
+  });
+});
+
+describe('the example alert rules in docs/', () => {
+  it('query only metrics the drill writes, and cover "no green drill in 35 days" and "last drill red"', async () => {
+    const { parse } = await import('yaml');
+    const { drillMetricFamilies } = await import('../../src/report/metrics.js');
+    const rules = (parse(readFileSync(join(import.meta.dirname, '../../docs/prometheus/homelab-dr-alerts.yaml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    const written = new Set(drillMetricFamilies(summaryOf('missing-secret.jsonl'), NEVER).map((f) => f.name));
+    for (const rule of rules) {
+      for (const metric of rule.expr.match(/homelab_dr_[a-z_]+/g) ?? []) expect(written, `${rule.alert}: ${metric}`).toContain(metric);
+    }
+    expect(rules.find((r) => r.alert === 'HomelabDrNoGreenDrillIn35Days')?.expr).toContain('time() - homelab_dr_drill_last_success_timestamp_seconds > 35 * 86400');
+    expect(rules.find((r) => r.alert === 'HomelabDrLastDrillRed')?.expr.trim()).toBe('homelab_dr_drill_success == 0');
   });
 });

@@ -58,10 +58,12 @@ describe('notifyWebhook', () => {
     expect(body).toMatchObject({
       result: 'red',
       exitCode: 1,
-      rtoSeconds: 0.687,
+      reason: 'preflight',
+      durationSeconds: 0.687,
       steps: { green: 0, total: 8 },
       report: '/var/lib/homelab-dr/reports/x',
     });
+    expect(body).not.toHaveProperty('rtoSeconds');
     expect(body.failures).toEqual([{ step: 'preflight', status: 'failed', cause: 'secret store "demo" key "GITLAB_AGENT_TOKEN_ROTATED": /tmp/broken-example/secrets/demo-store.sh GITLAB_AGENT_TOKEN_ROTATED: exit 1' }]);
     expect(body.text.split('\n')[0]).toBe('homelab-dr dr-test RED: failed after 0.7 s, 0/8 steps green, 1 item(s) failed.');
   });

@@ -1,10 +1,13 @@
 // timeline.svg: well-formed XML (checked by a small strict parser below, no dependency), one bar per
 // step that ran, parallel steps overlapping in time, the slowest step marked.
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, type JournalData } from '../../src/engine/journal.js';
-import { summarizeDrill } from '../../src/report/summary.js';
-import { renderTimelineSvg, tickStep } from '../../src/report/timeline-svg.js';
+import { renderReportMarkdown } from '../../src/report/markdown.js';
+import { summarizeDrill, summarizeRefusal, type DrillSummary } from '../../src/report/summary.js';
+import { renderTimelineSvg, tickStep, wrapText } from '../../src/report/timeline-svg.js';
 
 interface XmlElement {
   name: string;
@@ -177,5 +180,98 @@ describe('renderTimelineSvg', () => {
     expect(tickStep(95)).toBe(20);
     expect(tickStep(150)).toBe(30);
     expect(tickStep(3600)).toBe(600);
+  });
+});
+
+/** Every text node's words, in document order: what a reader of the picture sees. */
+function textOf(svg: XmlElement): string[] {
+  return all(svg, (e) => e.name === 'text').map((e) => e.text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'));
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Renders with librsvg (Debian's rsvg-convert) and returns the PNG's size from its IHDR chunk. */
+function renderPng(svg: string, name: string): { path: string; width: number; height: number; bytes: number } {
+  const dir = resolve('test-results/timelines');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.svg`), svg);
+  const path = join(dir, `${name}.png`);
+  execFileSync('rsvg-convert', ['--format', 'png', '--output', path, join(dir, `${name}.svg`)]);
+  const png = readFileSync(path);
+  expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+  return { path, width: png.readUInt32BE(16), height: png.readUInt32BE(20), bytes: png.length };
+}
+
+const refusedSummary = (): DrillSummary =>
+  summarizeRefusal({
+    runId: '2026-12-01T00-10-00-000Z-lit1',
+    command: 'drill',
+    config: 'homelab.yaml',
+    startedAt: new Date('2026-12-01T00:10:00.000Z'),
+    now: new Date('2026-12-01T00:10:01.200Z'),
+    refusal: {
+      reason: 'litmus',
+      message: 'drill refuses: 1 run-time dependency lives inside the cluster being rebuilt',
+      details: ['preflight: secret store gitlab (gitlab) (https://gitlab.home.lan): gitlab.home.lan resolves to 127.0.0.7, the address of node k3d-homelab-server-0'],
+      exitCode: 3,
+    },
+    versions: {},
+  });
+
+describe('the timeline says why a drill is red', () => {
+  it('a red drill names its failed step and first cause in the picture, as the report does', () => {
+    const summary = summarizeDrill({ journal: fixture('missing-secret.jsonl'), versions: {}, config: 'c.yaml' });
+    const svg = parseXml(renderTimelineSvg(summary));
+    const panel = all(svg, (e) => e.name === 'g' && hasClass(e, 'failure'));
+    expect(panel).toHaveLength(1);
+    expect(panel[0]!.attrs['data-step']).toBe('preflight');
+    const words = textOf(panel[0]!).join(' ');
+    expect(words).toContain('Failed step: preflight (failed)');
+    const cause = summary.failures[0]!.causes[0]!;
+    // The first cause as report.md states it (its first line), in the picture's words.
+    expect(renderReportMarkdown(summary)).toContain(cause.text);
+    expect(words.replace(/\s+/g, ' ')).toContain(`First cause: ${cause.subject}: ${cause.text.split('\n')[0]}`);
+  });
+
+  it('a green drill has no failure panel', () => {
+    const svg = parseXml(svgOf(fixture('green-kwok.jsonl')));
+    expect(all(svg, (e) => hasClass(e, 'failure'))).toEqual([]);
+  });
+
+  it('a drill refused before any step ran says so, with the refusal and its first detail', () => {
+    const summary = refusedSummary();
+    const words = textOf(parseXml(renderTimelineSvg(summary))).join(' ');
+    expect(words).toContain('homelab-dr drill: RED · refused, no step ran');
+    expect(words).toContain('Refused before any step ran (litmus)');
+    expect(words).toContain('First cause: drill refuses: 1 run-time dependency lives inside the cluster being rebuilt');
+    expect(words.replace(/\s+/g, ' ')).toContain('gitlab.home.lan resolves to 127.0.0.7');
+  });
+
+  it('wraps a long cause at spaces into at most the given lines, the last one cut with an ellipsis', () => {
+    expect(wrapText('aaa bbb ccc', 7, 3)).toEqual(['aaa bbb', 'ccc']);
+    expect(wrapText('aaa bbb ccc ddd eee', 7, 2)).toEqual(['aaa bbb', 'ccc dd…']);
+    expect(wrapText('x'.repeat(12), 5, 2)).toEqual(['xxxx…']);
+  });
+});
+
+describe('the timelines rendered by a real SVG renderer (librsvg)', () => {
+  // Written to test-results/timelines/, so that a person can open the pictures the test checked.
+  it.each([
+    ['green', () => summarizeDrill({ journal: fixture('green-kwok.jsonl'), versions: {}, config: 'c.yaml' })],
+    ['red', () => summarizeDrill({ journal: fixture('missing-secret.jsonl'), versions: {}, config: 'c.yaml' })],
+    ['refused', refusedSummary],
+  ])('renders the %s timeline to a PNG of the SVG\'s size whose text states the report\'s result', (name, make) => {
+    const summary = make();
+    const source = renderTimelineSvg(summary);
+    const svg = parseXml(source);
+    const png = renderPng(source, name);
+    expect([png.width, png.height]).toEqual([Number(svg.attrs.width), Number(svg.attrs.height)]);
+    // A blank white PNG of this size compresses to well under 2 kB; text and bars do not.
+    expect(png.bytes).toBeGreaterThan(8_000);
+    const words = textOf(svg).join(' ');
+    const report = renderReportMarkdown(summary);
+    expect(report).toContain(`: ${summary.result.toUpperCase()}`);
+    expect(words).toContain(`${summary.command}: ${summary.result.toUpperCase()}`);
+    for (const f of summary.failures) expect(words).toContain(f.step === 'refused before start' ? 'Refused before any step ran' : `Failed step: ${f.step}`);
   });
 });

@@ -25,6 +25,8 @@ export interface PlanReport {
   circular: LitmusRow[];
   /** Why the litmus could not see every host the cluster serves (an app that did not render). */
   litmusIncomplete?: string;
+  /** What the litmus read of the live cluster, when it could not (it does not exist, or did not answer). */
+  litmusLive?: string;
   /** plan only: the screen hard-reset shows before its confirmation. */
   blastRadius?: string;
 }
@@ -54,6 +56,8 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     () => undefined,
     (err: unknown) => errorMessage(err),
   );
+  const { clusterFacts } = await import('../../../steps/uses.js');
+  const litmusLive = (await clusterFacts(ctx)).liveNote;
   return {
     config: config.source,
     provider: ctx.providerName,
@@ -72,6 +76,7 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     litmus,
     circular: litmus.filter((row) => row.inCluster),
     ...(litmusIncomplete ? { litmusIncomplete } : {}),
+    ...(litmusLive ? { litmusLive } : {}),
     ...(mode === 'plan' ? { blastRadius: await planBlastRadius(ctx, config, steps) } : {}),
   };
 }
@@ -109,6 +114,7 @@ export function renderPlan(report: PlanReport): string {
   const rows = [['STEP', 'DEPENDENCY', 'WHERE', 'IN CLUSTER', 'WHY']];
   for (const r of report.litmus) rows.push([r.step, r.name, r.target, r.inCluster ? 'YES: CIRCULAR' : 'no', r.reason]);
   out.push(...table(rows).map((l) => `  ${l}`));
+  if (report.litmusLive) out.push(`  (live: ${report.litmusLive})`);
   if (report.circular.length > 0) {
     out.push('', `${report.circular.length} circular dependenc${report.circular.length === 1 ? 'y' : 'ies'}: hard-reset and drill refuse to run with ${report.circular.length === 1 ? 'it' : 'them'}.`);
   } else if (report.litmusIncomplete) {

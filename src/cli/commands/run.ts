@@ -61,7 +61,7 @@ async function proveGreen(steps: readonly Step<RecoveryContext>[], ctx: Recovery
   return failures;
 }
 
-export async function runCommand(mode: RunMode, opts: CliOptions): Promise<number> {
+export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJournal?(path: string): void } = {}): Promise<number> {
   const abort = new AbortController();
   const stateDir = stateDirOf(opts);
   const previous = previousRun(stateDir, opts);
@@ -132,6 +132,7 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
     cluster: ctx.clusterName,
     ...(previous ? { resumedFrom: previous.header.runId } : {}),
   });
+  hooks.onJournal?.(journal.path);
   const ledger = new Ledger();
   ledger.onRecord((item) => {
     journal.append({ t: 'item', ...item });
@@ -193,7 +194,7 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
     }
     else if (throwaway) notes.push(`--keep: cluster ${ctx.clusterName} is left running`);
     journal.append({ t: 'end', exitCode, at: new Date().toISOString() });
-    if (mode === 'drill') exitCode = await reportDrill(journal.path, exitCode, opts, config, ctx, notes);
+    if (mode === 'drill') exitCode = await (await import('./drill-evidence.js')).reportJournaledDrill(journal.path, exitCode, opts, config, ctx.providerName, notes);
     if (!opts.json) process.stderr.write(`${notes.join('\n')}\njournal: ${journal.path}\nlog: ${logPath}\n`);
   }
   return exitCode;
@@ -221,48 +222,6 @@ async function assertExistingContext(ctx: RecoveryContext, configured: string | 
   throw new RefusedError(`the kubeconfig's current-context is context "${current}", not cluster "${name}"; nothing was touched`, [
     `set cluster.context: <the context of ${name}> in the config, so that a run can never restore into another cluster`,
   ]);
-}
-
-/**
- * The drill's evidence: report, history, metrics, notification. A report that cannot be written makes
- * the drill red (an unattended drill without evidence proves nothing); a failed notification does not.
- */
-async function reportDrill(journalPath: string, exitCode: number, opts: CliOptions, config: RecoveryContext['config'], ctx: RecoveryContext, notes: string[]): Promise<number> {
-  const { join } = await import('node:path');
-  const reportDir = opts.reportDir ?? config.drill.reportDir ?? join(stateDirOf(opts), 'reports');
-  const versions: Record<string, string> = { 'homelab-dr': '0.1.0', node: process.version, provider: ctx.providerName };
-  try {
-    const { kubernetesVersion } = await import('../../cluster/control-plane-binaries.js');
-    if (ctx.providerName === 'kwok') versions.kubernetes = kubernetesVersion();
-  } catch {
-    /* the pins are informational */
-  }
-  let summary;
-  try {
-    const { writeDrillReport } = await import('../../report/drill-report.js');
-    const { updateHistory } = await import('../../report/history.js');
-    const written = await writeDrillReport({ journal: Journal.read(journalPath), reportDir, versions, config: opts.config });
-    summary = written.summary;
-    const history = await updateHistory(reportDir, summary);
-    notes.push(`drill report: ${written.dir} (${written.files.length} files); history: ${history.files[0]}`);
-    notes.push(...history.warnings.map((w) => `warning: ${w}`));
-    if (config.drill.metricsTextfile) {
-      const { writeMetricsTextfile } = await import('../../report/metrics.js');
-      await writeMetricsTextfile(config.drill.metricsTextfile, summary);
-      notes.push(`metrics: ${config.drill.metricsTextfile}`);
-    }
-  } catch (err) {
-    notes.push(`DRILL REPORT FAILED: ${errorMessage(err)}`);
-    return exitCode === 0 ? 1 : exitCode;
-  }
-  if (config.drill.notify?.webhook) {
-    const { notifyWebhook } = await import('../../report/notify.js');
-    const sent = await notifyWebhook(config.drill.notify.webhook, summary, { reportLocation: join(reportDir, summary.runId) });
-    notes.push(sent.ok
-      ? `notified: ${new URL(config.drill.notify.webhook).host} (attempt ${sent.attempts})`
-      : `NOTIFY FAILED after ${sent.attempts} attempt(s): ${sent.error ?? `HTTP ${sent.status}`} (the drill's result stands)`);
-  }
-  return exitCode;
 }
 
 async function teardown(ctx: RecoveryContext, ledger: Ledger): Promise<string> {

@@ -8,11 +8,10 @@ import { writeFileAtomic } from '../../report/atomic-write.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { stateDirOf } from '../context.js';
+import { defaultEnvFile, describeVariables, drillVariables, envFileValues, readEnvFile, renderEnvFile } from './schedule-env.js';
 
 export const UNIT_NAME = 'homelab-dr-drill';
 const CRON_MARKER = `# ${UNIT_NAME}`;
-/** Exit code when another drill holds the lock: "refused", as in DESIGN.md. */
-const LOCKED_EXIT_CODE = 3;
 
 export interface ScheduleFlags {
   calendar?: string;
@@ -24,10 +23,11 @@ export interface DrillSchedule {
   user: boolean;
   /** argv of the drill itself, absolute paths only: a timer has no working directory to lean on. */
   drillArgv: string[];
-  flock: string;
   lockFile: string;
   /** PATH for the drill: the tools it runs (kubectl, k3d, helm...) as the operator found them. */
   pathEnv?: string;
+  /** The EnvironmentFile with the variables the drill's stores read; absent when they read none. */
+  envFile?: string;
   randomizedDelay: string;
 }
 
@@ -43,8 +43,9 @@ export function cronWord(arg: string): string {
   return quoted.replace(/%/g, '\\%');
 }
 
+/** The drill takes the lock itself (flock(1), see drill-lock.ts), so a drill refused by it still leaves evidence. */
 function lockedCommand(s: DrillSchedule): string[] {
-  return [s.flock, '--nonblock', '--conflict-exit-code', String(LOCKED_EXIT_CODE), s.lockFile, ...s.drillArgv];
+  return [...s.drillArgv, '--lock-file', s.lockFile];
 }
 
 export function renderService(s: DrillSchedule): string {
@@ -59,6 +60,8 @@ export function renderService(s: DrillSchedule): string {
     // oneshot: the unit is "activating" for the whole drill, so the timer cannot start a second one.
     'Type=oneshot',
     ...(s.pathEnv ? [`Environment=${systemdWord(`PATH=${s.pathEnv}`)}`] : []),
+    // "-": a missing file does not stop the unit, so the drill still runs and reports the missing value.
+    ...(s.envFile ? [`EnvironmentFile=-${s.envFile.replace(/%/g, '%%')}`] : []),
     // The lock also keeps out a drill started by hand, by cron or by the other (user/system) manager.
     `ExecStart=${lockedCommand(s).map(systemdWord).join(' ')}`,
     // SIGTERM on timeout: the drill treats it as an interruption and still tears its cluster down.
@@ -110,7 +113,9 @@ export function renderCronLine(s: DrillSchedule, logFile: string): string {
   const when = cronTimeFields(s.calendar, s.drillArgv.join(' '));
   // PATH as a prefix of this command only: a PATH= line would change every job of a user's crontab.
   const path = s.pathEnv ? `PATH=${cronWord(s.pathEnv)} ` : '';
-  const command = `${path}${lockedCommand(s).map(cronWord).join(' ')} >> ${cronWord(logFile)} 2>&1`;
+  // set -a exports what the file assigns; a missing file is skipped, as systemd's "-" does.
+  const envFile = s.envFile ? `set -a; [ ! -r ${cronWord(s.envFile)} ] || . ${cronWord(s.envFile)}; set +a; ` : '';
+  const command = `${envFile}${path}${lockedCommand(s).map(cronWord).join(' ')} >> ${cronWord(logFile)} 2>&1`;
   return `${when}${s.user ? '' : ' root'} ${command} ${CRON_MARKER}`;
 }
 
@@ -133,6 +138,10 @@ export interface ScheduleEnvironment {
   scriptPath: string;
   pathEnv?: string;
   home: string;
+  /** Where the drill's variables go (default /etc/homelab-dr/drill.env, or ~/.config/homelab-dr/drill.env). */
+  envFile?: string;
+  /** Where the variables' values are read from at install time. */
+  processEnv: NodeJS.ProcessEnv;
   out(text: string): void;
 }
 
@@ -156,6 +165,7 @@ function defaultEnvironment(): ScheduleEnvironment {
     scriptPath: realpathSync(process.argv[1] ?? 'bin/homelab-dr.js'),
     pathEnv: process.env.PATH,
     home: homedir(),
+    processEnv: process.env,
     out: (text) => process.stdout.write(text),
   };
 }
@@ -214,15 +224,16 @@ export async function scheduleCommand(
   if (calendar.trim() === '' || /[\n\r]/.test(calendar)) throw new InputError('--calendar must be one line, e.g. monthly');
   const user = flags.user ?? false;
   const stateDir = stateDirOf(opts);
-  const flock = findOnPath('flock', env.pathEnv);
-  if (!flock) throw new InputError('flock (util-linux) is not on PATH; the schedule needs it so that two drills never overlap');
+  if (!findOnPath('flock', env.pathEnv)) throw new InputError('flock (util-linux) is not on PATH; the schedule needs it so that two drills never overlap');
+  const variables = drillVariables(config);
+  const envFile = env.envFile ?? defaultEnvFile(user, env.home);
   const schedule: DrillSchedule = {
     calendar,
     user,
     drillArgv: drillArgv(opts, env, stateDir),
-    flock,
     lockFile: join(stateDir, 'drill.lock'),
     ...(env.pathEnv ? { pathEnv: env.pathEnv } : {}),
+    ...(variables.length > 0 ? { envFile } : {}),
     randomizedDelay: '1h',
   };
   const files = env.systemd
@@ -230,8 +241,10 @@ export async function scheduleCommand(
     : user
       ? [{ path: join(env.cronDir ?? join(env.home, '.config', 'homelab-dr'), `${UNIT_NAME}.crontab`), content: renderCronFile(schedule, join(stateDir, 'drill-cron.log')) }]
       : [{ path: join(env.cronDir ?? '/etc/cron.d', UNIT_NAME), content: renderCronFile(schedule, join(stateDir, 'drill-cron.log')) }];
+  const existing = variables.length > 0 ? readEnvFile(envFile) : new Map<string, string>();
   if (action === 'print') {
     for (const f of files) env.out(`# ${f.path}\n${f.content}\n`);
+    env.out(`# environment the drill reads:\n# ${describeVariables(variables, new Set(existing.keys()), envFile).join('\n# ')}\n`);
     env.out(`# to enable, after install:\n# ${enableHint(schedule, env.systemd, files).join('\n# ')}\n`);
     return 0;
   }
@@ -239,6 +252,14 @@ export async function scheduleCommand(
     await writeFileAtomic(f.path, f.content);
     env.out(`wrote ${f.path}\n`);
   }
+  let provided = new Set(existing.keys());
+  if (variables.length > 0) {
+    const values = envFileValues(variables, env.processEnv, existing);
+    await writeFileAtomic(envFile, renderEnvFile(values), 0o600);
+    provided = new Set(values.keys());
+    env.out(`wrote ${envFile} (mode 0600; ${values.size} of ${variables.length} variable(s); values not shown)\n`);
+  }
+  env.out(`environment the drill reads:\n  ${describeVariables(variables, provided, envFile).join('\n  ')}\n`);
   env.out(`${env.systemd ? 'enable it with' : 'then'}:\n  ${enableHint(schedule, env.systemd, files).join('\n  ')}\n`);
   return 0;
 }
