@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { healthOf } from '../health/rules.js';
 import type { KubeClient } from '../kube/client.js';
 import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { run } from '../util/exec.js';
@@ -16,7 +17,6 @@ import {
   defaultKwokRoot,
   defaultNodeName,
   fakeNode,
-  isNodeReady,
   kwokClusterPaths,
   kwokctlConfigYaml,
   kwokctlCreateArgs,
@@ -174,7 +174,7 @@ async function waitClusterReady(kubeconfigPath: string, nodeName: string, timeou
   try {
     await waitApiserverReady(client, deadline);
     await client.apply(fakeNode(nodeName), { force: true });
-    await client.waitFor({ apiVersion: 'v1', kind: 'Node', name: nodeName }, isNodeReady, {
+    await client.waitFor({ apiVersion: 'v1', kind: 'Node', name: nodeName }, (node) => healthOf(node).status === 'Current', {
       timeoutMs: remaining(deadline),
       what: `fake node ${nodeName} to be Ready`,
     });
