@@ -72,17 +72,18 @@ async function applyApps(ctx: RecoveryContext, ledger: StepLedger): Promise<void
     }
     return;
   }
+  const applied: KubeObject[] = [];
   for (const obj of rest) {
     if (ctx.signal.aborted) {
       const [kind, ...name] = describeObject(obj).split(' ');
       ledger.record(kind!, name.join(' '), 'skipped', 'interrupted before it was applied');
       continue;
     }
-    await applyCounted(kube, obj, ledger);
+    if ((await applyCounted(kube, obj, ledger)).outcome !== 'failed') applied.push(obj);
   }
   // Watches, not sleeps, ending at the first Failed (named here); a timeout is not recorded here:
-  // verify names what is unhealthy, with the diagnosis ladder.
-  const waited = await waitForHealth(kube, rest.map(asWire), { timeoutMs, signal: ctx.signal });
+  // verify names what is unhealthy, with the diagnosis ladder. What failed to apply is not awaited.
+  const waited = await waitForHealth(kube, applied.map(asWire), { timeoutMs, signal: ctx.signal });
   if (waited.failed) throw healthWaitError(waited);
 }
 
