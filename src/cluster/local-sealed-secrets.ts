@@ -6,7 +6,6 @@ import { copyFileSync, mkdirSync, openSync, closeSync, readFileSync, realpathSyn
 import { join } from 'node:path';
 import { healthWaitError, waitForHealth } from '../health/wait.js';
 import type { KubeClient } from '../kube/client.js';
-import type { KubeObject } from '../kube/types.js';
 import { InputError, RefusedError } from '../util/errors.js';
 import { registerSecret } from '../util/secrets-registry.js';
 import { controlPlaneBinaries } from './control-plane-binaries.js';
