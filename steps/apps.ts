@@ -25,7 +25,6 @@ async function desiredObjects(ctx: RecoveryContext): Promise<KubeObject[]> {
   return orderForApply(appObjects(await ctx.inputs.apps())).map((o) => o.obj);
 }
 
-
 /** Dry-runs every object (and a pod probe per workload); returns every rejection. */
 async function dryRunAll(kube: KubeClient, objects: readonly KubeObject[]): Promise<Rejection[]> {
   const rejections: Rejection[] = [];
