@@ -14,7 +14,7 @@ import { KubeClient } from '../src/kube/client.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import type { KubeObject } from '../src/kube/types.js';
 
-/** A Deployment kwok reports Ready at once but that stays "Available: 0/1" for an hour (minReadySeconds). */
+/** A Deployment kwok reports Ready at once but that stays "Available: 0/1" for an hour (minReadySeconds; the progress deadline must exceed it). */
 export const CRASHY_DEPLOYMENT = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -22,6 +22,7 @@ export const CRASHY_DEPLOYMENT = {
   spec: {
     replicas: 1,
     minReadySeconds: 3600,
+    progressDeadlineSeconds: 7200,
     selector: { matchLabels: { app: 'crashy' } },
     template: { metadata: { labels: { app: 'crashy' } }, spec: { containers: [{ name: 'app', image: 'registry.local/crashy:1' }] } },
   },
@@ -73,6 +74,8 @@ export async function crashThePod(dir: string, cluster: string, run: Promise<DrT
   if (exited) throw new Error(`dr-test ended before it created cluster ${cluster}:\n${(await run).out}`);
   const kube = await KubeClient.fromKubeconfig(kubeconfig);
   try {
+    // kwokctl writes the kubeconfig before its apiserver serves.
+    while (!(await kube.raw('GET', '/readyz').then((r) => r === 'ok', () => false)) && !exited) await sleep(500);
     const pod = await kube.waitFor({ apiVersion: 'v1', kind: 'Pod', namespace: 'apps', labelSelector: 'app=crashy' }, (p) => (p.status as { phase?: string } | undefined)?.phase === 'Running', {
       timeoutMs: 200_000,
       what: 'the crashy pod to run',
