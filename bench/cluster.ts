@@ -237,7 +237,7 @@ export async function benchReadiness(s: KwokSession, runs: number): Promise<numb
         const ledger = new Ledger();
         const applied = await applyCounted(kube, dep, ledger.forStep('apps'));
         if (applied.outcome === 'failed') throw new Error(`applying Deployment ${ns}/${name} failed: ${applied.error}`);
-        await kube.waitFor({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name }, (live) => healthOf(live).ready, {
+        await kube.waitFor({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name }, (live) => healthOf(live).status === 'Current', {
           timeoutMs: 120_000,
           what: `Deployment ${ns}/${name} to become healthy`,
           describe: (items) => items.map((it) => healthOf(it).message).join('; ') || 'not found',

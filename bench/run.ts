@@ -7,13 +7,14 @@
 //   BENCH_RUNS        runs of the whole-process rows (cold start, plan); default 9, at least 5
 //   BENCH_HEAVY_RUNS  runs of the cluster, sealing and rehearsal rows; default 5, at least 5
 //   BENCH_APPLY_N     objects per apply run (default 200); BENCH_SEAL_M secrets per sealing run (1,000, as issue 5 asks)
-//   BENCH_ONLY        comma list of sections (startup,plan,seal,cluster,rehearsal) for a partial run:
+//   BENCH_ONLY        comma list of sections (startup,plan,seal,cluster,rehearsal,crashloop) for a partial run:
 //                     printed only, bench/results.md is left alone
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchApply, benchReadiness, withKwokCluster, type ApplyMethod } from './cluster.js';
+import { benchCrashLoop } from './crashloop.js';
 import { componentVersions, gitRevision, loadAverageNow, machineInfo, npmVersions, otherApiservers } from './machine.js';
 import { measureProcess, type ProcSample } from './proc.js';
 import { benchRehearsal, type RehearsalRun } from './rehearsal.js';
@@ -70,7 +71,7 @@ function intEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-const SECTIONS = ['startup', 'plan', 'seal', 'cluster', 'rehearsal'] as const;
+const SECTIONS = ['startup', 'plan', 'seal', 'cluster', 'rehearsal', 'crashloop'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 interface Context {
@@ -317,6 +318,36 @@ async function rehearsalRows(ctx: Context, runs: number): Promise<void> {
   }
 }
 
+/** The example's apps.wait: how long the run stayed green-pending on a crash loop before issue 13. */
+const EXAMPLE_APPS_WAIT_SECONDS = 600;
+
+async function crashLoopRows(ctx: Context, runs: number): Promise<void> {
+  const results = await benchCrashLoop(root, cli, runs);
+  const red = secs(results.map((r) => r.secondsToRed));
+  const allNamed = results.every((r) => r.exitCode === 1 && r.namedTheCause);
+  ctx.rows.push(
+    {
+      name: 'crash-looping app → run red, before issue 13 (the wait ran out apps.wait: stated from the config, not measured)',
+      runs: '—',
+      median: fmtSeconds(EXAMPLE_APPS_WAIT_SECONDS),
+      spread: '—',
+      ratio: 'baseline',
+      target: '—',
+      status: 'baseline',
+    },
+    {
+      name: 'crash-looping app → run red (pod status set to CrashLoopBackOff → dr-test exits 1 naming it)',
+      runs,
+      median: fmtSeconds(red.median),
+      spread: spread(red, fmtSeconds),
+      ratio: `${fmtRatio(EXAMPLE_APPS_WAIT_SECONDS / red.median)} sooner than apps.wait; ${results.filter((r) => r.exitCode === 1 && r.namedTheCause).length}/${results.length} runs exit 1 naming the pod`,
+      target: '< 30 s, every run exit 1 naming the cause',
+      status: status(allNamed && red.max < 30),
+    },
+  );
+  ctx.samples.crashloop = results.map((r) => ({ exitCode: r.exitCode, secondsToRed: +r.secondsToRed.toFixed(2) }));
+}
+
 function renderDocument(ctx: Context, info: ReturnType<typeof machineInfo>, runs: { light: number; heavy: number; n: number; m: number }, seconds: number): string {
   const { pins, reported } = componentVersions(root);
   const npm = npmVersions(root, ['@kubernetes/client-node', 'node-forge', 'typescript', 'yaml']);
@@ -359,6 +390,10 @@ How each row is measured:
 - *Readiness*: on the same cluster while it is still fresh (before the apply rounds), a one-replica
   Deployment applied with \`applyCounted\`, then awaited with \`KubeClient.waitFor\` and the Deployment
   health rule (the apps step's wait); each run's Deployment is deleted before the next.
+- *Crash loop to red*: \`dr-test\` on the example plus an app whose Deployment (minReadySeconds 1 h)
+  stays InProgress; once kwok runs its pod, the bench writes a CrashLoopBackOff container status on it
+  (the status subresource, as a kubelet would) and times that write → the process's exit. Each run includes
+  the red run's teardown. Before issue 13, the wait ignored pod failures and ran out \`apps.wait\` (10 min).
 - *Rehearsal*: \`node bin/homelab-dr.js dr-test --provider kwok --config ${REHEARSAL_CONFIG} --yes
   --state-dir <tmp>\`, one fresh state directory per run, one run after the other, with no other
   benchmark cluster running. RTO is the process's wall time; the step rows come from the run's journal
@@ -392,6 +427,9 @@ async function main(): Promise<void> {
   if (wanted('seal')) await section(ctx, 'seal', [`sealing ${m} secrets: homelab-dr vs kubeseal loop`], ['>= 10x faster than the kubeseal loop (issue 5)'], () => sealRows(ctx, heavy, m));
   if (wanted('cluster')) {
     await section(ctx, 'cluster', [`apply ${n} objects / readiness latency`], ['faster than the per-file kubectl loop'], () => clusterRows(ctx, heavy, n));
+  }
+  if (wanted('crashloop')) {
+    await section(ctx, 'crashloop', ['crash-looping app → run red'], ['< 30 s, every run exit 1 naming the cause'], () => crashLoopRows(ctx, heavy));
   }
   // Last, and alone: no benchmark cluster runs beside the rehearsal's own.
   if (wanted('rehearsal')) {

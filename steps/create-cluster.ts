@@ -1,13 +1,9 @@
 import type { Step } from '../src/engine/types.js';
-import type { KubeObject } from '../src/kube/types.js';
+import { healthOf } from '../src/health/rules.js';
 import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
 
-function nodeReady(node: KubeObject): boolean {
-  const conditions = ((node['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
-  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-}
 
 /** The node whose name the storage step substitutes: the configured one, else the first. */
 export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
@@ -45,7 +41,7 @@ export const createCluster: Step<RecoveryContext> = {
     if (!(await provider.exists(ctx.clusterName))) return { ok: false, missing: [`cluster ${ctx.clusterName} does not exist`] };
     try {
       const nodes = await (await ctx.kube({ fresh: true })).list({ apiVersion: 'v1', kind: 'Node' });
-      const ready = nodes.filter(nodeReady);
+      const ready = nodes.filter((node) => healthOf(node).status === 'Current');
       if (ready.length === 0) return { ok: false, missing: [`cluster ${ctx.clusterName}: Ready nodes 0/${nodes.length}`] };
       return { ok: true, missing: [] };
     } catch (err) {

@@ -4,6 +4,7 @@ import type { Step, StepLedger, VerifyResult } from '../src/engine/types.js';
 import { cachedBinary } from '../src/util/binaries.js';
 import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
+import { healthProblems } from './preflight-health.js';
 import { namespaceProblems, objectProblems, podSecurityProblems, storageProblems, type Problem } from './preflight-checks.js';
 import { gitRemoteUses, providerUses, refsOfSecrets, storeUses } from './uses.js';
 
@@ -43,7 +44,14 @@ export async function offlineProblems(ctx: RecoveryContext): Promise<Problem[]> 
   const [namespaces, storage, apps, sealedSecretsController] = loaded;
   const inputs = { config: ctx.config, namespaces, storage, apps, sealedSecretsController };
   const secretsNeed = ctx.config.secrets.map((s) => ({ namespace: s.namespace, object: `Secret ${s.namespace}/${s.name}` }));
-  return [...objectProblems(inputs), ...namespaceProblems(inputs, secretsNeed), ...storageProblems(inputs), ...podSecurityProblems(inputs)];
+  return [
+    ...objectProblems(inputs),
+    ...namespaceProblems(inputs, secretsNeed),
+    ...storageProblems(inputs),
+    ...podSecurityProblems(inputs),
+    // kwok runs the controller as a local process: it applies no Deployment to wait for.
+    ...healthProblems(inputs, ctx.providerName === 'kwok'),
+  ];
 }
 
 /**
@@ -89,6 +97,7 @@ export const preflight: Step<RecoveryContext> = {
       `prove every external store holds every value the plan needs: ${refs.length + backup} value(s), read into memory only`,
       'check every PV carries the required labels and every selecting PVC has a PV (offline)',
       'evaluate every pod template against its namespace\'s PodSecurity level (offline)',
+      'check every app renders objects, and every Secret, ConfigMap, PVC and ServiceAccount a pod template references is produced by the plan (offline)',
       'refuse if a run-time dependency lives inside the cluster being rebuilt (litmus)',
       ...(ctx.config.access.alternate.length > 0
         ? [`check the alternate access path: ${ctx.config.access.alternate.map((a) => a.name).join(', ')}`]

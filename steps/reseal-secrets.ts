@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { SecretConfig } from '../src/config/types.js';
 import type { Step, StepLedger } from '../src/engine/types.js';
+import { healthOf, type Health } from '../src/health/rules.js';
+import { healthWaitError, waitForHealth } from '../src/health/wait.js';
 import type { KubeObject } from '../src/kube/types.js';
 import { refKey } from '../src/secrets/read-all.js';
 import { sealingCert, servedCert } from '../src/secrets/cert-fetch.js';
@@ -32,18 +34,9 @@ function secretData(secret: SecretConfig, values: Values): { data?: Record<strin
   return problems.length > 0 ? { problem: problems.join('; ') } : { data };
 }
 
-function synced(ss: KubeObject): boolean {
-  const status = (ss['status'] ?? {}) as { observedGeneration?: number; conditions?: { type: string; status: string }[] };
-  const generation = ss.metadata['generation'];
-  const current = typeof generation !== 'number' || status.observedGeneration === generation;
-  return current && (status.conditions ?? []).some((c) => c.type === 'Synced' && c.status === 'True');
-}
-
-function syncMessage(ss: KubeObject | undefined): string {
-  if (!ss) return 'SealedSecret not found';
-  const conditions = ((ss['status'] ?? {}) as { conditions?: { type: string; status: string; message?: string }[] }).conditions ?? [];
-  const c = conditions.find((x) => x.type === 'Synced');
-  return c ? `Synced=${c.status}${c.message ? ` (${c.message})` : ''}` : 'no Synced condition yet';
+/** The rule table's verdict on a SealedSecret (Synced=True Current, Synced=False Failed), in words. */
+function sealedHealth(ss: KubeObject | undefined): Health {
+  return ss ? healthOf(ss) : { status: 'InProgress', message: 'SealedSecret not found' };
 }
 
 const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -73,16 +66,10 @@ async function applySealed(ctx: RecoveryContext, ledger: StepLedger): Promise<vo
       ledger.record('SealedSecret', name, 'failed', errorMessage(err));
     }
   }
-  // Watches until the controller has unsealed each one; verify then compares the data.
-  await Promise.allSettled(
-    applied.map((s) =>
-      kube.waitFor({ apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', namespace: s.namespace, name: s.name }, synced, {
-        timeoutMs: ctx.config.apps.wait.timeoutMs,
-        what: `SealedSecret ${s.namespace}/${s.name} to be Synced`,
-        describe: (items) => syncMessage(items[0]),
-      }),
-    ),
-  );
+  // Watches until the controller has unsealed each one, ending at the first it cannot; verify then compares the data.
+  const sealedRefs = applied.map((s) => ({ apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', metadata: { namespace: s.namespace, name: s.name } }));
+  const waited = await waitForHealth(kube, sealedRefs, { timeoutMs: ctx.config.apps.wait.timeoutMs, signal: ctx.signal });
+  if (waited.failed) throw healthWaitError(waited);
 }
 
 export const resealSecrets: Step<RecoveryContext> = {
@@ -115,8 +102,9 @@ export const resealSecrets: Step<RecoveryContext> = {
     for (const secret of ctx.config.secrets) {
       const name = `${secret.namespace}/${secret.name}`;
       const sealed = await kube.get({ apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', namespace: secret.namespace, name: secret.name });
-      if (!sealed || !synced(sealed)) {
-        missing.push(`SealedSecret ${name}: ${syncMessage(sealed)}`);
+      const health = sealedHealth(sealed);
+      if (health.status !== 'Current') {
+        missing.push(`SealedSecret ${name}: ${health.message}`);
         continue;
       }
       const live = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: secret.namespace, name: secret.name });

@@ -6,9 +6,10 @@ import { refKey } from '../src/secrets/read-all.js';
 import { servedCert } from '../src/secrets/cert-fetch.js';
 import { certFingerprint, parseSealingCert } from '../src/secrets/seal.js';
 import { errorMessage } from '../src/util/errors.js';
-import { applyCounted } from './apply-objects.js';
+import { healthWaitError, waitForHealth } from '../src/health/wait.js';
+import { applyCounted, asWire } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
-import { keySecret, parseKeyBackup, type KeyPair } from './sealed-secrets-logic.js';
+import { controllerNotPlanned, isControllerDeployment, keySecret, parseKeyBackup, type KeyPair } from './sealed-secrets-logic.js';
 import { storeUses } from './uses.js';
 
 function settings(ctx: RecoveryContext) {
@@ -59,12 +60,14 @@ async function startController(ctx: RecoveryContext, ledger: StepLedger): Promis
     return;
   }
   const kube = await ctx.kube();
-  for (const { obj } of await ctx.inputs.sealedSecretsController()) await applyCounted(kube, obj, ledger);
-  await kube.waitFor(
-    { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: controllerName },
-    (d) => ((d['status'] as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) >= 1,
-    { timeoutMs: ctx.config.apps.wait.timeoutMs, what: `Deployment ${namespace}/${controllerName} to be Available` },
-  );
+  const objects = (await ctx.inputs.sealedSecretsController()).map((o) => asWire(o.obj));
+  for (const obj of objects) await applyCounted(kube, obj, ledger);
+  // The manifests' own Deployment (its selector finds its pods); preflight proved the manifests hold it.
+  const deployment = objects.find((o) => isControllerDeployment(o, namespace, controllerName));
+  if (!deployment) throw new Error(controllerNotPlanned(ctx.config.sealedSecrets!));
+  const waited = await waitForHealth(kube, [deployment], { timeoutMs: ctx.config.apps.wait.timeoutMs, signal: ctx.signal });
+  const error = healthWaitError(waited);
+  if (error) throw error;
 }
 
 export const sealedSecretsController: Step<RecoveryContext> = {

@@ -1,4 +1,5 @@
 // Pure parts of the sealed-secrets steps: the key backup's shape and the key Secret made from it.
+import type { SealedSecretsConfig } from '../src/config/types.js';
 import type { KubeObject } from '../src/k8s/types.js';
 import { ACTIVE_KEY_LABEL } from '../src/secrets/cert-fetch.js';
 
@@ -32,4 +33,15 @@ export function keySecret(pair: KeyPair, namespace: string): KubeObject {
     metadata: { name: RESTORED_KEY_NAME, namespace, labels: { [ACTIVE_KEY_LABEL]: 'active' } },
     data: { 'tls.crt': Buffer.from(pair.certPem).toString('base64'), 'tls.key': Buffer.from(pair.keyPem).toString('base64') },
   };
+}
+
+/** The controller's Deployment, which the step waits for: it must be among the manifests it applies. */
+export function isControllerDeployment(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, namespace: string, controllerName: string): boolean {
+  return obj.apiVersion === 'apps/v1' && obj.kind === 'Deployment' && obj.metadata.name === controllerName && (obj.metadata.namespace ?? 'default') === namespace;
+}
+
+/** Why a wait for the controller would be a timeout: nothing the plan applies creates it. */
+export function controllerNotPlanned(ss: SealedSecretsConfig): string {
+  const where = ss.controller.manifests ? `the controller manifests ${ss.controller.manifests} hold no` : 'no controller manifests are configured (sealedSecrets.controller.manifests), so nothing creates';
+  return `${where} Deployment ${ss.namespace}/${ss.controllerName}, which the sealed-secrets-controller step waits for; set sealedSecrets.controller.manifests, or sealedSecrets.namespace/controllerName to match them`;
 }

@@ -47,5 +47,7 @@ export function summaryTable(stepIds: readonly string[], states: ReadonlyMap<str
   const missing = [...states.values()]
     .filter((s) => s.status === 'failed' && s.missing?.length)
     .flatMap((s) => s.missing!.filter((m) => !said(s.id, m)).map((m) => `  NOT VERIFIED ${s.id}: ${m}`));
-  return `${[...lines, ...failures, ...missing].join('\n')}\n`;
+  // Listed whatever the result: an object nothing could judge was not proven healthy.
+  const notJudged = [...states.values()].flatMap((s) => (s.notJudged ?? []).map((m) => `  NOT JUDGED ${s.id}: ${m}`));
+  return `${[...lines, ...failures, ...missing, ...notJudged].join('\n')}\n`;
 }

@@ -2,7 +2,6 @@
 // environment, and the fake node. Kept apart from the code that runs them, so they are unit-tested.
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { KubeObject } from '../kube/types.js';
 import type { ControlPlaneBinaries } from './control-plane-binaries.js';
 
 export type KwokBinaries = Pick<
@@ -141,9 +140,4 @@ export function fakeNode(name: string) {
       phase: 'Running',
     },
   };
-}
-
-export function isNodeReady(node: KubeObject): boolean {
-  const conditions = (node.status as { conditions?: Array<{ type?: string; status?: string }> } | undefined)?.conditions ?? [];
-  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { healthWaitError, waitForHealth } from '../health/wait.js';
 import type { KubeClient } from '../kube/client.js';
 import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { run } from '../util/exec.js';
@@ -16,7 +17,6 @@ import {
   defaultKwokRoot,
   defaultNodeName,
   fakeNode,
-  isNodeReady,
   kwokClusterPaths,
   kwokctlConfigYaml,
   kwokctlCreateArgs,
@@ -174,15 +174,10 @@ async function waitClusterReady(kubeconfigPath: string, nodeName: string, timeou
   try {
     await waitApiserverReady(client, deadline);
     await client.apply(fakeNode(nodeName), { force: true });
-    await client.waitFor({ apiVersion: 'v1', kind: 'Node', name: nodeName }, isNodeReady, {
-      timeoutMs: remaining(deadline),
-      what: `fake node ${nodeName} to be Ready`,
-    });
-    // The ServiceAccount admission plugin rejects pods until the controller-manager made this account.
-    await client.waitFor({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: 'default', name: 'default' }, () => true, {
-      timeoutMs: remaining(deadline),
-      what: 'ServiceAccount default/default (created by kube-controller-manager)',
-    });
+    // The ServiceAccount admission plugin rejects pods until the controller-manager made default/default.
+    const defaultAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { namespace: 'default', name: 'default' } };
+    const ready = healthWaitError(await waitForHealth(client, [fakeNode(nodeName), defaultAccount], { timeoutMs: remaining(deadline) }));
+    if (ready) throw ready;
   } finally {
     client.close();
   }

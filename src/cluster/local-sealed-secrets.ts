@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, openSync, closeSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { healthWaitError, waitForHealth } from '../health/wait.js';
 import type { KubeClient } from '../kube/client.js';
-import type { KubeObject } from '../kube/types.js';
 import { InputError, RefusedError } from '../util/errors.js';
 import { registerSecret } from '../util/secrets-registry.js';
 import { controlPlaneBinaries } from './control-plane-binaries.js';
@@ -134,10 +134,8 @@ async function installUpstreamObjects(client: KubeClient, helm: string, moduleDi
   await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const crd = await sealedSecretsCrd(moduleDir);
   await client.apply(crd, { force: true });
-  await client.waitFor({ apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name }, isEstablished, {
-    timeoutMs: 30_000,
-    what: `CRD ${crd.metadata.name} to be Established`,
-  });
+  const established = healthWaitError(await waitForHealth(client, [crd], { timeoutMs: 30_000 }));
+  if (established) throw established;
   for (const obj of await sealedSecretsRbac(helm, moduleDir, namespace, controllerName)) await client.apply(obj, { force: true });
 }
 
@@ -149,11 +147,6 @@ async function serviceAccountToken(client: KubeClient, namespace: string, servic
   if (!token) throw new Error(`the TokenRequest for ${namespace}/${serviceAccount} returned no token`);
   registerSecret(token);
   return token;
-}
-
-function isEstablished(crd: KubeObject): boolean {
-  const conditions = (crd.status as { conditions?: Array<{ type?: string; status?: string }> } | undefined)?.conditions ?? [];
-  return conditions.some((c) => c.type === 'Established' && c.status === 'True');
 }
 
 /** unshare needs CAP_SYS_ADMIN; without root, a user namespace (-r) grants it inside. */

@@ -74,10 +74,11 @@ export interface HelmSource {
   releaseName?: string;
 }
 
+/** `allowEmpty`: the app may render no objects; otherwise zero objects is a problem (a wrong path, values that turn everything off). */
 export type AppConfig =
-  | { name: string; manifests: string }
-  | { name: string; kustomize: string }
-  | { name: string; helm: HelmSource };
+  | { name: string; allowEmpty?: boolean; manifests: string }
+  | { name: string; allowEmpty?: boolean; kustomize: string }
+  | { name: string; allowEmpty?: boolean; helm: HelmSource };
 
 export interface AppsConfig {
   items: AppConfig[];

@@ -27,7 +27,7 @@ export function wantsMorePods(obj: KubeObject): boolean {
     const desired = typeof specOf(obj)['replicas'] === 'number' ? (specOf(obj)['replicas'] as number) : 1;
     return Number(statusOf(obj)['replicas'] ?? 0) < desired;
   }
-  return !healthOf(obj).ready;
+  return healthOf(obj).status !== 'Current';
 }
 
 /** Where FailedCreate is recorded: a Deployment's ReplicaSets, every other controller itself. */

@@ -98,7 +98,7 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
     if (before.ok) {
       // Nothing to apply: what verify checked is what the ledger counts, each one unchanged.
       for (const item of before.checked ?? []) ledger.record(step.id, item.kind, item.name, 'unchanged');
-      return finish('unchanged');
+      return finish('unchanged', notJudgedOf(before));
     }
     if (ctx.signal.aborted) return finish('interrupted');
     if (!step.apply) return finish('failed', { error: `step ${step.id} has no apply yet` });
@@ -109,13 +109,13 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
     }
     const after = await safeVerify(step, ctx);
     const failedItems = ledger.failed(step.id).length;
-    if (failedItems === 0 && after.ok) return finish('applied');
+    if (failedItems === 0 && after.ok) return finish('applied', notJudgedOf(after));
     if (ctx.signal.aborted) return finish('interrupted', { missing: after.missing });
     const why = [
       ...(failedItems > 0 ? [`${failedItems} item(s) failed`] : []),
       ...(after.ok ? [] : [`verify: ${after.missing.length} problem(s)`]),
     ].join('; ');
-    finish('failed', { missing: after.missing, error: why });
+    finish('failed', { missing: after.missing, error: why, ...notJudgedOf(after) });
   };
 
   const rootCause = (id: string): string => {
@@ -158,4 +158,8 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
       ? 1
       : 0;
   return { states, exitCode };
+}
+
+function notJudgedOf(result: VerifyResult): Partial<StepState> {
+  return result.notJudged?.length ? { notJudged: result.notJudged } : {};
 }

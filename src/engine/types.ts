@@ -19,6 +19,8 @@ export interface VerifyResult {
   missing: string[];
   /** What verify found in place (when ok): a step left unchanged counts these as unchanged items. */
   checked?: Array<{ kind: string; name: string }>;
+  /** What exists but nothing can judge (no rule, no status): listed in the report, never counted healthy. */
+  notJudged?: string[];
 }
 
 export interface StepContext {
@@ -79,6 +81,8 @@ export interface StepState {
   blockedBy?: string;
   /** Verify's findings after apply (or before, for verified-only steps that fail). */
   missing?: string[];
+  /** Verify's NotJudged list (see VerifyResult). */
+  notJudged?: string[];
   error?: string;
 }
 

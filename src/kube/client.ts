@@ -22,6 +22,8 @@ export interface WaitOptions {
   what: string;
   /** Says what the objects look like now, for the timeout message ("Ready: False"). */
   describe?: (items: KubeObject[]) => string;
+  /** Ends the wait early (another wait found a failure): rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 interface ListResponse {
@@ -113,7 +115,8 @@ export class KubeClient {
     const selector = query.name ? joinSelectors(query.fieldSelector, `metadata.name=${query.name}`) : query.fieldSelector;
     const listQuery: ListQuery = { ...query, fieldSelector: selector };
     const info = await this.resource(query.apiVersion, query.kind);
-    const deadline = AbortSignal.timeout(opts.timeoutMs);
+    const timeout = AbortSignal.timeout(opts.timeoutMs);
+    const deadline = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
     const seen = new Map<string, KubeObject>();
     while (!deadline.aborted) {
       const { items, resourceVersion } = await this.listWithVersion(listQuery);
@@ -139,6 +142,7 @@ export class KubeClient {
       }
       if (answer !== undefined) return answer;
     }
+    if (opts.signal?.aborted) throw opts.signal.reason;
     throw new WaitTimeoutError(opts.what, opts.timeoutMs, opts.describe?.([...seen.values()]) ?? `${seen.size} matching object(s)`);
   }
 

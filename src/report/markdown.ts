@@ -91,5 +91,7 @@ export function renderReportMarkdown(s: DrillSummary): string {
     s.housekeeping.length === 0
       ? []
       : ['## Housekeeping', '', ...s.housekeeping.map((h) => `- ${h.step}: ${h.kind} ${h.name} ${h.outcome}${h.error ? `: ${h.error.split('\n')[0]}` : ''}`), ''];
-  return [...summaryLines(s), '', ...stepTable(s.steps), '', ...failures, ...housekeeping, ...versionTable(s.versions)].join('\n');
+  const notJudged = s.steps.flatMap((st) => st.notJudged.map((m) => `- ${st.id}: ${m}`));
+  const notJudgedSection = notJudged.length === 0 ? [] : ['## Not judged (no health rule, no status: not proven healthy)', '', ...notJudged, ''];
+  return [...summaryLines(s), '', ...stepTable(s.steps), '', ...failures, ...notJudgedSection, ...housekeeping, ...versionTable(s.versions)].join('\n');
 }

@@ -24,6 +24,8 @@ export interface StepReport {
   items: OutcomeCounts;
   /** Verify's findings. */
   missing: string[];
+  /** Objects verify found but could not judge (no health rule, no status). */
+  notJudged: string[];
   error?: string;
   blockedBy?: string;
 }
@@ -123,6 +125,7 @@ function stepReport(id: string, state: StepState | undefined, items: readonly Le
     open: false,
     items: countOutcomes(items),
     missing: state?.missing ?? [],
+    notJudged: state?.notJudged ?? [],
   };
   if (state?.error) report.error = state.error;
   if (state?.blockedBy) report.blockedBy = state.blockedBy;

@@ -6,6 +6,7 @@ import { parallelGroups, topologicalOrder, validateDag } from '../../src/engine/
 import { Journal } from '../../src/engine/journal.js';
 import { Ledger } from '../../src/engine/ledger.js';
 import { runSteps } from '../../src/engine/runner.js';
+import { summaryTable } from '../../src/cli/summary.js';
 import type { Step, StepContext, StepState } from '../../src/engine/types.js';
 import { InputError, RefusedError } from '../../src/util/errors.js';
 
@@ -64,6 +65,14 @@ describe('dag', () => {
 });
 
 describe('runner', () => {
+  it('a green step keeps what verify could not judge, and the summary lists it as NOT JUDGED', async () => {
+    const judged = step('apps', [], { verify: async (ctx) => ({ ok: ctx.done.has('apps'), missing: [], notJudged: ['Widget apps/w: not judged: no health rule for example.com/Widget and no status'] }) });
+    const out = await runSteps({ steps: [judged], ctx: world(), ledger: new Ledger() });
+    expect(summaryTable(['apps'], out.states, []).split('\n').filter((l) => l.includes('NOT JUDGED'))).toEqual([
+      '  NOT JUDGED apps: Widget apps/w: not judged: no health rule for example.com/Widget and no status',
+    ]);
+  });
+
   it('skips apply when verify already holds (unchanged)', async () => {
     const ctx = world();
     ctx.done.add('a');

@@ -4,7 +4,6 @@ import {
   CLUSTER_NAME,
   defaultKwokRoot,
   fakeNode,
-  isNodeReady,
   kwokClusterPaths,
   kwokctlConfigYaml,
   kwokctlCreateArgs,
@@ -91,11 +90,5 @@ describe('fake node', () => {
     expect(node.metadata.name).toBe('homelab-server-0');
     expect(node.metadata.labels['kubernetes.io/hostname']).toBe('homelab-server-0');
     expect(node.metadata.annotations['kwok.x-k8s.io/node']).toBe('fake');
-  });
-  test('is Ready only with a Ready=True condition', () => {
-    const node = (conditions: unknown[]) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, status: { conditions } });
-    expect(isNodeReady(node([{ type: 'Ready', status: 'True' }]))).toBe(true);
-    expect(isNodeReady(node([{ type: 'Ready', status: 'False' }]))).toBe(false);
-    expect(isNodeReady(node([]))).toBe(false);
   });
 });
