@@ -132,8 +132,6 @@ export function clusterFacts(ctx: RecoveryContext): Promise<LitmusFacts> {
   return facts;
 }
 
-<<<<<<< HEAD
-=======
 export function resetFactsForTest(): void {
   factsMemo = new WeakMap();
 }
@@ -164,7 +162,6 @@ async function judgeStore(store: SecretStoreConfig, facts: LitmusFacts, config: 
   return judgeTarget(judgedTarget(store), facts, facts.resolve);
 }
 
->>>>>>> drill
 export async function storeUses(ctx: RecoveryContext, storeNames: Iterable<string>): Promise<Use[]> {
   const facts = await clusterFacts(ctx);
   return Promise.all(
