@@ -73,7 +73,7 @@ export async function checkTool(tool: string, env: NodeJS.ProcessEnv = process.e
   const { path, looked } = locate(spec, env);
   if (!path) return { tool, ok: false, detail: `${tool} is not installed: not found ${looked}; to get it: ${spec.install}` };
   try {
-    const result = await run(path, spec.versionArgs, { timeoutMs: VERSION_TIMEOUT_MS, allowFailure: true, env: childEnv(env) });
+    const result = await run(path, spec.versionArgs, { timeoutMs: VERSION_TIMEOUT_MS, allowFailure: true, env: childEnv({ ...process.env, PATH: env.PATH }) });
     const firstLine = (result.stdout.trim() || result.stderr.trim()).split('\n')[0] ?? '';
     if (result.code !== 0) {
       return { tool, ok: false, detail: `${tool} does not answer: \`${result.command}\` exited ${result.code ?? result.signal}${firstLine ? ` (${firstLine})` : ''}; to get a working one: ${spec.install}` };
