@@ -60,14 +60,17 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Run {
   return run;
 }
 
-/** The config at `name`: the example with this cluster's name, the old SealedSecret among the apps, and `sealed` lines. */
-function writeConfig(name: string, sealed: string, extra = ''): string {
-  const text = readFileSync(join(config, 'homelab.yaml'), 'utf8')
+/**
+ * The config at `name`: the example with this cluster's name, `sealed` lines in sealedSecrets, and the
+ * old SealedSecret among the apps unless `legacy` is false (a cluster with a new key cannot open it).
+ */
+function writeConfig(name: string, sealed: string, extra = '', legacy = true): string {
+  let text = readFileSync(join(config, 'homelab.yaml'), 'utf8')
     .replace('  name: homelab ', `  name: ${PROD} `)
-    .replace('    manifests: ./kubernetes/sealed-secrets/controller.yaml\n', `    manifests: ./kubernetes/sealed-secrets/controller.yaml\n${sealed}`)
-    .replace('  wait: { timeout: 10m }', '    - name: legacy\n      manifests: ./kubernetes/legacy\n  wait: { timeout: 10m }');
+    .replace('    manifests: ./kubernetes/sealed-secrets/controller.yaml\n', `    manifests: ./kubernetes/sealed-secrets/controller.yaml\n${sealed}`);
+  if (legacy) text = text.replace('  wait: { timeout: 10m }', '    - name: legacy\n      manifests: ./kubernetes/legacy\n  wait: { timeout: 10m }');
   expect(text).toContain(`name: ${PROD}`);
-  expect(text).toContain('name: legacy');
+  expect(text.includes('name: legacy')).toBe(legacy);
   const path = join(config, name);
   writeFileSync(path, `${text}${extra}`);
   return path;
@@ -155,9 +158,11 @@ describe('a tool missing: preflight names it before anything is destroyed', () =
 
 describe('dr-test never writes the key backup', () => {
   it('goes green with a new key, says the file was not there to restore, and leaves no file', () => {
-    const path = writeConfig('drtest.yaml', '  keyBackup:\n    file: ./backup/never-written.yaml\n');
+    const path = writeConfig('drtest.yaml', '  keyBackup:\n    file: ./backup/never-written.yaml\n', '', false);
     const run = cli(['dr-test', '-c', path, '--yes', '--state-dir', stateDir]);
     expect(run.status, run.out).toBe(0);
+    const items = Journal.read(Journal.find(stateDir)!).items.filter((i) => i.step === 'sealed-secrets-controller' && i.kind === 'sealing key');
+    expect(items.map((i) => [i.name, i.outcome, i.error])).toEqual([[join(config, 'backup/never-written.yaml'), 'skipped', 'no key backup file yet: nothing restored from it']]);
     expect(existsSync(join(config, 'backup/never-written.yaml'))).toBe(false);
   });
 });
