@@ -67,9 +67,11 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Run {
 function writeConfig(name: string, sealed: string, extra = '', legacy = true): string {
   let text = readFileSync(join(config, 'homelab.yaml'), 'utf8')
     .replace('  name: homelab ', `  name: ${PROD} `)
+    .replace('  newKeyAcceptable: true\n', '')
     .replace('    manifests: ./kubernetes/sealed-secrets/controller.yaml\n', `    manifests: ./kubernetes/sealed-secrets/controller.yaml\n${sealed}`);
   if (legacy) text = text.replace('  wait: { timeout: 10m }', '    - name: legacy\n      manifests: ./kubernetes/legacy\n  wait: { timeout: 10m }');
   expect(text).toContain(`name: ${PROD}`);
+  expect(text).not.toContain('newKeyAcceptable');
   expect(text.includes('name: legacy')).toBe(legacy);
   const path = join(config, name);
   writeFileSync(path, `${text}${extra}`);
