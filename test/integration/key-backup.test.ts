@@ -223,6 +223,21 @@ describe('hard-reset with keyBackup.file and certOut', () => {
     }
   });
 
+  it('hard-reset --only publish-cert writes a removed certOut again, and a second run leaves it unchanged', () => {
+    const path = join(config, 'with-backup.yaml');
+    const before = readFileSync(certOut, 'utf8');
+    rmSync(certOut);
+    const only = cli(['hard-reset', '-c', path, '--yes', '--state-dir', stateDir, '--only', 'publish-cert']);
+    expect(only.status, only.out).toBe(0);
+    expect(readFileSync(certOut, 'utf8')).toBe(before);
+    const created = Journal.read(Journal.find(stateDir)!).items.filter((i) => i.step === 'publish-cert');
+    expect(created.map((i) => [i.kind, i.outcome])).toEqual([['Certificate', 'created']]);
+    const again = cli(['hard-reset', '-c', path, '--yes', '--state-dir', stateDir, '--only', 'publish-cert']);
+    expect(again.status, again.out).toBe(0);
+    const unchanged = Journal.read(Journal.find(stateDir)!).items.filter((i) => i.step === 'publish-cert');
+    expect(unchanged.map((i) => [i.kind, i.outcome])).toEqual([['Certificate', 'unchanged']]);
+  });
+
   it('drill restores from the file and never writes it', () => {
     const before = readFileSync(backupFile);
     const mtime = statSync(backupFile).mtimeMs;
