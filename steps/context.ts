@@ -3,7 +3,7 @@
 import type { ClusterProvider } from '../src/cluster/provider.js';
 import type { HomelabConfig, ProviderName } from '../src/config/types.js';
 import type { KubeClient } from '../src/kube/client.js';
-import type { StepContext } from '../src/engine/types.js';
+import type { Step, StepContext } from '../src/engine/types.js';
 import type { Logger } from '../src/util/log.js';
 import type { Inputs } from './inputs.js';
 
@@ -19,6 +19,8 @@ export interface RecoveryContext extends StepContext {
   inputs: Inputs;
   /** The provider of the target cluster (created on first use). */
   provider(): Promise<ClusterProvider>;
+  /** The steps this run selected (every step of the plan unless --only/--from): preflight checks their tools. */
+  selectedSteps?: readonly Step<RecoveryContext>[];
   /** A client for the target cluster; `fresh` drops the cached one (after delete/create). */
   kube(opts?: { fresh?: boolean }): Promise<KubeClient>;
 }

@@ -79,7 +79,7 @@ export interface InputsOptions {
 /** The environment variables that hold this config's secrets: env stores' variables, a gitlab store's token. */
 export function secretVariables(config: HomelabConfig): string[] {
   const refs = config.secrets.flatMap((s) => Object.values(s.data).filter((v): v is StoreRef => 'store' in v));
-  if (config.sealedSecrets?.keyBackup) refs.push(config.sealedSecrets.keyBackup.from);
+  if (config.sealedSecrets?.keyBackup?.from) refs.push(config.sealedSecrets.keyBackup.from);
   const names = refs.flatMap((ref) => {
     const store = config.secretStores[ref.store];
     return store?.type === 'env' ? [`${store.prefix ?? ''}${ref.key}`] : [];
@@ -100,7 +100,7 @@ export function createInputs(config: HomelabConfig, opts: InputsOptions = {}): I
     apps: once(() => Promise.all(config.apps.items.map(renderApp))),
     values: once(async () => {
       const refs = config.secrets.flatMap((s) => Object.values(s.data).filter((v) => 'store' in v));
-      if (config.sealedSecrets?.keyBackup) refs.push(config.sealedSecrets.keyBackup.from);
+      if (config.sealedSecrets?.keyBackup?.from) refs.push(config.sealedSecrets.keyBackup.from);
       const result = await readAll(openStores(config.secretStores, { tools: storeTools(), insecureFilePerms: opts.insecureFilePerms ?? false }), refs);
       for (const value of result.values.values()) registerSecret(value);
       return result;

@@ -9,7 +9,7 @@ import { describeObject, describeSource, type KubeObject, type LoadedObject } fr
 import type { RenderedApp } from './inputs.js';
 
 export interface Problem {
-  check: 'namespaces' | 'pv-labels' | 'pv-claims' | 'podsecurity' | 'objects' | 'values' | 'tools' | 'litmus' | 'inputs' | 'apps' | 'references' | 'waits';
+  check: 'namespaces' | 'pv-labels' | 'pv-claims' | 'podsecurity' | 'objects' | 'values' | 'tools' | 'litmus' | 'inputs' | 'apps' | 'references' | 'waits' | 'sealing-key';
   subject: string;
   message: string;
 }

@@ -1,33 +1,11 @@
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Step, StepLedger, VerifyResult } from '../src/engine/types.js';
-import { cachedBinary } from '../src/util/binaries.js';
 import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
 import { healthProblems } from './preflight-health.js';
+import { exportKeyBackup, sealingKeyProblems } from './key-backup.js';
 import { namespaceProblems, objectProblems, podSecurityProblems, storageProblems, type Problem } from './preflight-checks.js';
-import { gitRemoteUses, providerUses, refsOfSecrets, storeUses } from './uses.js';
-
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
-}
-
-function toolProblems(ctx: RecoveryContext): Problem[] {
-  const missing: string[] = [];
-  if (ctx.providerName === 'kwok') {
-    const need: Array<[Parameters<typeof cachedBinary>[0], string]> = [
-      ['kwok', 'kwokctl'], ['kwok', 'kwok'], ['kubernetes', 'kube-apiserver'], ['kubernetes', 'kubectl'], ['etcd', 'etcd'],
-    ];
-    for (const [component, name] of need) if (!existsSync(cachedBinary(component, name))) missing.push(name);
-  } else if (ctx.providerName === 'k3d') {
-    for (const tool of ['k3d', 'docker']) if (!onPath(tool)) missing.push(tool);
-  }
-  return missing.map((tool) => ({
-    check: 'tools' as const,
-    subject: `tool ${tool}`,
-    message: `${tool} is missing${ctx.providerName === 'kwok' ? ' from the control-plane cache (run: bash scripts/control-plane.sh)' : ' from PATH'}`,
-  }));
-}
+import { toolProblems } from './tool-checks.js';
+import { gitRemoteUses, providerUses, refsOfSecrets, storeToolUses, storeUses } from './uses.js';
 
 /**
  * The checks preflight makes from the files alone, without a cluster, a tool or a store: names and
@@ -63,7 +41,7 @@ const REPORTED_BY_OTHER_PLANS: ReadonlySet<Problem['check']> = new Set(['inputs'
 
 /** Every preflight check; read-only, and complete (one failure does not hide the others). */
 export async function preflightProblems(ctx: RecoveryContext): Promise<Problem[]> {
-  const problems: Problem[] = [...toolProblems(ctx), ...(await offlineProblems(ctx))];
+  const problems: Problem[] = [...(await toolProblems(ctx)), ...(await offlineProblems(ctx))];
   const { missing } = await ctx.inputs.values();
   for (const m of missing) problems.push({ check: 'values', subject: `value ${m.store}/${m.key}`, message: m.reason });
   if (ctx.mode === 'hard-reset' || ctx.mode === 'drill') {
@@ -71,6 +49,7 @@ export async function preflightProblems(ctx: RecoveryContext): Promise<Problem[]
       if (use.inCluster) problems.push({ check: 'litmus', subject: use.name, message: `${use.name} (${use.target}) is circular: ${use.reason}` });
     }
   }
+  problems.push(...(await sealingKeyProblems(ctx)));
   return problems;
 }
 
@@ -81,18 +60,25 @@ export const preflight: Step<RecoveryContext> = {
   destructive: false,
   uses: async (ctx) => {
     const stores = refsOfSecrets(ctx).map((r) => r.store);
-    const backup = ctx.config.sealedSecrets?.keyBackup?.from.store;
+    const backup = ctx.config.sealedSecrets?.keyBackup?.from?.store;
+    const all = backup ? [...stores, backup] : stores;
     return [
       ...providerUses(ctx),
-      ...(await storeUses(ctx, backup ? [...stores, backup] : stores)),
+      ...storeToolUses(ctx, all),
+      ...(await storeUses(ctx, all)),
       ...(await gitRemoteUses(ctx)),
     ];
   },
   plan: async (ctx) => {
     const refs = refsOfSecrets(ctx);
-    const backup = ctx.config.sealedSecrets?.keyBackup ? 1 : 0;
+    const backup = ctx.config.sealedSecrets?.keyBackup?.from ? 1 : 0;
+    const keyFile = ctx.config.sealedSecrets?.keyBackup?.file;
     return [
       'validate the config and parse every manifest (done for this plan)',
+      'prove every tool the selected steps run exists and answers its version command',
+      ...(ctx.mode === 'hard-reset' && keyFile && ctx.providerName !== 'existing'
+        ? [`export every sealing key Secret of the live cluster to ${keyFile} (mode 0600) and prove each pair with a probe`]
+        : []),
       'check every object has a name and is declared once, and every namespace an object needs is declared (offline)',
       `prove every external store holds every value the plan needs: ${refs.length + backup} value(s), read into memory only`,
       'check every PV carries the required labels and every selecting PVC has a PV (offline)',
@@ -110,8 +96,10 @@ export const preflight: Step<RecoveryContext> = {
     const problems = await preflightProblems(ctx);
     return { ok: problems.length === 0, missing: problems.map((p) => `${p.check}: ${p.message}`) };
   },
-  // Preflight changes nothing: "apply" records each problem in the ledger, so the summary counts them.
+  // Preflight changes nothing in the cluster. "apply" writes the key backup (hard-reset only), then
+  // records each problem left in the ledger, so the summary counts them.
   apply: async (ctx, ledger: StepLedger) => {
+    await exportKeyBackup(ctx, ledger);
     for (const p of await preflightProblems(ctx)) ledger.record(p.check, p.subject, 'failed', p.message);
   },
 };

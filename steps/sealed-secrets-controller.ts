@@ -2,6 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KwokProvider } from '../src/cluster/kwok.js';
 import type { Step, StepLedger } from '../src/engine/types.js';
+import type { KubeObject } from '../src/k8s/types.js';
+import { keySecretOf, readKeyBackup } from '../src/secrets/key-backup.js';
 import { refKey } from '../src/secrets/read-all.js';
 import { servedCert } from '../src/secrets/cert-fetch.js';
 import { certFingerprint, parseSealingCert } from '../src/secrets/seal.js';
@@ -10,7 +12,7 @@ import { healthWaitError, waitForHealth } from '../src/health/wait.js';
 import { applyCounted, asWire } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
 import { controllerNotPlanned, isControllerDeployment, keySecret, parseKeyBackup, type KeyPair } from './sealed-secrets-logic.js';
-import { storeUses } from './uses.js';
+import { storeUses, toolUses } from './uses.js';
 
 function settings(ctx: RecoveryContext) {
   const ss = ctx.config.sealedSecrets!;
@@ -32,16 +34,44 @@ export async function localCertUrl(ctx: RecoveryContext): Promise<string | undef
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }
 
-async function backupPair(ctx: RecoveryContext): Promise<KeyPair | undefined> {
-  const backup = ctx.config.sealedSecrets?.keyBackup;
-  if (!backup) return undefined;
+async function storedPair(ctx: RecoveryContext): Promise<KeyPair | undefined> {
+  const from = ctx.config.sealedSecrets?.keyBackup?.from;
+  if (!from) return undefined;
   const { values, missing } = await ctx.inputs.values();
-  const value = values.get(refKey(backup.from));
+  const value = values.get(refKey(from));
   if (!value) {
-    const why = missing.find((m) => m.store === backup.from.store && m.key === backup.from.key)?.reason ?? 'not read';
-    throw new Error(`key backup ${backup.from.store}/${backup.from.key}: ${why}`);
+    const why = missing.find((m) => m.store === from.store && m.key === from.key)?.reason ?? 'not read';
+    throw new Error(`key backup ${from.store}/${from.key}: ${why}`);
   }
-  return parseKeyBackup(value, `${backup.from.store}/${backup.from.key}`);
+  return parseKeyBackup(value, `${from.store}/${from.key}`);
+}
+
+interface Restore {
+  /** The key Secrets to create before the controller starts, one per distinct key. */
+  secrets: KubeObject[];
+  fingerprints: Set<string>;
+  /** keyBackup.file is set but there is no file yet (no key existed to export, or a drill before any hard-reset). */
+  absentFile?: string;
+}
+
+/** Every backed-up key: the stored pair (keyBackup.from) and the exported file's keys (keyBackup.file). */
+async function keysToRestore(ctx: RecoveryContext): Promise<Restore> {
+  const { namespace } = settings(ctx);
+  const restore: Restore = { secrets: [], fingerprints: new Set() };
+  const pair = await storedPair(ctx);
+  if (pair) {
+    restore.secrets.push(keySecret(pair, namespace));
+    restore.fingerprints.add(certFingerprint(pair.certPem));
+  }
+  const file = ctx.config.sealedSecrets?.keyBackup?.file;
+  const exported = file ? await readKeyBackup(file) : undefined;
+  if (file && !exported) restore.absentFile = file;
+  for (const key of exported ?? []) {
+    if (restore.fingerprints.has(key.fingerprint)) continue;
+    restore.secrets.push(keySecretOf(key, namespace));
+    restore.fingerprints.add(key.fingerprint);
+  }
+  return restore;
 }
 
 async function startController(ctx: RecoveryContext, ledger: StepLedger): Promise<void> {
@@ -76,16 +106,22 @@ export const sealedSecretsController: Step<RecoveryContext> = {
   needs: ['namespaces'],
   destructive: false,
   uses: async (ctx) => {
-    const backup = ctx.config.sealedSecrets?.keyBackup;
-    return backup ? storeUses(ctx, [backup.from.store]) : [];
+    const from = ctx.config.sealedSecrets?.keyBackup?.from;
+    // On kwok the step runs the real controller binary, and helm renders its upstream objects.
+    const tools = ctx.providerName === 'kwok' ? toolUses(['sealed-secrets-controller', 'helm']) : [];
+    return [...tools, ...(from ? await storeUses(ctx, [from.store]) : [])];
   },
   plan: async (ctx) => {
     const ss = ctx.config.sealedSecrets;
     if (!ss) return ['no sealedSecrets section: nothing to do'];
     const lines: string[] = [];
-    if (ss.keyBackup) {
+    if (ss.keyBackup?.from) {
       lines.push(`restore the key pair from store ${ss.keyBackup.from.store} (key ${ss.keyBackup.from.key}) into ${ss.namespace} before the controller starts`);
-    } else {
+    }
+    if (ss.keyBackup?.file) {
+      lines.push(`restore every key exported to ${ss.keyBackup.file} into ${ss.namespace} before the controller starts${ctx.mode === 'dr-test' || ctx.mode === 'drill' ? ' (read only: a throwaway run never writes it)' : ''}`);
+    }
+    if (!ss.keyBackup) {
       lines.push('no key backup: the controller makes a new key pair, and SealedSecrets sealed for the old one will not decrypt');
     }
     // Read under kwok too: preflight checks these manifests whatever the provider, and a plan names a broken one.
@@ -95,15 +131,16 @@ export const sealedSecretsController: Step<RecoveryContext> = {
     } else {
       lines.push(`apply ${objects.length} object(s) from ${ss.controller.manifests ?? '(no manifests)'} and wait until the controller is Available`);
     }
-    lines.push('verify: the controller serves a certificate' + (ss.keyBackup ? " whose fingerprint equals the backup's" : ''));
+    lines.push('verify: the controller serves a certificate' + (ss.keyBackup ? ' whose fingerprint is one of the backed-up keys' : ''));
     return lines;
   },
   apply: async (ctx, ledger) => {
-    const pair = await backupPair(ctx);
-    // The key goes in first: a controller that starts without it makes a new pair, and every
+    const restore = await keysToRestore(ctx);
+    if (restore.absentFile) ledger.record('sealing key', restore.absentFile, 'skipped', `no key backup file yet: nothing restored from it`);
+    // The keys go in first: a controller that starts without them makes a new pair, and every
     // SealedSecret in git becomes garbage (the incident's fifth failure).
-    if (pair) {
-      const result = await applyCounted(await ctx.kube(), keySecret(pair, settings(ctx).namespace), ledger);
+    for (const secret of restore.secrets) {
+      const result = await applyCounted(await ctx.kube(), secret, ledger);
       if (result.outcome === 'failed') return;
     }
     if (ctx.signal.aborted) return;
@@ -117,9 +154,11 @@ export const sealedSecretsController: Step<RecoveryContext> = {
     } catch (err) {
       return { ok: false, missing: [`the served certificate is unusable: ${errorMessage(err)}`] };
     }
-    const pair = await backupPair(ctx);
-    if (pair && certFingerprint(pair.certPem) !== certFingerprint(cert.pem)) {
-      return { ok: false, missing: [`the controller serves key ${certFingerprint(cert.pem).slice(0, 16)}…, not the backed-up key ${certFingerprint(pair.certPem).slice(0, 16)}…: SealedSecrets sealed for the old key will not decrypt`] };
+    const { fingerprints } = await keysToRestore(ctx);
+    const served = certFingerprint(cert.pem);
+    if (fingerprints.size > 0 && !fingerprints.has(served)) {
+      const backed = [...fingerprints].map((f) => `${f.slice(0, 16)}…`).join(', ');
+      return { ok: false, missing: [`the controller serves key ${served.slice(0, 16)}…, not a backed-up key (${backed}): SealedSecrets sealed for the old key will not decrypt`] };
     }
     return { ok: true, missing: [] };
   },

@@ -9,14 +9,26 @@ import { localAddresses, systemResolver } from '../src/litmus-resolve.js';
 import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
 
+/** Programs run on this machine, as `tool NAME` uses: preflight asks each for its version (steps/tool-checks.ts). */
+export function toolUses(tools: readonly string[], reason = 'runs on this machine'): Use[] {
+  return tools.map((t) => ({ name: `tool ${t}`, target: t, inCluster: false, reason }));
+}
+
+/** kwokctl starts the pinned control plane; provider existing runs no program (only its kubeconfig). */
+const PROVIDER_TOOLS: Record<string, string[]> = {
+  k3d: ['k3d', 'docker'],
+  kwok: ['kwokctl', 'kwok', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kubectl'],
+  existing: [],
+};
+
 export function providerUses(ctx: RecoveryContext): Use[] {
-  const tools: Record<string, string[]> = { k3d: ['k3d', 'docker'], kwok: ['kwokctl'], existing: ['kubeconfig'] };
-  return (tools[ctx.providerName] ?? []).map((t) => ({
-    name: `tool ${t}`,
-    target: t,
-    inCluster: false,
-    reason: 'runs on this machine',
-  }));
+  return toolUses(PROVIDER_TOOLS[ctx.providerName] ?? []);
+}
+
+/** The programs the stores run to decrypt (sops, age); an exec store's program is the config's own. */
+export function storeToolUses(ctx: RecoveryContext, storeNames: Iterable<string>): Use[] {
+  const types = new Set([...storeNames].map((name) => ctx.config.secretStores[name]?.type));
+  return toolUses((['sops', 'age'] as const).filter((t) => types.has(t)), 'decrypts a secret store');
 }
 
 /** Where a store lives, for the litmus: its URL, file, or the command it runs (never a value). */

@@ -62,5 +62,7 @@ export async function loadForCommand(
       return kube;
     },
   };
-  return { config, warnings: loaded.warnings, steps: buildSteps(config), ctx };
+  const steps = buildSteps(config, mode);
+  ctx.selectedSteps = steps;
+  return { config, warnings: loaded.warnings, steps, ctx };
 }

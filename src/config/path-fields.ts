@@ -23,6 +23,7 @@ const PATH_FIELDS: ReadonlyArray<{ pattern: readonly string[]; role: PathRole }>
   { pattern: ['storage', 'file'], role: 'input' },
   { pattern: ['sealedSecrets', 'controller', 'manifests'], role: 'input' },
   { pattern: ['sealedSecrets', 'certOut'], role: 'output' },
+  { pattern: ['sealedSecrets', 'keyBackup', 'file'], role: 'output' },
   { pattern: ['secretStores', '*', 'path'], role: 'store' },
   { pattern: ['secretStores', '*', 'ageKeyFile'], role: 'store' },
   { pattern: ['secretStores', '*', 'identity'], role: 'store' },

@@ -43,7 +43,10 @@ export interface SealedSecretsConfig {
   namespace: string;
   controllerName: string;
   controller: { manifests?: string };
-  keyBackup?: { from: StoreRef };
+  /** At least one of the two (the schema's minProperties). */
+  keyBackup?: { from?: StoreRef; file?: string };
+  /** hard-reset may destroy a live sealing key that no keyBackup keeps. */
+  newKeyAcceptable?: boolean;
   certOut?: string;
 }
 

@@ -43,7 +43,6 @@ export function selectSteps(steps: readonly Step<StepContext>[], only?: readonly
 }
 
 async function safeVerify<C extends StepContext>(step: Step<C>, ctx: C): Promise<VerifyResult> {
-  if (!step.verify) return { ok: false, missing: [`step ${step.id} has no verify yet`] };
   try {
     return await step.verify(ctx);
   } catch (err) {
@@ -101,7 +100,6 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
       return finish('unchanged', notJudgedOf(before));
     }
     if (ctx.signal.aborted) return finish('interrupted');
-    if (!step.apply) return finish('failed', { error: `step ${step.id} has no apply yet` });
     try {
       await step.apply(ctx, ledger.forStep(step.id));
     } catch (err) {

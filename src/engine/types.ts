@@ -36,9 +36,8 @@ export interface Step<C extends StepContext = StepContext> {
   uses(ctx: C): Promise<Use[]>;
   /** What it would do, with no side effects: one line per intention. */
   plan(ctx: C): Promise<string[]>;
-  /** Absent until the step's owning issue implements it; a run refuses to start without it. */
-  apply?(ctx: C, ledger: StepLedger): Promise<void>;
-  verify?(ctx: C): Promise<VerifyResult>;
+  apply(ctx: C, ledger: StepLedger): Promise<void>;
+  verify(ctx: C): Promise<VerifyResult>;
 }
 
 export type ItemOutcome = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped' | 'failed';

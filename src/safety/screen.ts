@@ -3,10 +3,22 @@
 import type { HomelabConfig } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RecoveryContext } from '../../steps/context.js';
+import { liveSealingKeys } from '../secrets/key-backup.js';
+import { errorMessage } from '../util/errors.js';
+import { renderSealingKeys, type ScreenKeys } from './key-screen.js';
 
 export interface Screen {
   text: string;
   throughCluster: boolean;
+}
+
+async function screenKeys(kube: KubeClient, config: HomelabConfig): Promise<ScreenKeys | undefined> {
+  if (!config.sealedSecrets) return undefined;
+  try {
+    return { keys: await liveSealingKeys(kube, config.sealedSecrets.namespace) };
+  } catch (err) {
+    return { unreadable: errorMessage(err) };
+  }
 }
 
 export async function blastRadiusScreen(ctx: RecoveryContext, config: HomelabConfig, stepIds: readonly string[], command: string): Promise<Screen> {
@@ -26,7 +38,8 @@ export async function blastRadiusScreen(ctx: RecoveryContext, config: HomelabCon
   try {
     const br = await blastRadius(kube, config, { stepIds, command, clusterName: ctx.clusterName });
     if (absent) br.live = { reachable: false, reason: `cluster "${ctx.clusterName}" does not exist (provider ${ctx.providerName}): there is nothing to destroy` };
-    return { text: renderBlastRadius(br), throughCluster: br.access.throughCluster };
+    const keys = renderSealingKeys(config.sealedSecrets, kube ? await screenKeys(kube, config) : undefined);
+    return { text: `${renderBlastRadius(br)}${keys.length ? `\n${keys.join('\n')}\n` : ''}`, throughCluster: br.access.throughCluster };
   } finally {
     kube?.close();
   }

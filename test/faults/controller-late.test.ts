@@ -72,6 +72,8 @@ function heldBackCache(): void {
   }
   const script = `#!/bin/sh
 # homelab-dr fault injection: hold the real sealed-secrets controller back.
+# Preflight's tool check (--version) is answered at once: the fault is a late start, not a broken binary.
+[ "$1" = --version ] && exec '${join(real, ssDir, 'sealed-secrets-controller')}' "$@"
 mode=$(cat '${modeFile}' 2>/dev/null || echo 0)
 echo "[fault injection] controller start held back: $mode" >&2
 case "$mode" in

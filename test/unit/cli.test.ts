@@ -145,12 +145,6 @@ describe('cli', { timeout: 30_000 }, () => {
     expect(reset.code).toBe(3);
   });
 
-  it('a step list with steps lacking apply/verify is named by unimplementedSteps', async () => {
-    const { unimplementedSteps } = await import('../../steps/index.js');
-    const planOnly = { id: 'x', title: 'x', needs: [], destructive: false, uses: async () => [], plan: async () => [] };
-    expect(unimplementedSteps([planOnly])).toEqual(['x']);
-  });
-
   it('a bad config is exit 2 and names file and line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hdr-bad-'));
     const config = join(dir, 'homelab.yaml');

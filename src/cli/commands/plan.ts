@@ -5,7 +5,6 @@ import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
 import type { RecoveryContext } from '../../../steps/context.js';
-import { unimplementedSteps } from '../../../steps/index.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
 
@@ -20,7 +19,7 @@ export interface PlanReport {
   mode: string;
   warnings: string[];
   groups: string[][];
-  steps: Array<{ id: string; title: string; needs: string[]; destructive: boolean; runnable: boolean; plan: string[] }>;
+  steps: Array<{ id: string; title: string; needs: string[]; destructive: boolean; plan: string[] }>;
   litmus: LitmusRow[];
   circular: LitmusRow[];
   /** Why the litmus could not see every host the cluster serves (an app that did not render). */
@@ -49,7 +48,6 @@ async function usesOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promis
 
 export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-reset' | 'dr-test' | 'drill' = 'plan'): Promise<PlanReport> {
   const { config, warnings, steps, ctx } = await loadForCommand(opts, mode);
-  const missing = new Set(unimplementedSteps(steps));
   const plans = await Promise.all(steps.map((s) => planOf(s, ctx)));
   const litmus = (await Promise.all(steps.map((s) => usesOf(s, ctx)))).flat();
   const litmusIncomplete = await ctx.inputs.apps().then(
@@ -70,7 +68,6 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
       title: s.title,
       needs: s.needs,
       destructive: s.destructive,
-      runnable: !missing.has(s.id),
       plan: plans[i]!,
     })),
     litmus,
@@ -107,7 +104,6 @@ export function renderPlan(report: PlanReport): string {
   });
   for (const s of report.steps) {
     out.push('', `${s.id}: ${s.title}${s.needs.length ? ` (needs ${s.needs.join(', ')})` : ''}`);
-    if (!s.runnable) out.push('  (plan only: this step cannot run yet; its apply/verify are not built)');
     for (const line of s.plan) out.push(`  - ${line}`);
   }
   out.push('', 'Litmus: can the cluster be rebuilt from zero without itself?');
@@ -123,8 +119,6 @@ export function renderPlan(report: PlanReport): string {
     out.push('', 'No run-time dependency lives inside the cluster being rebuilt.');
   }
   if (report.blastRadius) out.push('', 'If hard-reset ran now:', ...report.blastRadius.trimEnd().split('\n').map((l) => (l ? `  ${l}` : '')));
-  const blocked = report.steps.filter((s) => !s.runnable).map((s) => s.id);
-  if (blocked.length > 0) out.push(`Not runnable yet (hard-reset and dr-test refuse): ${blocked.join(', ')}`);
   return `${out.join('\n')}\n`;
 }
 

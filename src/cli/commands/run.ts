@@ -15,7 +15,7 @@ import { RUN_ID_ENV } from '../../safety/detach.js';
 import { createRunLogger } from '../../util/log.js';
 import type { RecoveryContext } from '../../../steps/context.js';
 import { firewallGuard } from '../../../steps/firewall.js';
-import { unimplementedSteps } from '../../../steps/index.js';
+import { assertSealingKeyKept } from '../../../steps/key-backup.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand, stateDirOf } from '../context.js';
 import { Progress } from '../progress.js';
@@ -50,7 +50,7 @@ async function proveGreen(steps: readonly Step<RecoveryContext>[], ctx: Recovery
   const failures: string[] = [];
   for (const step of steps) {
     const st = states.get(step.id);
-    if (!st || !GREEN.has(st.status) || !step.verify || step.destructive) continue;
+    if (!st || !GREEN.has(st.status) || step.destructive) continue;
     try {
       const v = await step.verify(ctx);
       if (!v.ok) failures.push(...v.missing.map((m) => `${step.id}: ${m}`));
@@ -71,7 +71,9 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJou
   const { steps, ctx, config } = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
   const throwaway = mode !== 'hard-reset';
   // A typo in --only/--from is bad input (exit 2), found before a journal or a cluster exists.
-  selectSteps(steps, opts.only, opts.from);
+  const selected = selectSteps(steps, opts.only, opts.from);
+  // Preflight proves the tools of exactly these steps.
+  ctx.selectedSteps = steps.filter((s) => selected.has(s.id));
   if (ctx.providerName === 'existing' && (throwaway || (!opts.only && !opts.from))) {
     throw new RefusedError(
       `provider existing never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
@@ -92,13 +94,8 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJou
   }
   // Before anything is destroyed: a ruleset that would drop this very SSH session is refused (exit 3).
   firewallGuard(ctx);
-  const missing = unimplementedSteps(steps);
-  if (missing.length > 0) {
-    throw new RefusedError(
-      `${mode} cannot start: ${missing.length} of ${steps.length} steps have no apply/verify yet, and nothing pretends to run`,
-      [`not runnable yet: ${missing.join(', ')}`, `runnable: ${steps.filter((s) => !missing.includes(s.id)).map((s) => s.id).join(', ') || '(none)'}`, 'homelab-dr plan shows what each step would do'],
-    );
-  }
+  // Before anything is destroyed: a live sealing key that no backup keeps is refused (exit 3).
+  if (mode === 'hard-reset') await assertSealingKeyKept(ctx);
   await ctx.provider();
 
   const previouslyGreen = previous
