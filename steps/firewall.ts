@@ -16,6 +16,7 @@ import type { Table } from '../src/firewall/model.js';
 import { applyScript, describeTarget, readTable, rehearseInPrivateNamespace, type NftTarget } from '../src/firewall/nft.js';
 import { publishedPorts, type PublishedPorts } from '../src/firewall/published-ports.js';
 import { desiredTable, renderScript } from '../src/firewall/ruleset.js';
+import { throwawayNameDiffers } from '../src/safety/guards.js';
 import { RefusedError, errorMessage } from '../src/util/errors.js';
 import type { Mode, RecoveryContext } from './context.js';
 
@@ -123,6 +124,11 @@ export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<Recover
     verify: async (ctx) => {
       if (!ctx.config.firewall) return { ok: true, missing: [] };
       const target = firewallTarget(ctx.mode, env);
+      // `verify --name <throwaway>`: dr-test never applies host rules, so the host's table says nothing
+      // about the throwaway cluster. A namespace of the operator's own (the env variable) is judged.
+      if (target.kind === 'apply' && !target.nft.netns && throwawayNameDiffers(ctx.config.cluster.name, ctx.clusterName)) {
+        return { ok: false, missing: [], notJudged: `not judged: the host's rules belong to production (cluster ${ctx.config.cluster.name}), not to ${ctx.clusterName}` };
+      }
       const desired = desiredFirewall(ctx);
       const missing = target.kind === 'rehearse'
         ? await rehearsalProblems(ctx, desired, env)

@@ -19,6 +19,11 @@ export interface VerifyResult {
   missing: string[];
   /** What verify found in place (when ok): a step left unchanged counts these as unchanged items. */
   checked?: Array<{ kind: string; name: string }>;
+  /**
+   * Set when this cluster has nothing of this step's to judge (a throwaway cluster's verify of the host
+   * firewall, which belongs to production): ok stays false, so it never counts as a pass.
+   */
+  notJudged?: string;
 }
 
 export interface StepContext {

@@ -144,3 +144,11 @@ describe('a transaction nft rejects', () => {
     for (const item of failed) expect(item.error).toMatch(/ip netns exec hdr-fw-does-not-exist nft -f -: exit 1\nError: Could not process rule: No buffer space available/);
   });
 });
+
+describe('verify of a throwaway cluster (issue 17: "verify checks only what belongs to the cluster it checks")', () => {
+  it('does not judge the host firewall, which belongs to production, and does not call it a pass', async () => {
+    const ctx = { ...context('verify'), clusterName: 'homelab-drtest-2612021200' } as RecoveryContext;
+    const v = await firewallStep({}).verify!(ctx);
+    expect(v).toEqual({ ok: false, missing: [], notJudged: 'not judged: the host\'s rules belong to production (cluster homelab), not to homelab-drtest-2612021200' });
+  });
+});
