@@ -11,11 +11,12 @@
 // or rehearsal runs on, not of the homelab being recovered, and the same config must serve both.
 import type { Step, StepLedger } from '../src/engine/types.js';
 import { tableChanges, tableDifferences, type ItemChange } from '../src/firewall/compare.js';
-import { assertNoSelfLockout } from '../src/firewall/lockout.js';
+import { assertAccessRoutesKept, assertNoSelfLockout } from '../src/firewall/lockout.js';
 import type { Table } from '../src/firewall/model.js';
 import { applyScript, describeTarget, readTable, rehearseInPrivateNamespace, type NftTarget } from '../src/firewall/nft.js';
 import { publishedPorts, type PublishedPorts } from '../src/firewall/published-ports.js';
 import { desiredTable, renderScript } from '../src/firewall/ruleset.js';
+import { accessRoutes } from '../src/safety/access-path.js';
 import { throwawayNameDiffers } from '../src/safety/guards.js';
 import { RefusedError, errorMessage } from '../src/util/errors.js';
 import type { Mode, RecoveryContext } from './context.js';
@@ -47,7 +48,13 @@ export function firewallGuard(ctx: RecoveryContext, env: NodeJS.ProcessEnv = pro
   if (!ctx.config.firewall) return;
   const target = firewallTarget(ctx.mode, env);
   if (target.kind === 'apply' && target.nft.netns) return;
-  assertNoSelfLockout(desiredFirewall(ctx), env.SSH_CONNECTION);
+  assertKeepsAccess(ctx, desiredFirewall(ctx), env);
+}
+
+/** This SSH session's next connection, and every configured access path (judged from the console too). */
+function assertKeepsAccess(ctx: RecoveryContext, desired: Table, env: NodeJS.ProcessEnv): void {
+  assertNoSelfLockout(desired, env.SSH_CONNECTION);
+  assertAccessRoutesKept(desired, accessRoutes(ctx.config.access));
 }
 
 function recordAll(ledger: StepLedger, changes: ItemChange[], error?: string): void {
@@ -110,7 +117,7 @@ export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<Recover
         for (const c of tableChanges(desired, null)) ledger.record(c.kind, c.name, 'skipped', reason);
         return;
       }
-      if (!target.nft.netns) assertNoSelfLockout(desired, env.SSH_CONNECTION);
+      if (!target.nft.netns) assertKeepsAccess(ctx, desired, env);
       const changes = tableChanges(desired, await readTable(target.nft, desired.family, desired.name, ctx.signal));
       if (changes.every((c) => c.outcome === 'unchanged')) return recordAll(ledger, changes);
       try {

@@ -17,6 +17,7 @@ function context(mode: Mode, providerName: 'k3d' | 'kwok' = 'k3d'): RecoveryCont
   const config = {
     cluster: { name: 'homelab', provider: providerName, ports: [{ port: '443:443', nodeFilters: ['loadbalancer'] }, { port: '8443:443', nodeFilters: ['loadbalancer'] }] },
     firewall: { backend: 'nftables', table: 'homelab_dr', defaultInput: 'drop', allow: [{ port: 443, proto: 'tcp' }] },
+    access: { sshPort: 22, alternate: [] },
   } as unknown as HomelabConfig;
   return { config, mode, providerName, clusterName: 'homelab', signal: new AbortController().signal, log: pino({ level: 'silent' }) } as unknown as RecoveryContext;
 }
@@ -150,5 +151,16 @@ describe('verify of a throwaway cluster (issue 17: "verify checks only what belo
     const ctx = { ...context('verify'), clusterName: 'homelab-drtest-2612021200' } as RecoveryContext;
     const v = await firewallStep({}).verify!(ctx);
     expect(v).toEqual({ ok: false, missing: [], notJudged: 'not judged: the host\'s rules belong to production (cluster homelab), not to homelab-drtest-2612021200' });
+  });
+});
+
+describe('the guard judges the configured access paths, from the console too (issue 11 item 7)', () => {
+  it('refuses a table that cuts the tunnel inside the cluster, with no SSH session at all', () => {
+    const ctx = context('hard-reset');
+    ctx.config.firewall!.allow = [{ port: 22, proto: 'tcp', from: '192.168.1.0/24' }];
+    (ctx.config as { access: HomelabConfig['access'] }).access = { sshPort: 22, tunnel: { from: ['172.18.0.0/16'] }, alternate: [] };
+    expect(() => firewallGuard(ctx, {})).toThrow(/would cut 1 configured access path to host sshd: the tunnel inside the cluster/);
+    ctx.config.firewall!.allow.push({ port: 22, proto: 'tcp', from: '172.18.0.0/16' });
+    expect(() => firewallGuard(ctx, {})).not.toThrow();
   });
 });
