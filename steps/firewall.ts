@@ -10,6 +10,7 @@
 // An environment variable rather than a config key: the namespace is a property of the machine a test
 // or rehearsal runs on, not of the homelab being recovered, and the same config must serve both.
 import type { Step, StepLedger } from '../src/engine/types.js';
+import { formatCidr } from '../src/firewall/address.js';
 import { tableChanges, tableDifferences, type ItemChange } from '../src/firewall/compare.js';
 import { assertAccessRoutesKept, assertNoSelfLockout } from '../src/firewall/lockout.js';
 import type { Table } from '../src/firewall/model.js';
@@ -86,6 +87,12 @@ function whereLine(mode: Mode, target: FirewallTarget): string {
   return target.nft.netns ? `in network namespace ${target.nft.netns} (${FIREWALL_NETNS_ENV}), not the host` : 'on the host, refused if it would lock out this SSH session';
 }
 
+function routesLine(ctx: RecoveryContext): string {
+  const routes = accessRoutes(ctx.config.access);
+  if (routes.length === 0) return 'access paths judged by the guard: this SSH session only (set access.tunnel.from and access.alternate[].from to judge the others)';
+  return `access paths judged by the guard, from the console too: ${routes.map((r) => `${r.name} from ${formatCidr(r.from)} to port ${r.port}/tcp`).join('; ')}`;
+}
+
 export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<RecoveryContext> {
   return {
     id: 'firewall',
@@ -104,6 +111,7 @@ export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<Recover
       return [
         `replace table inet ${fw.table} atomically: default input ${fw.defaultInput}; allow ${rules.join(', ') || 'nothing'}`,
         'verify by reading the rules back',
+        routesLine(ctx),
         whereLine(ctx.mode, firewallTarget(ctx.mode, env)),
       ];
     },

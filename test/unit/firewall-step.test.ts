@@ -164,3 +164,12 @@ describe('the guard judges the configured access paths, from the console too (is
     expect(() => firewallGuard(ctx, {})).not.toThrow();
   });
 });
+
+describe('plan names the access paths the guard judges', () => {
+  it('this session only, or every configured route', async () => {
+    const ctx = context('hard-reset');
+    expect((await firewallStep({}).plan(ctx)).at(-2)).toBe('access paths judged by the guard: this SSH session only (set access.tunnel.from and access.alternate[].from to judge the others)');
+    (ctx.config as { access: HomelabConfig['access'] }).access = { sshPort: 22, tunnel: { from: ['172.18.0.0/16'] }, alternate: [{ name: 'tailscale', check: 'true', from: '100.64.0.0/10' }] };
+    expect((await firewallStep({}).plan(ctx)).at(-2)).toBe('access paths judged by the guard, from the console too: the tunnel inside the cluster from 172.18.0.0/16 to port 22/tcp; alternate access tailscale from 100.64.0.0/10 to port 22/tcp');
+  });
+});
