@@ -2,6 +2,7 @@ import type { Step } from '../src/engine/types.js';
 import type { KubeObject } from '../src/kube/types.js';
 import { errorMessage } from '../src/util/errors.js';
 import { isolationLines } from '../src/cluster/isolation.js';
+import { throwawayNameDiffers } from '../src/safety/guards.js';
 import { targetClusterName, type RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
 
@@ -20,8 +21,11 @@ export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
   return [...names].sort()[0]!;
 }
 
-export function isThrowaway(mode: RecoveryContext['mode']): boolean {
-  return mode === 'dr-test' || mode === 'drill';
+/** dr-test and drill act on a throwaway cluster; so does `verify --name <throwaway>`, whose name is not production's. */
+export function isThrowaway(ctx: Pick<RecoveryContext, 'mode' | 'clusterName' | 'config' | 'providerName'>): boolean {
+  // Provider existing has no throwaway cluster: it only ever acts on the context it was given.
+  if (ctx.mode === 'verify') return ctx.providerName !== 'existing' && throwawayNameDiffers(ctx.config.cluster.name, ctx.clusterName);
+  return ctx.mode === 'dr-test' || ctx.mode === 'drill';
 }
 
 /**
@@ -29,15 +33,15 @@ export function isThrowaway(mode: RecoveryContext['mode']): boolean {
  * the run's own mapping; for plan the mapping a dr-test would apply, so the operator sees it before.
  */
 async function throwawayPlan(ctx: RecoveryContext): Promise<string[]> {
-  if (ctx.providerName === 'existing' || (ctx.mode !== 'plan' && !isThrowaway(ctx.mode))) return [];
+  if (ctx.providerName === 'existing' || (ctx.mode !== 'plan' && !isThrowaway(ctx))) return [];
   const provider = await ctx.provider();
   // plan shows the mapping of a dr-test started now; the real run's name (and so its scratch path) is its own.
-  const name = isThrowaway(ctx.mode) ? ctx.clusterName : targetClusterName(ctx.config, 'dr-test');
+  const name = isThrowaway(ctx) ? ctx.clusterName : targetClusterName(ctx.config, 'dr-test');
   const published = provider.hostExposure(ctx.config.cluster);
   const lines = isolationLines(provider.throwawayIsolation(name, ctx.config.cluster));
   const head = published.ports.length + published.paths.length > 0
-    ? `${isThrowaway(ctx.mode) ? '' : 'dr-test/drill: '}throwaway cluster ${name} shares no host port or path with production:`
-    : `${isThrowaway(ctx.mode) ? '' : 'dr-test/drill: '}throwaway cluster ${name} publishes no host port and mounts no host path${lines.length > 0 ? '; its PV paths move into scratch:' : ''}`;
+    ? `${isThrowaway(ctx) ? '' : 'dr-test/drill: '}throwaway cluster ${name} shares no host port or path with production:`
+    : `${isThrowaway(ctx) ? '' : 'dr-test/drill: '}throwaway cluster ${name} publishes no host port and mounts no host path${lines.length > 0 ? '; its PV paths move into scratch:' : ''}`;
   return [head, ...lines.map((l) => `  ${l}`)];
 }
 
@@ -60,7 +64,7 @@ export const createCluster: Step<RecoveryContext> = {
     if (c.registries) {
       lines.push(`registry config given at creation: use ${c.registries.use.join(', ') || '(none)'}${c.registries.config ? `, config ${c.registries.config}` : ''}`);
     }
-    if (!isThrowaway(ctx.mode)) {
+    if (!isThrowaway(ctx)) {
       for (const p of c.ports) lines.push(`port ${p.port} on ${p.nodeFilters.join(',')}`);
       for (const v of c.volumes) lines.push(`volume ${v.volume} on ${v.nodeFilters.join(',')}`);
     }
@@ -91,7 +95,7 @@ export const createCluster: Step<RecoveryContext> = {
     const isolation = await provider.create(ctx.clusterName, {
       config: ctx.config.cluster,
       ...(ctx.config.cluster.nodeName ? { nodeName: ctx.config.cluster.nodeName } : {}),
-      ...(isThrowaway(ctx.mode) ? { throwaway: true } : {}),
+      ...(isThrowaway(ctx) ? { throwaway: true } : {}),
     });
     ledger.record('Cluster', ctx.clusterName, 'created');
     // Counted, so the report shows what the throwaway cluster got in place of production's ports and paths.

@@ -21,7 +21,7 @@ export async function appClaims(ctx: RecoveryContext): Promise<KubeObject[]> {
  * remapped volume, so the drill's apps bind the scratch copy and never production's data.
  */
 async function throwawayPaths(ctx: RecoveryContext, objects: KubeObject[]): Promise<{ objects: KubeObject[]; changes: PvPathChange[] }> {
-  if (!isThrowaway(ctx.mode)) return { objects, changes: [] };
+  if (!isThrowaway(ctx)) return { objects, changes: [] };
   const isolation = (await ctx.provider()).throwawayIsolation(ctx.clusterName, ctx.config.cluster);
   return remapPvPaths(objects, isolation.paths);
 }
