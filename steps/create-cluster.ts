@@ -36,12 +36,12 @@ async function throwawayPlan(ctx: RecoveryContext): Promise<string[]> {
   if (ctx.providerName === 'existing' || (ctx.mode !== 'plan' && !isThrowaway(ctx))) return [];
   const provider = await ctx.provider();
   // plan shows the mapping of a dr-test started now; the real run's name (and so its scratch path) is its own.
-  const name = isThrowaway(ctx) ? ctx.clusterName : targetClusterName(ctx.config, 'dr-test');
+  const [name, prefix] = isThrowaway(ctx) ? [ctx.clusterName, ''] : [targetClusterName(ctx.config, 'dr-test'), 'dr-test/drill: '];
   const published = provider.hostExposure(ctx.config.cluster);
   const lines = isolationLines(provider.throwawayIsolation(name, ctx.config.cluster));
   const head = published.ports.length + published.paths.length > 0
-    ? `${isThrowaway(ctx) ? '' : 'dr-test/drill: '}throwaway cluster ${name} shares no host port or path with production:`
-    : `${isThrowaway(ctx) ? '' : 'dr-test/drill: '}throwaway cluster ${name} publishes no host port and mounts no host path${lines.length > 0 ? '; its PV paths move into scratch:' : ''}`;
+    ? `${prefix}throwaway cluster ${name} shares no host port or path with production:`
+    : `${prefix}throwaway cluster ${name} publishes no host port and mounts no host path${lines.length > 0 ? '; its PV paths move into scratch:' : ''}`;
   return [head, ...lines.map((l) => `  ${l}`)];
 }
 
