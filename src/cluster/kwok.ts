@@ -3,7 +3,7 @@
 // listens on 127.0.0.1, lives under homelab-dr's own state directory, and comes from the build cache.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterConfig } from '../config/types.js';
@@ -13,6 +13,7 @@ import { run } from '../util/exec.js';
 import { childEnv } from '../util/secrets-registry.js';
 import { controlPlaneBinaries, etcdVersion, kubernetesVersion } from './control-plane-binaries.js';
 import {
+  apiServerOfKwokctlConfig,
   CLUSTER_NAME,
   defaultKwokRoot,
   defaultNodeName,
@@ -149,13 +150,13 @@ export class KwokProvider implements ClusterProvider {
     }
   }
 
+  /**
+   * From the kwokctl config homelab-dr wrote when it started the control plane, not from the
+   * kubeconfig: the provider's own record, against which the context guard checks the kubeconfig.
+   */
   async apiServer(cluster: string): Promise<string> {
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromFile(await this.kubeconfig(cluster));
-    const server = kc.getCurrentCluster()?.server;
-    if (!server) throw new InputError(`the kubeconfig of kwok cluster ${cluster} names no server`);
-    return server;
+    const path = join(this.paths(cluster).extras, 'kwokctl.yaml');
+    return apiServerOfKwokctlConfig(await readFile(path, 'utf8'), path);
   }
 
   private async startControlPlane(cluster: string, paths: KwokClusterPaths, binaries: KwokBinaries, port: number | undefined, timeoutMs: number): Promise<void> {
