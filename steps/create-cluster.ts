@@ -1,7 +1,9 @@
 import type { Step } from '../src/engine/types.js';
 import { healthOf } from '../src/health/rules.js';
 import { errorMessage } from '../src/util/errors.js';
-import type { RecoveryContext } from './context.js';
+import { isolationLines } from '../src/cluster/isolation.js';
+import { throwawayNameDiffers } from '../src/safety/guards.js';
+import { targetClusterName, type RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
 
 
@@ -15,6 +17,30 @@ export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
   return [...names].sort()[0]!;
 }
 
+/** dr-test and drill act on a throwaway cluster; so does `verify --name <throwaway>`, whose name is not production's. */
+export function isThrowaway(ctx: Pick<RecoveryContext, 'mode' | 'clusterName' | 'config' | 'providerName'>): boolean {
+  // Provider existing has no throwaway cluster: it only ever acts on the context it was given.
+  if (ctx.mode === 'verify') return ctx.providerName !== 'existing' && throwawayNameDiffers(ctx.config.cluster.name, ctx.clusterName);
+  return ctx.mode === 'dr-test' || ctx.mode === 'drill';
+}
+
+/**
+ * What a throwaway cluster gets in place of production's host ports and paths: for dr-test and drill
+ * the run's own mapping; for plan the mapping a dr-test would apply, so the operator sees it before.
+ */
+async function throwawayPlan(ctx: RecoveryContext): Promise<string[]> {
+  if (ctx.providerName === 'existing' || (ctx.mode !== 'plan' && !isThrowaway(ctx))) return [];
+  const provider = await ctx.provider();
+  // plan shows the mapping of a dr-test started now; the real run's name (and so its scratch path) is its own.
+  const [name, prefix] = isThrowaway(ctx) ? [ctx.clusterName, ''] : [targetClusterName(ctx.config, 'dr-test'), 'dr-test/drill: '];
+  const published = provider.hostExposure(ctx.config.cluster);
+  const lines = isolationLines(provider.throwawayIsolation(name, ctx.config.cluster));
+  const head = published.ports.length + published.paths.length > 0
+    ? `${prefix}throwaway cluster ${name} shares no host port or path with production:`
+    : `${prefix}throwaway cluster ${name} publishes no host port and mounts no host path${lines.length > 0 ? '; its PV paths move into scratch:' : ''}`;
+  return [head, ...lines.map((l) => `  ${l}`)];
+}
+
 export const createCluster: Step<RecoveryContext> = {
   id: 'create-cluster',
   title: 'Create the cluster',
@@ -24,17 +50,22 @@ export const createCluster: Step<RecoveryContext> = {
   plan: async (ctx) => {
     const c = ctx.config.cluster;
     if (ctx.providerName === 'kwok') {
-      return [`create kwok cluster "${ctx.clusterName}" (real kube-apiserver, etcd, controller-manager, scheduler; loopback only) with fake node "${c.nodeName ?? `${ctx.clusterName}-server-0`}"`];
+      return [
+        `create kwok cluster "${ctx.clusterName}" (real kube-apiserver, etcd, controller-manager, scheduler; loopback only) with fake node "${c.nodeName ?? `${ctx.clusterName}-server-0`}"`,
+        ...(await throwawayPlan(ctx)),
+      ];
     }
     if (ctx.providerName === 'existing') return [`use the existing cluster of kubeconfig context "${c.context ?? '(current)'}"; nothing is created`];
     const lines = [`k3d cluster create "${ctx.clusterName}": ${c.servers} server(s), ${c.agents} agent(s)${c.image ? `, image ${c.image}` : ''}`];
     if (c.registries) {
       lines.push(`registry config given at creation: use ${c.registries.use.join(', ') || '(none)'}${c.registries.config ? `, config ${c.registries.config}` : ''}`);
     }
-    for (const p of c.ports) lines.push(`port ${p.port} on ${p.nodeFilters.join(',')}`);
-    for (const v of c.volumes) lines.push(`volume ${v.volume} on ${v.nodeFilters.join(',')}`);
+    if (!isThrowaway(ctx)) {
+      for (const p of c.ports) lines.push(`port ${p.port} on ${p.nodeFilters.join(',')}`);
+      for (const v of c.volumes) lines.push(`volume ${v.volume} on ${v.nodeFilters.join(',')}`);
+    }
     for (const a of c.k3sArgs) lines.push(`k3s arg ${a.arg} on ${a.nodeFilters.join(',')}`);
-    return lines;
+    return [...lines, ...(await throwawayPlan(ctx))];
   },
   verify: async (ctx) => {
     const provider = await ctx.provider();
@@ -57,8 +88,15 @@ export const createCluster: Step<RecoveryContext> = {
       await provider.delete(ctx.clusterName);
       ledger.record('Cluster', ctx.clusterName, 'deleted');
     }
-    await provider.create(ctx.clusterName, { config: ctx.config.cluster, ...(ctx.config.cluster.nodeName ? { nodeName: ctx.config.cluster.nodeName } : {}) });
+    const isolation = await provider.create(ctx.clusterName, {
+      config: ctx.config.cluster,
+      ...(ctx.config.cluster.nodeName ? { nodeName: ctx.config.cluster.nodeName } : {}),
+      ...(isThrowaway(ctx) ? { throwaway: true } : {}),
+    });
     ledger.record('Cluster', ctx.clusterName, 'created');
+    // Counted, so the report shows what the throwaway cluster got in place of production's ports and paths.
+    for (const p of isolation?.ports ?? []) ledger.record('HostPort', p.to !== undefined ? `${p.spec} → ${p.to}` : p.spec, p.to !== undefined ? 'created' : 'skipped', p.to === undefined ? p.reason : undefined);
+    for (const m of isolation?.paths ?? []) if (m.mounted) ledger.record('HostPath', `${m.source} → ${m.scratch} (${m.seed})`, 'created');
     for (const node of await provider.nodeNames(ctx.clusterName)) ledger.record('Node', node, 'created');
   },
 };

@@ -10,12 +10,15 @@
 // An environment variable rather than a config key: the namespace is a property of the machine a test
 // or rehearsal runs on, not of the homelab being recovered, and the same config must serve both.
 import type { Step, StepLedger } from '../src/engine/types.js';
+import { formatCidr } from '../src/firewall/address.js';
 import { tableChanges, tableDifferences, type ItemChange } from '../src/firewall/compare.js';
-import { assertNoSelfLockout } from '../src/firewall/lockout.js';
+import { assertAccessRoutesKept, assertNoSelfLockout } from '../src/firewall/lockout.js';
 import type { Table } from '../src/firewall/model.js';
 import { applyScript, describeTarget, readTable, rehearseInPrivateNamespace, type NftTarget } from '../src/firewall/nft.js';
 import { publishedPorts, type PublishedPorts } from '../src/firewall/published-ports.js';
 import { desiredTable, renderScript } from '../src/firewall/ruleset.js';
+import { accessRoutes } from '../src/safety/access-path.js';
+import { throwawayNameDiffers } from '../src/safety/guards.js';
 import { RefusedError, errorMessage } from '../src/util/errors.js';
 import type { Mode, RecoveryContext } from './context.js';
 
@@ -46,7 +49,13 @@ export function firewallGuard(ctx: RecoveryContext, env: NodeJS.ProcessEnv = pro
   if (!ctx.config.firewall) return;
   const target = firewallTarget(ctx.mode, env);
   if (target.kind === 'apply' && target.nft.netns) return;
-  assertNoSelfLockout(desiredFirewall(ctx), env.SSH_CONNECTION);
+  assertKeepsAccess(ctx, desiredFirewall(ctx), env);
+}
+
+/** This SSH session's next connection, and every configured access path (judged from the console too). */
+function assertKeepsAccess(ctx: RecoveryContext, desired: Table, env: NodeJS.ProcessEnv): void {
+  assertNoSelfLockout(desired, env.SSH_CONNECTION);
+  assertAccessRoutesKept(desired, accessRoutes(ctx.config.access));
 }
 
 function recordAll(ledger: StepLedger, changes: ItemChange[], error?: string): void {
@@ -78,6 +87,12 @@ function whereLine(mode: Mode, target: FirewallTarget): string {
   return target.nft.netns ? `in network namespace ${target.nft.netns} (${FIREWALL_NETNS_ENV}), not the host` : 'on the host, refused if it would lock out this SSH session';
 }
 
+function routesLine(ctx: RecoveryContext): string {
+  const routes = accessRoutes(ctx.config.access);
+  if (routes.length === 0) return 'access paths judged by the guard: this SSH session only (set access.tunnel.from and access.alternate[].from to judge the others)';
+  return `access paths judged by the guard, from the console too: ${routes.map((r) => `${r.name} from ${formatCidr(r.from)} to port ${r.port}/tcp`).join('; ')}`;
+}
+
 export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<RecoveryContext> {
   return {
     id: 'firewall',
@@ -96,6 +111,7 @@ export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<Recover
       return [
         `replace table inet ${fw.table} atomically: default input ${fw.defaultInput}; allow ${rules.join(', ') || 'nothing'}`,
         'verify by reading the rules back',
+        routesLine(ctx),
         whereLine(ctx.mode, firewallTarget(ctx.mode, env)),
       ];
     },
@@ -109,7 +125,7 @@ export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<Recover
         for (const c of tableChanges(desired, null)) ledger.record(c.kind, c.name, 'skipped', reason);
         return;
       }
-      if (!target.nft.netns) assertNoSelfLockout(desired, env.SSH_CONNECTION);
+      if (!target.nft.netns) assertKeepsAccess(ctx, desired, env);
       const changes = tableChanges(desired, await readTable(target.nft, desired.family, desired.name, ctx.signal));
       if (changes.every((c) => c.outcome === 'unchanged')) return recordAll(ledger, changes);
       try {
@@ -123,6 +139,11 @@ export function firewallStep(env: NodeJS.ProcessEnv = process.env): Step<Recover
     verify: async (ctx) => {
       if (!ctx.config.firewall) return { ok: true, missing: [] };
       const target = firewallTarget(ctx.mode, env);
+      // `verify --name <throwaway>`: dr-test never applies host rules, so the host's table says nothing
+      // about the throwaway cluster. A namespace of the operator's own (the env variable) is judged.
+      if (target.kind === 'apply' && !target.nft.netns && throwawayNameDiffers(ctx.config.cluster.name, ctx.clusterName)) {
+        return { ok: false, missing: [], stepNotJudged: `not judged: the host's rules belong to production (cluster ${ctx.config.cluster.name}), not to ${ctx.clusterName}` };
+      }
       const desired = desiredFirewall(ctx);
       const missing = target.kind === 'rehearse'
         ? await rehearsalProblems(ctx, desired, env)

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Step } from '../src/engine/types.js';
+import { remapPvPaths, type PvPathChange } from '../src/cluster/isolation.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import { parseManifests } from '../src/k8s/manifests.js';
 import { checkClaims, checkRequiredLabels, describePv, substituteNodeName } from '../src/k8s/pv-match.js';
@@ -7,7 +8,7 @@ import { describeObject, type KubeObject } from '../src/k8s/types.js';
 import { errorMessage } from '../src/util/errors.js';
 import { applyCounted } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
-import { targetNodeName } from './create-cluster.js';
+import { isThrowaway, targetNodeName } from './create-cluster.js';
 import { appObjects } from './preflight-checks.js';
 
 /** PVCs of every app, for the label check. */
@@ -15,11 +16,21 @@ export async function appClaims(ctx: RecoveryContext): Promise<KubeObject[]> {
   return appObjects(await ctx.inputs.apps()).map((o) => o.obj).filter((o) => o.kind === 'PersistentVolumeClaim');
 }
 
-/** The storage file's objects with the real node name in place of the placeholder. */
+/**
+ * A throwaway run's PVs point into its scratch directories wherever production's point under a
+ * remapped volume, so the drill's apps bind the scratch copy and never production's data.
+ */
+async function throwawayPaths(ctx: RecoveryContext, objects: KubeObject[]): Promise<{ objects: KubeObject[]; changes: PvPathChange[] }> {
+  if (!isThrowaway(ctx)) return { objects, changes: [] };
+  const isolation = (await ctx.provider()).throwawayIsolation(ctx.clusterName, ctx.config.cluster);
+  return remapPvPaths(objects, isolation.paths);
+}
+
+/** The storage file's objects with the real node name in place of the placeholder (and a throwaway's paths). */
 async function desiredStorage(ctx: RecoveryContext): Promise<KubeObject[]> {
   const st = ctx.config.storage!;
   const text = substituteNodeName(await readFile(st.file, 'utf8'), st.nodeNamePlaceholder, await targetNodeName(ctx));
-  return parseManifests(text, st.file).map((o) => o.obj);
+  return (await throwawayPaths(ctx, parseManifests(text, st.file).map((o) => o.obj))).objects;
 }
 
 // A PV's source and node affinity cannot change after creation: say so, with the fix, instead of
@@ -33,6 +44,11 @@ function explainStorageError(err: unknown, obj: KubeObject): string {
       `(kubectl delete pv ${obj.metadata.name}; a local volume's data on the host stays) and run again`;
   }
   return errorMessage(err);
+}
+
+function pvPath(pv: KubeObject): string | undefined {
+  const spec = pv.spec as { local?: { path?: string }; hostPath?: { path?: string } } | undefined;
+  return spec?.local?.path ?? spec?.hostPath?.path;
 }
 
 export const storage: Step<RecoveryContext> = {
@@ -51,6 +67,7 @@ export const storage: Step<RecoveryContext> = {
       `${classes.length} StorageClass (${classes.join(', ')}), ${pvs.length} PVs: ${pvs.map(describePv).join('; ')}`,
       `node name substituted for ${st.nodeNamePlaceholder} from the provider's node`,
     ];
+    for (const c of (await throwawayPaths(ctx, objects)).changes) lines.push(`throwaway: PV ${c.pv} path ${c.from} → ${c.to} (scratch, removed at teardown)`);
     for (const p of checkRequiredLabels(pvs, st.requiredLabels)) lines.push(`PROBLEM: ${p.message}`);
     for (const c of checkClaims(pvs, await appClaims(ctx))) lines.push(c.ok ? `PVC ${c.claim} → ${c.pv}` : `PROBLEM: ${c.message}`);
     return lines;
@@ -79,7 +96,12 @@ export const storage: Step<RecoveryContext> = {
     for (const obj of desired) {
       const live = await kube.get({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name ?? '' });
       if (!live) missing.push(`${describeObject(obj)} does not exist`);
-      else if (obj.kind === 'PersistentVolume') livePvs.push(live as unknown as KubeObject);
+      else if (obj.kind === 'PersistentVolume') {
+        livePvs.push(live as unknown as KubeObject);
+        // A throwaway's PV on production's path would hand production's data to the drill's apps.
+        const [want, have] = [pvPath(obj), pvPath(live as unknown as KubeObject)];
+        if (want !== have) missing.push(`PV ${obj.metadata.name} points at ${have ?? '(no path)'}, want ${want ?? '(no path)'}`);
+      }
     }
     missing.push(...checkRequiredLabels(livePvs, st.requiredLabels).map((p) => p.message));
     for (const c of checkClaims(livePvs, await appClaims(ctx))) if (!c.ok) missing.push(c.message);

@@ -9,7 +9,8 @@ import { DEFAULT_RETRY, isTransientKubeError, withRetry } from '../kube/retry.js
 import { KubeTransport } from '../kube/transport.js';
 import { InputError, RefusedError } from '../util/errors.js';
 import { kubeconfigFiles, pinnedKubeconfig, type KubeconfigSource } from './existing-kubeconfig.js';
-import { apiServerOf, nodeNamesVia, writePrivateFile } from './provider-files.js';
+import { nodeNamesVia, writePrivateFile } from './provider-files.js';
+import type { HostExposure, ThrowawayIsolation } from './isolation.js';
 import type { ClusterProvider } from './provider.js';
 
 const REACHABILITY_TIMEOUT_MS = 5_000;
@@ -30,6 +31,8 @@ export class ExistingProvider implements ClusterProvider {
   private readonly env: NodeJS.ProcessEnv;
   /** The context resolved on first use, so that the whole run talks to one cluster. */
   private resolvedContext: string | undefined;
+  /** The server of that context when it was first resolved: the cluster this run is about. */
+  private pinnedServer: string | undefined;
 
   constructor(private readonly opts: ExistingProviderOptions = {}) {
     this.env = opts.env ?? process.env;
@@ -48,6 +51,16 @@ export class ExistingProvider implements ClusterProvider {
 
   async delete(cluster: string): Promise<void> {
     throw new RefusedError(`provider existing never creates or deletes a cluster (asked to delete ${cluster})`);
+  }
+
+  /** Whatever the cluster publishes was set up outside homelab-dr. */
+  hostExposure(): HostExposure {
+    return { ports: [], paths: [] };
+  }
+
+  /** Never asked: dr-test and drill refuse provider existing before anything runs. */
+  throwawayIsolation(cluster: string): ThrowawayIsolation {
+    throw new RefusedError(`provider existing has no throwaway cluster (asked for ${cluster})`);
   }
 
   /** True when the apiserver answers; false when nothing answers; an error when it refuses our credentials. */
@@ -81,6 +94,7 @@ export class ExistingProvider implements ClusterProvider {
     const files = kubeconfigFiles(this.opts.kubeconfig, this.env, homedir());
     const pinned = pinnedKubeconfig(await readSources(files), this.resolvedContext);
     this.resolvedContext = pinned.context;
+    this.pinnedServer ??= pinned.server;
     const path = join(this.root, safeFileName(cluster), 'kubeconfig.yaml');
     await writePrivateFile(path, pinned.text);
     return path;
@@ -90,8 +104,13 @@ export class ExistingProvider implements ClusterProvider {
     return nodeNamesVia(await this.kubeconfig(cluster));
   }
 
+  /**
+   * The server the context named when the run first resolved it. A kubeconfig edited since (a context
+   * re-pointed at another cluster) then no longer matches, and the context guard refuses.
+   */
   async apiServer(cluster: string): Promise<string> {
-    return apiServerOf(await this.kubeconfig(cluster));
+    if (this.pinnedServer === undefined) await this.kubeconfig(cluster);
+    return this.pinnedServer!;
   }
 }
 

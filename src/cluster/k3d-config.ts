@@ -112,6 +112,36 @@ export function clusterNamesFromList(json: string): string[] {
   });
 }
 
+interface K3dListedNode {
+  role?: string;
+  portMappings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>;
+  serverOpts?: { kubeAPI?: { Host?: string; HostIP?: string; Port?: string } };
+}
+
+/**
+ * The apiserver URL k3d published for `cluster`, from `k3d cluster list -o json`: the load balancer's
+ * mapping of 6443, else the first server's kubeAPI options. This is the provider's own record of its
+ * cluster, against which the kubeconfig a run uses is checked.
+ */
+export function apiServerFromList(json: string, cluster: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`k3d cluster list -o json printed something that is not JSON: ${(err as Error).message}`);
+  }
+  const entry = Array.isArray(parsed) ? parsed.find((e: unknown) => (e as { name?: unknown } | null)?.name === cluster) : undefined;
+  if (!entry) throw new Error(`k3d does not list a cluster named ${cluster}`);
+  const nodes = ((entry as { nodes?: unknown }).nodes ?? []) as K3dListedNode[];
+  for (const node of nodes.filter((n) => n.role === 'loadbalancer')) {
+    const mapping = (node.portMappings?.['6443/tcp'] ?? node.portMappings?.['6443'])?.[0];
+    if (mapping?.HostPort) return `https://${mapping.HostIp || '0.0.0.0'}:${mapping.HostPort}`;
+  }
+  const api = nodes.find((n) => n.role === 'server')?.serverOpts?.kubeAPI;
+  if (api?.Port) return `https://${api.HostIP || api.Host || '0.0.0.0'}:${api.Port}`;
+  throw new Error(`k3d lists cluster ${cluster} without a published apiserver port`);
+}
+
 /** k3d names the first server's container k3d-<cluster>-server-0. */
 export function serverContainer(cluster: string): string {
   return `k3d-${cluster}-server-0`;

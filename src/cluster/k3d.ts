@@ -1,13 +1,15 @@
 // The k3d provider: a k3s cluster in Docker containers, created from a k3d config file that carries
 // the registry config, so registries.yaml is only ever given at creation and never by restarting a node.
 import { accessSync, constants } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 import type { ClusterConfig } from '../config/types.js';
 import { InputError, RefusedError } from '../util/errors.js';
 import { run } from '../util/exec.js';
-import { clusterNamesFromList, k3dConfigYaml, k3dCreateArgs, k3dSimpleConfig, serverContainer } from './k3d-config.js';
+import { apiServerFromList, clusterNamesFromList, k3dConfigYaml, k3dCreateArgs, k3dSimpleConfig, serverContainer } from './k3d-config.js';
+import { mapPaths, mapPorts, parseVolume, portsNeeded, throwawayClusterConfig, type HostExposure, type PathMapping, type ThrowawayIsolation } from './isolation.js';
+import { freeLoopbackPorts } from './ports.js';
 import {
   NODE_REGISTRIES_PATH,
   parseRegistriesYaml,
@@ -15,7 +17,7 @@ import {
   registriesDriftMessage,
   registryCredentialValues,
 } from './k3d-registries.js';
-import { apiServerOf, nodeNamesVia, writePrivateFile } from './provider-files.js';
+import { nodeNamesVia, writePrivateFile } from './provider-files.js';
 import type { ClusterProvider, CreateClusterOptions } from './provider.js';
 
 const DEFAULT_CREATE_TIMEOUT_MS = 300_000;
@@ -59,6 +61,19 @@ function defaultClusterConfig(cluster: string): ClusterConfig {
   return { provider: 'k3d', name: cluster, servers: 1, agents: 0, ports: [], volumes: [], k3sArgs: [] };
 }
 
+/** Makes each scratch directory: empty, or a copy of the production path where the config says seed: copy. */
+async function prepareScratch(paths: readonly PathMapping[]): Promise<void> {
+  for (const m of paths) {
+    if (m.seed === 'copy') {
+      if (!isAbsolute(m.source)) throw new InputError(`cluster.volumes: seed: copy needs a host path, and ${m.source} is a Docker volume name`);
+      // A copy, never a bind: whatever the drill's apps write stays in the scratch directory.
+      await cp(m.source, m.scratch, { recursive: true, preserveTimestamps: true, errorOnExist: true, force: false });
+    } else {
+      await mkdir(m.scratch, { recursive: true });
+    }
+  }
+}
+
 async function readRegistriesFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
@@ -87,15 +102,30 @@ export class K3dProvider implements ClusterProvider {
     return join(this.root, cluster, 'kubeconfig.yaml');
   }
 
+  /** Every `ports:` entry is published on the host, every `volumes:` source is mounted from it. */
+  hostExposure(config: ClusterConfig): HostExposure {
+    return { ports: config.ports.map((p) => p.port), paths: config.volumes.flatMap((v) => parseVolume(v.volume)?.source ?? []) };
+  }
+
+  /** The scratch directories live beside the cluster's kubeconfig, which delete() removes whole. */
+  throwawayIsolation(cluster: string, config: ClusterConfig, freePorts?: readonly number[]): ThrowawayIsolation {
+    checkClusterName(cluster);
+    return { ports: mapPorts(config.ports, freePorts), paths: mapPaths(config.volumes, join(this.root, cluster, 'scratch'), true) };
+  }
+
   async exists(cluster: string): Promise<boolean> {
     checkClusterName(cluster);
     const { stdout } = await run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
     return clusterNamesFromList(stdout).includes(cluster);
   }
 
-  async create(cluster: string, opts: CreateClusterOptions = {}): Promise<void> {
+  async create(cluster: string, opts: CreateClusterOptions = {}): Promise<ThrowawayIsolation | void> {
     checkClusterName(cluster);
-    const config = opts.config ?? defaultClusterConfig(cluster);
+    const production = opts.config ?? defaultClusterConfig(cluster);
+    const isolation = opts.throwaway
+      ? this.throwawayIsolation(cluster, production, await freeLoopbackPorts(portsNeeded(production.ports)))
+      : undefined;
+    const config = isolation ? throwawayClusterConfig(production, isolation) : production;
     // Every input is checked before anything is touched.
     const registriesPath = config.registries?.config;
     const registriesYaml = registriesPath !== undefined ? await readRegistriesFile(registriesPath) : undefined;
@@ -104,6 +134,7 @@ export class K3dProvider implements ClusterProvider {
     const k3d = requireExecutable('k3d');
     if (await this.exists(cluster)) throw new RefusedError(`a k3d cluster named ${cluster} already exists; delete it first`);
 
+    if (isolation) await prepareScratch(isolation.paths);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS;
     const configFile = join(this.root, cluster, 'k3d-config.yaml');
     await writePrivateFile(configFile, configYaml);
@@ -114,6 +145,7 @@ export class K3dProvider implements ClusterProvider {
       // The file embeds registry credentials; it is needed only while k3d reads it.
       await rm(configFile, { force: true });
     }
+    return isolation;
   }
 
   /** A cluster that does not exist is not an error. */
@@ -137,8 +169,11 @@ export class K3dProvider implements ClusterProvider {
     return nodeNamesVia(await this.kubeconfig(cluster));
   }
 
+  /** From k3d's own record of the cluster (its load balancer's published 6443), not from a kubeconfig. */
   async apiServer(cluster: string): Promise<string> {
-    return apiServerOf(await this.kubeconfig(cluster));
+    checkClusterName(cluster);
+    const { stdout } = await run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
+    return apiServerFromList(stdout, cluster);
   }
 }
 

@@ -1,7 +1,7 @@
 // Pure pieces of the kwok provider: where a cluster's files live, the kwokctl command line and
 // environment, and the fake node. Kept apart from the code that runs them, so they are unit-tested.
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { ControlPlaneBinaries } from './control-plane-binaries.js';
 
 export type KwokBinaries = Pick<
@@ -56,6 +56,15 @@ export function kwokctlConfigYaml(ports: KwokPorts): string {
     kind: 'KwokctlConfiguration',
     options: { bindAddress: '127.0.0.1', ...ports },
   });
+}
+
+/** The apiserver URL a kwokctl config file (as written by kwokctlConfigYaml) gives the cluster. */
+export function apiServerOfKwokctlConfig(text: string, path: string): string {
+  const options = (parse(text) as { options?: { bindAddress?: unknown; kubeApiserverPort?: unknown } } | null)?.options;
+  if (typeof options?.kubeApiserverPort !== 'number' || typeof options.bindAddress !== 'string') {
+    throw new Error(`${path} names no apiserver address and port`);
+  }
+  return `https://${options.bindAddress}:${options.kubeApiserverPort}`;
 }
 
 export interface KwokctlCreate {

@@ -3,16 +3,18 @@
 // listens on 127.0.0.1, lives under homelab-dr's own state directory, and comes from the build cache.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { healthWaitError, waitForHealth } from '../health/wait.js';
+import type { ClusterConfig } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { childEnv } from '../util/secrets-registry.js';
 import { controlPlaneBinaries, etcdVersion, kubernetesVersion } from './control-plane-binaries.js';
 import {
+  apiServerOfKwokctlConfig,
   CLUSTER_NAME,
   defaultKwokRoot,
   defaultNodeName,
@@ -26,6 +28,7 @@ import {
 } from './kwok-args.js';
 import { stopLocalSealedSecrets, stopLocalSealedSecretsNow } from './local-sealed-secrets.js';
 import { freeLoopbackPorts, portInUse } from './ports.js';
+import { mapPaths, type HostExposure, type ThrowawayIsolation } from './isolation.js';
 import type { ClusterProvider, CreateClusterOptions } from './provider.js';
 
 const KWOK_BINARIES = ['kubeApiserver', 'kubeControllerManager', 'kubeScheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl'] as const;
@@ -49,6 +52,19 @@ export class KwokProvider implements ClusterProvider {
       throw new InputError(`cluster name ${JSON.stringify(cluster)} is not a DNS label (lowercase letters, digits and '-', at most 63)`);
     }
     return kwokClusterPaths(this.root, cluster);
+  }
+
+  /** Everything listens on 127.0.0.1 on ports kwokctl picks, and fake nodes mount no host path. */
+  hostExposure(): HostExposure {
+    return { ports: [], paths: [] };
+  }
+
+  /**
+   * Nothing to map on the host, but the PVs of a throwaway run still point into the scratch directory
+   * (removed with the cluster), so a rehearsal's storage is the drill's on k3d, never production's paths.
+   */
+  throwawayIsolation(cluster: string, config: ClusterConfig): ThrowawayIsolation {
+    return { ports: [], paths: mapPaths(config.volumes, join(this.paths(cluster).extras, 'scratch'), false) };
   }
 
   /** A directory left by an interrupted create counts too, so that create refuses and delete cleans it. */
@@ -134,13 +150,13 @@ export class KwokProvider implements ClusterProvider {
     }
   }
 
+  /**
+   * From the kwokctl config homelab-dr wrote when it started the control plane, not from the
+   * kubeconfig: the provider's own record, against which the context guard checks the kubeconfig.
+   */
   async apiServer(cluster: string): Promise<string> {
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromFile(await this.kubeconfig(cluster));
-    const server = kc.getCurrentCluster()?.server;
-    if (!server) throw new InputError(`the kubeconfig of kwok cluster ${cluster} names no server`);
-    return server;
+    const path = join(this.paths(cluster).extras, 'kwokctl.yaml');
+    return apiServerOfKwokctlConfig(await readFile(path, 'utf8'), path);
   }
 
   private async startControlPlane(cluster: string, paths: KwokClusterPaths, binaries: KwokBinaries, port: number | undefined, timeoutMs: number): Promise<void> {

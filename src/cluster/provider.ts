@@ -1,6 +1,7 @@
 // A cluster provider creates and destroys the cluster a recovery (or a rehearsal) rebuilds. Steps see
 // only this interface, so unit tests inject a fake and integration tests the real kwok provider.
 import type { ClusterConfig, ProviderName } from '../config/types.js';
+import type { HostExposure, ThrowawayIsolation } from './isolation.js';
 
 export interface CreateClusterOptions {
   /** The config's cluster section (k3d reads ports, volumes, registries and k3s args from it). */
@@ -11,14 +12,29 @@ export interface CreateClusterOptions {
   apiServerPort?: number;
   /** Budget for create-to-ready. */
   timeoutMs?: number;
+  /**
+   * dr-test and drill: production's host ports and paths are mapped (throwawayIsolation) with free
+   * ports picked now, and the scratch directories are made (seeded where the config asks).
+   */
+  throwaway?: boolean;
 }
 
 export interface ClusterProvider {
   readonly name: ProviderName;
   exists(cluster: string): Promise<boolean>;
-  /** Creates the cluster and returns once it is ready; refuses when one of that name exists. */
-  create(cluster: string, opts?: CreateClusterOptions): Promise<void>;
-  /** Deletes the cluster and everything started for it; a missing cluster is not an error. */
+  /**
+   * Creates the cluster and returns once it is ready; refuses when one of that name exists. A throwaway
+   * create returns the mapping it applied (with the free ports it picked).
+   */
+  create(cluster: string, opts?: CreateClusterOptions): Promise<ThrowawayIsolation | void>;
+  /** The host ports and host paths a cluster of this config publishes. */
+  hostExposure(config: ClusterConfig): HostExposure;
+  /**
+   * How a throwaway cluster of this name maps them: pure, for the plan and the storage step.
+   * `freePorts` are the ports create picked; without them the mapping says a free port is chosen at creation.
+   */
+  throwawayIsolation(cluster: string, config: ClusterConfig, freePorts?: readonly number[]): ThrowawayIsolation;
+  /** Deletes the cluster and everything started for it (scratch directories included); a missing cluster is not an error. */
   delete(cluster: string): Promise<void>;
   /** Path of a kubeconfig file for the cluster. */
   kubeconfig(cluster: string): Promise<string>;

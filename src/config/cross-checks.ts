@@ -104,6 +104,18 @@ function firewallSourceIssues(data: unknown): ConfigIssue[] {
   return issues;
 }
 
+function accessSourceIssues(data: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const bad = (from: unknown): boolean => typeof from === 'string' && from !== '' && !isAddressOrCidr(from);
+  listAt(data, 'access', 'tunnel', 'from').forEach((from, index) => {
+    if (bad(from)) issues.push({ path: ['access', 'tunnel', 'from', index], message: 'must be an IP address or CIDR, for example 172.18.0.0/16' });
+  });
+  listAt(data, 'access', 'alternate').forEach((alt, index) => {
+    if (isRecord(alt) && bad(alt.from)) issues.push({ path: ['access', 'alternate', index, 'from'], message: 'must be an IP address or CIDR, for example 100.64.0.0/10' });
+  });
+  return issues;
+}
+
 export function crossFieldIssues(data: unknown): ConfigIssue[] {
-  return [...undefinedStoreIssues(data), ...duplicateNameIssues(data), ...zeroDurationIssues(data), ...firewallSourceIssues(data)];
+  return [...undefinedStoreIssues(data), ...duplicateNameIssues(data), ...zeroDurationIssues(data), ...firewallSourceIssues(data), ...accessSourceIssues(data)];
 }

@@ -3,6 +3,9 @@
 
 export type ProviderName = 'k3d' | 'kwok' | 'existing';
 
+/** What a throwaway cluster (dr-test, drill) finds in place of a production volume: an empty directory, or a copy. */
+export type VolumeSeed = 'empty' | 'copy';
+
 export interface ClusterConfig {
   provider: ProviderName;
   name: string;
@@ -11,7 +14,7 @@ export interface ClusterConfig {
   image?: string;
   registries?: { use: string[]; config?: string };
   ports: Array<{ port: string; nodeFilters: string[] }>;
-  volumes: Array<{ volume: string; nodeFilters: string[] }>;
+  volumes: Array<{ volume: string; nodeFilters: string[]; seed: VolumeSeed }>;
   k3sArgs: Array<{ arg: string; nodeFilters: string[] }>;
   /** kubeconfig file and context, for provider existing (and optionally k3d). */
   kubeconfig?: string;
@@ -103,7 +106,12 @@ export interface FirewallConfig {
 }
 
 export interface AccessConfig {
-  alternate: Array<{ name: string; check: string }>;
+  /** The port host sshd listens on, which every access path below must keep reaching (default 22). */
+  sshPort: number;
+  /** A tunnel inside the cluster (cloudflared...) that reaches host sshd; `from` is where its connections come from. */
+  tunnel?: { from: string[] };
+  /** Ways in that do not pass through the cluster; `from` is where their connections to sshd come from. */
+  alternate: Array<{ name: string; check: string; from?: string }>;
 }
 
 export interface DrillConfig {

@@ -21,6 +21,11 @@ export interface VerifyResult {
   checked?: Array<{ kind: string; name: string }>;
   /** What exists but nothing can judge (no rule, no status): listed in the report, never counted healthy. */
   notJudged?: string[];
+  /**
+   * Set when this cluster has nothing of this step's to judge (a throwaway cluster's verify of the host
+   * firewall, which belongs to production): ok stays false, so it never counts as a pass.
+   */
+  stepNotJudged?: string;
 }
 
 export interface StepContext {

@@ -71,3 +71,72 @@ export function assertNoSelfLockout(table: Table, sshConnection: string | undefi
     ],
   );
 }
+
+/** A way into host sshd other than this session: a tunnel inside the cluster, or an alternate path. */
+export interface AccessRoute {
+  /** "tunnel inside the cluster", "alternate tailscale". */
+  name: string;
+  /** Where its connections come from: an address or a prefix (the cluster's Docker network). */
+  from: Cidr;
+  /** Host sshd's port. */
+  port: number;
+  /** The config field it came from, for the fix. */
+  field: string;
+}
+
+/** How much of `from` a rule's source match covers. */
+function sourceCoverage(rule: Rule, from: Cidr): 'all' | 'some' | 'none' {
+  if (rule.saddr === undefined) return 'all';
+  const saddr = parseCidr(rule.saddr);
+  if (saddr.family !== from.family) return 'none';
+  if (saddr.prefix <= from.prefix && cidrContains(saddr, from)) return 'all';
+  return from.prefix < saddr.prefix && cidrContains(from, saddr) ? 'some' : 'none';
+}
+
+/** Every other match of a rule against a new TCP connection to `port` from outside lo. */
+function matchesNewRemoteConnection(rule: Rule, port: number): boolean {
+  if (rule.unrecognized !== undefined || rule.iif !== undefined) return false;
+  if (rule.ctState !== undefined && !rule.ctState.includes('new')) return false;
+  if (rule.proto !== undefined && rule.proto !== 'tcp') return false;
+  return rule.dport === undefined || portInRange(port, rule.dport);
+}
+
+/**
+ * The verdict the input chain gives new connections from every address of the route's source. A rule
+ * that drops part of the source cuts the route (some of its addresses lose sshd); one that accepts part
+ * of it lets that part through, and the rest goes on to the next rules and the policy.
+ */
+export function routeVerdict(table: Table, route: AccessRoute): { verdict: string; by?: Rule; partly: boolean } {
+  const input = table.chains.find((c) => c.hook === 'input');
+  let partlyAccepted = false;
+  for (const rule of input?.rules ?? []) {
+    if (!matchesNewRemoteConnection(rule, route.port)) continue;
+    const coverage = sourceCoverage(rule, route.from);
+    if (coverage === 'all') return { verdict: rule.verdict, by: rule, partly: partlyAccepted };
+    if (coverage === 'some' && rule.verdict !== 'accept') return { verdict: rule.verdict, by: rule, partly: true };
+    if (coverage === 'some') partlyAccepted = true;
+  }
+  return { verdict: input?.policy ?? 'accept', partly: partlyAccepted };
+}
+
+/**
+ * Throws RefusedError naming every configured access route the table would cut. From the console there
+ * is no SSH session to protect, but the tunnel that reaches sshd from the cluster's network (and every
+ * alternate way in) is the operator's way back in after the reboot, so it is judged whoever runs this.
+ */
+export function assertAccessRoutesKept(table: Table, routes: readonly AccessRoute[]): void {
+  const cut = routes.flatMap((route) => {
+    const { verdict, by, partly } = routeVerdict(table, route);
+    if (verdict === 'accept') return [];
+    const cause = by ? `rule "${describeRule(by)}" gives it ${verdict}` : `no rule admits ${partly ? 'all of it' : 'it'} and the input policy is ${verdict}`;
+    return [{ route, line: `${route.name}: a new connection from ${formatCidr(route.from)} to port ${route.port}/tcp is ${verdict === 'drop' ? 'dropped' : verdict} (${cause})` }];
+  });
+  if (cut.length === 0) return;
+  throw new RefusedError(
+    `refusing to apply table ${table.family} ${table.name}: it would cut ${cut.length} configured access path${cut.length === 1 ? '' : 's'} to host sshd: ${cut.map((c) => c.line).join('; ')}`,
+    [
+      ...cut.map((c) => `allow it in the config: firewall.allow: - { port: ${c.route.port}, proto: tcp, from: ${formatCidr(c.route.from)} } (${c.route.field})`),
+      'or correct the access section if that path no longer comes from there',
+    ],
+  );
+}

@@ -1,7 +1,8 @@
 // The access path: does this terminal's session run through the cluster about to be destroyed? The
 // incident began exactly there (SSH over a cloudflared pod). Pure: every input is handed in.
 import { cidrContains, formatCidr, isLoopback, parseCidr, type Cidr } from '../firewall/address.js';
-import { parseSshConnection } from '../firewall/lockout.js';
+import { parseSshConnection, type AccessRoute } from '../firewall/lockout.js';
+import type { AccessConfig } from '../config/types.js';
 import type { KubeObject } from '../kube/types.js';
 
 export const THROUGH_CLUSTER_LINE = 'YOUR SSH SESSION RUNS THROUGH THE CLUSTER: it will drop when the cluster is deleted';
@@ -136,4 +137,17 @@ export function accessPath(inputs: AccessInputs): AccessVerdict {
     return verdict('through-cluster', THROUGH_CLUSTER_LINE, [`SSH peer ${peer} is this host: a tunnel ends here, and the cluster runs ${describePods(pods)}`]);
   }
   return verdict('local-tunnel', `SSH peer ${peer} is this host (a tunnel ending here), and no tunnel pod runs in the cluster: the tunnel lives outside it`, []);
+}
+
+/**
+ * The configured ways into host sshd that a host firewall must keep open: the tunnel inside the
+ * cluster (its connections come from the cluster's Docker network or node addresses) and every
+ * alternate path that says where it comes from. Addresses were checked when the config was loaded.
+ */
+export function accessRoutes(access: AccessConfig): AccessRoute[] {
+  const port = access.sshPort;
+  return [
+    ...(access.tunnel?.from ?? []).map((from, i) => ({ name: 'the tunnel inside the cluster', from: parseCidr(from, `access.tunnel.from[${i}]`), port, field: `access.tunnel.from[${i}]` })),
+    ...access.alternate.flatMap((alt, i) => (alt.from === undefined ? [] : [{ name: `alternate access ${alt.name}`, from: parseCidr(alt.from, `access.alternate[${i}].from`), port, field: `access.alternate[${i}].from` }])),
+  ];
 }

@@ -1,6 +1,7 @@
 // The two guards no --yes overrides: the kubeconfig must point at the configured cluster, and a
 // throwaway cluster's name must differ from production's.
 import { isIPv4 } from 'node:net';
+import type { ClusterProvider } from '../cluster/provider.js';
 import { RefusedError } from '../util/errors.js';
 
 /** An API server address reduced to what identifies it: scheme, host, port. */
@@ -53,6 +54,20 @@ export function assertContextMatchesProvider(kubeconfigServer: string, providerS
   throw new RefusedError(`the kubeconfig does not point at cluster "${cluster}": its server is ${kubeconfigServer}, the provider's is ${providerServer}; nothing was touched`, [
     'select the right context (kubectl config use-context, or cluster.context in the config), or fix cluster.kubeconfig',
   ]);
+}
+
+/**
+ * Before anything is destroyed: the server of the kubeconfig the run acts through must be the
+ * provider's own record of the cluster (k3d: its list; existing: the context pinned at the start).
+ * A cluster that does not exist yet has nothing to mistake, so it is not asked.
+ */
+export async function assertKubeconfigIsProviderCluster(
+  provider: Pick<ClusterProvider, 'exists' | 'apiServer'>,
+  cluster: string,
+  kubeconfigServer: () => Promise<string>,
+): Promise<void> {
+  if (!provider.apiServer || !(await provider.exists(cluster))) return;
+  assertContextMatchesProvider(await kubeconfigServer(), await provider.apiServer(cluster), cluster);
 }
 
 /** Cluster names are DNS labels: case and stray whitespace do not make two names different. */

@@ -33,7 +33,7 @@ function fwConfig(defaultInput: 'drop' | 'accept', allow: FirewallConfig['allow'
 }
 
 function context(firewall: FirewallConfig, mode: Mode = 'hard-reset'): RecoveryContext {
-  const config = { cluster: { name: 'homelab', provider: 'kwok', ports: [] }, firewall } as unknown as HomelabConfig;
+  const config = { cluster: { name: 'homelab', provider: 'kwok', ports: [] }, firewall, access: { sshPort: 22, alternate: [] } } as unknown as HomelabConfig;
   return { config, mode, providerName: 'kwok', clusterName: 'homelab', signal: new AbortController().signal, log: pino({ level: 'silent' }) } as unknown as RecoveryContext;
 }
 

@@ -29,6 +29,9 @@ function contextFor(config: HomelabConfig): RecoveryContext {
     delete: async () => { throw new Error('not in this test'); },
     kubeconfig: async () => kubeconfig,
     nodeNames: async () => [nodeName],
+    // These tests are about the steps' objects; a throwaway's path mapping has its own test.
+    hostExposure: () => ({ ports: [], paths: [] }),
+    throwawayIsolation: () => ({ ports: [], paths: [] }),
   };
   return {
     signal: new AbortController().signal,

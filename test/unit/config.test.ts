@@ -495,7 +495,7 @@ describe('good configs', () => {
       secretStores: {},
       secrets: [],
       apps: { items: [], wait: { timeoutMs: 600_000 } },
-      access: { alternate: [] },
+      access: { sshPort: 22, alternate: [] },
       drill: {},
     });
   });

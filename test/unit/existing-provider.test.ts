@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { parse } from 'yaml';
 import { ExistingProvider } from '../../src/cluster/existing.js';
 import { kubeconfigFiles, pinnedKubeconfig } from '../../src/cluster/existing-kubeconfig.js';
+import { apiServerOf } from '../../src/cluster/provider-files.js';
+import { assertKubeconfigIsProviderCluster } from '../../src/safety/guards.js';
 import { InputError, RefusedError } from '../../src/util/errors.js';
 import { kubeconfigFor, startFakeApiserver, type FakeApiserver } from '../fixtures/k3d/fake-apiserver.js';
 
@@ -164,6 +166,24 @@ describe('ExistingProvider', () => {
     writeFileSync(userFile, JSON.stringify(switched));
     expect(await provider.apiServer('homelab')).toBe(api.url);
     expect(provider.context).toBe('homelab');
+  });
+
+  test('the context guard: a context re-pointed at another server after the run pinned it is refused (exit 3) before anything is touched', async () => {
+    userConfig({ name: 'homelab', token: api.token });
+    const provider = new ExistingProvider({ kubeconfig: userFile, context: 'homelab', root });
+    const runServer = async () => apiServerOf(await provider.kubeconfig('homelab'));
+    await assertKubeconfigIsProviderCluster(provider, 'homelab', runServer);
+    // The same context name now points at another cluster (a merged kubeconfig, a recreated k3d port).
+    const other = await startFakeApiserver(['other-node']);
+    try {
+      writeFileSync(userFile, JSON.stringify(parse(kubeconfigFor(other, 'homelab', other.token))));
+      const err = await assertKubeconfigIsProviderCluster(provider, 'homelab', runServer).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RefusedError);
+      expect((err as RefusedError).exitCode).toBe(3);
+      expect((err as Error).message).toBe(`the kubeconfig does not point at cluster "homelab": its server is ${other.url}, the provider's is ${api.url}; nothing was touched`);
+    } finally {
+      await other.close();
+    }
   });
 
   test('$KUBECONFIG is used when no file is configured', async () => {

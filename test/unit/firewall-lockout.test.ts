@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FirewallConfig } from '../../src/config/types.js';
-import { assertNoSelfLockout, parseSshConnection, sessionVerdict } from '../../src/firewall/lockout.js';
+import { assertAccessRoutesKept, assertNoSelfLockout, parseSshConnection, routeVerdict, sessionVerdict } from '../../src/firewall/lockout.js';
+import { accessRoutes } from '../../src/safety/access-path.js';
 import { desiredTable } from '../../src/firewall/ruleset.js';
 import { RefusedError } from '../../src/util/errors.js';
 
@@ -86,5 +87,55 @@ describe('self-lockout guard', () => {
     table.chains[0]!.rules.splice(0, 0, { proto: 'tcp', dport: '22', verdict: 'drop' });
     expect(sessionVerdict(table, session)).toMatchObject({ verdict: 'drop', by: { verdict: 'drop' } });
     expect(() => assertNoSelfLockout(table, ssh)).toThrow(/rule "tcp dport 22 drop" gives it drop/);
+  });
+});
+
+describe('configured access paths (issue 11 item 7): judged from the console too', () => {
+  const access = (tunnel: string[] | undefined, alternate: Array<{ name: string; check: string; from?: string }> = []) =>
+    accessRoutes({ sshPort: 22, ...(tunnel ? { tunnel: { from: tunnel } } : {}), alternate });
+  const cut = (config: FirewallConfig, routes: ReturnType<typeof access>): string | undefined => {
+    try {
+      assertAccessRoutesKept(desiredTable(config), routes);
+      return undefined;
+    } catch (err) {
+      if (err instanceof RefusedError) return [err.message, ...err.details].join('\n');
+      throw err;
+    }
+  };
+  const lanOnly = fw('drop', [{ port: 22, proto: 'tcp', from: '192.168.1.0/24' }]);
+
+  it('a drop policy that admits sshd only from the LAN cuts the tunnel that comes from the cluster\'s Docker network', () => {
+    expect(cut(lanOnly, access(['172.18.0.0/16']))).toBe([
+      'refusing to apply table inet homelab_dr: it would cut 1 configured access path to host sshd: the tunnel inside the cluster: a new connection from 172.18.0.0/16 to port 22/tcp is dropped (no rule admits it and the input policy is drop)',
+      'allow it in the config: firewall.allow: - { port: 22, proto: tcp, from: 172.18.0.0/16 } (access.tunnel.from[0])',
+      'or correct the access section if that path no longer comes from there',
+    ].join('\n'));
+  });
+
+  it('admitting the network (or a wider prefix, or sshd from anywhere) keeps it; an accept policy keeps everything', () => {
+    expect(cut(fw('drop', [...lanOnly.allow, { port: 22, proto: 'tcp', from: '172.18.0.0/16' }]), access(['172.18.0.0/16']))).toBeUndefined();
+    expect(cut(fw('drop', [{ port: 22, proto: 'tcp', from: '172.16.0.0/12' }]), access(['172.18.0.0/16']))).toBeUndefined();
+    expect(cut(fw('drop', [{ port: 22, proto: 'tcp' }]), access(['172.18.0.0/16']))).toBeUndefined();
+    expect(cut(fw('accept', []), access(['172.18.0.0/16']))).toBeUndefined();
+  });
+
+  it('admitting only part of the network still cuts the rest of it', () => {
+    expect(cut(fw('drop', [{ port: 22, proto: 'tcp', from: '172.18.0.0/24' }]), access(['172.18.0.0/16']))).toMatch(/172\.18\.0\.0\/16 to port 22\/tcp is dropped \(no rule admits all of it and the input policy is drop\)/);
+  });
+
+  it('another port, another protocol or a loopback-only rule admits nothing of it', () => {
+    expect(cut(fw('drop', [{ port: 2222, proto: 'tcp' }, { port: 22, proto: 'udp' }]), access(['10.42.0.5']))).toMatch(/10\.42\.0\.5 to port 22\/tcp is dropped/);
+  });
+
+  it('alternates that say where they come from are judged, each named; the rest are not routes', () => {
+    const routes = access(['172.18.0.0/16'], [{ name: 'tailscale', check: 'true', from: '100.64.0.0/10' }, { name: 'console', check: 'true' }]);
+    expect(routes.map((r) => r.name)).toEqual(['the tunnel inside the cluster', 'alternate access tailscale']);
+    expect(cut(lanOnly, routes)).toMatch(/it would cut 2 configured access paths to host sshd: .*; alternate access tailscale: a new connection from 100\.64\.0\.0\/10 to port 22\/tcp is dropped/);
+  });
+
+  it('a configured sshd port is the one judged', () => {
+    const routes = accessRoutes({ sshPort: 2222, tunnel: { from: ['172.18.0.0/16'] }, alternate: [] });
+    expect(cut(fw('drop', [{ port: 22, proto: 'tcp' }]), routes)).toMatch(/to port 2222\/tcp is dropped/);
+    expect(routeVerdict(desiredTable(fw('drop', [{ port: 2222, proto: 'tcp' }])), routes[0]!).verdict).toBe('accept');
   });
 });

@@ -17,6 +17,7 @@ function context(mode: Mode, providerName: 'k3d' | 'kwok' = 'k3d'): RecoveryCont
   const config = {
     cluster: { name: 'homelab', provider: providerName, ports: [{ port: '443:443', nodeFilters: ['loadbalancer'] }, { port: '8443:443', nodeFilters: ['loadbalancer'] }] },
     firewall: { backend: 'nftables', table: 'homelab_dr', defaultInput: 'drop', allow: [{ port: 443, proto: 'tcp' }] },
+    access: { sshPort: 22, alternate: [] },
   } as unknown as HomelabConfig;
   return { config, mode, providerName, clusterName: 'homelab', signal: new AbortController().signal, log: pino({ level: 'silent' }) } as unknown as RecoveryContext;
 }
@@ -142,5 +143,33 @@ describe('a transaction nft rejects', () => {
       'nft object: inet homelab_dr set blocked',
     ]);
     for (const item of failed) expect(item.error).toMatch(/ip netns exec hdr-fw-does-not-exist nft -f -: exit 1\nError: Could not process rule: No buffer space available/);
+  });
+});
+
+describe('verify of a throwaway cluster (issue 17: "verify checks only what belongs to the cluster it checks")', () => {
+  it('does not judge the host firewall, which belongs to production, and does not call it a pass', async () => {
+    const ctx = { ...context('verify'), clusterName: 'homelab-drtest-2612021200' } as RecoveryContext;
+    const v = await firewallStep({}).verify!(ctx);
+    expect(v).toEqual({ ok: false, missing: [], stepNotJudged: 'not judged: the host\'s rules belong to production (cluster homelab), not to homelab-drtest-2612021200' });
+  });
+});
+
+describe('the guard judges the configured access paths, from the console too (issue 11 item 7)', () => {
+  it('refuses a table that cuts the tunnel inside the cluster, with no SSH session at all', () => {
+    const ctx = context('hard-reset');
+    ctx.config.firewall!.allow = [{ port: 22, proto: 'tcp', from: '192.168.1.0/24' }];
+    (ctx.config as { access: HomelabConfig['access'] }).access = { sshPort: 22, tunnel: { from: ['172.18.0.0/16'] }, alternate: [] };
+    expect(() => firewallGuard(ctx, {})).toThrow(/would cut 1 configured access path to host sshd: the tunnel inside the cluster/);
+    ctx.config.firewall!.allow.push({ port: 22, proto: 'tcp', from: '172.18.0.0/16' });
+    expect(() => firewallGuard(ctx, {})).not.toThrow();
+  });
+});
+
+describe('plan names the access paths the guard judges', () => {
+  it('this session only, or every configured route', async () => {
+    const ctx = context('hard-reset');
+    expect((await firewallStep({}).plan(ctx)).at(-2)).toBe('access paths judged by the guard: this SSH session only (set access.tunnel.from and access.alternate[].from to judge the others)');
+    (ctx.config as { access: HomelabConfig['access'] }).access = { sshPort: 22, tunnel: { from: ['172.18.0.0/16'] }, alternate: [{ name: 'tailscale', check: 'true', from: '100.64.0.0/10' }] };
+    expect((await firewallStep({}).plan(ctx)).at(-2)).toBe('access paths judged by the guard, from the console too: the tunnel inside the cluster from 172.18.0.0/16 to port 22/tcp; alternate access tailscale from 100.64.0.0/10 to port 22/tcp');
   });
 });

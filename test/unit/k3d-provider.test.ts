@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -21,7 +21,7 @@ const exampleCluster: ClusterConfig = {
   image: 'rancher/k3s:v1.33.4-k3s1',
   registries: { use: ['k3d-registry.localhost:5050'], config: join(FIXTURES, 'registries.yaml') },
   ports: [{ port: '443:443', nodeFilters: ['loadbalancer'] }],
-  volumes: [{ volume: '/srv/homelab:/srv/homelab', nodeFilters: ['server:*'] }],
+  volumes: [{ volume: '/srv/homelab:/srv/homelab', nodeFilters: ['server:*'], seed: 'empty' }],
   k3sArgs: [{ arg: '--disable=traefik', nodeFilters: ['server:*'] }],
 };
 
@@ -193,11 +193,51 @@ describe('K3dProvider kubeconfig, apiServer, nodeNames', () => {
     await expect(provider.kubeconfig('homelab')).rejects.toThrow(/k3d kubeconfig get homelab: exit 1\n.*cluster 'homelab' does not exist/);
   });
 
-  test('apiServer comes from that kubeconfig, node names from the API', async () => {
-    givenClusters('homelab');
+  test('apiServer comes from k3d\'s own list (not the kubeconfig), node names from the API', async () => {
+    const port = new URL(api.url).port;
+    writeFileSync(join(tools.k3dState, 'clusters.json'), JSON.stringify([{ name: 'homelab', nodes: [{ role: 'loadbalancer', portMappings: { '6443/tcp': [{ HostIp: '0.0.0.0', HostPort: port }] } }] }]));
     writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', api.token));
-    expect(await provider.apiServer('homelab')).toBe(api.url);
+    expect(await provider.apiServer('homelab')).toBe(`https://0.0.0.0:${port}`);
     expect(await provider.nodeNames('homelab')).toEqual(['k3d-homelab-server-0', 'k3d-homelab-agent-0']);
+  });
+});
+
+describe('K3dProvider.create for a throwaway cluster (dr-test, drill)', () => {
+  test('publishes free loopback ports and mounts empty scratch directories instead of production\'s; delete removes them', async () => {
+    const result = await provider.create('homelab-drtest-1', { config: exampleCluster, throwaway: true });
+    const written = parse(readFileSync(join(tools.k3dState, 'created-config.yaml'), 'utf8')) as { ports: Array<{ port: string }>; volumes: Array<{ volume: string }> };
+    const scratch = join(root, 'homelab-drtest-1', 'scratch', 'volume-0');
+    expect(written.volumes).toEqual([{ volume: `${scratch}:${scratch}`, nodeFilters: ['server:*'] }]);
+    expect(written.ports).toHaveLength(1);
+    const [, host, hostPort, containerPort] = /^([^:]+):(\d+):(\d+)$/.exec(written.ports[0]!.port)!;
+    expect([host, containerPort]).toEqual(['127.0.0.1', '443']);
+    expect(Number(hostPort)).not.toBe(443);
+    expect(result).toEqual({ ports: [expect.objectContaining({ spec: '443:443', to: written.ports[0]!.port })], paths: [expect.objectContaining({ source: '/srv/homelab', scratch, mounted: true })] });
+    expect(readdirSync(scratch)).toEqual([]);
+    await provider.delete('homelab-drtest-1');
+    expect(existsSync(join(root, 'homelab-drtest-1'))).toBe(false);
+  });
+
+  test('seed: copy gives the throwaway cluster a copy of the production path, and production stays as it was', async () => {
+    const production = mkdtempSync(join(tmpdir(), 'hdr-prod-data-'));
+    mkdirSync(join(production, 'db'));
+    writeFileSync(join(production, 'db', 'rows'), 'production rows\n');
+    try {
+      const config: ClusterConfig = { ...exampleCluster, volumes: [{ volume: `${production}:/srv/homelab`, nodeFilters: ['server:*'], seed: 'copy' }] };
+      await provider.create('homelab-drtest-2', { config, throwaway: true });
+      const scratch = join(root, 'homelab-drtest-2', 'scratch', 'volume-0');
+      expect(readFileSync(join(scratch, 'db', 'rows'), 'utf8')).toBe('production rows\n');
+      writeFileSync(join(scratch, 'db', 'rows'), 'drill wrote here\n');
+      expect(readFileSync(join(production, 'db', 'rows'), 'utf8')).toBe('production rows\n');
+      expect(readFileSync(join(tools.k3dState, 'created-config.yaml'), 'utf8')).not.toContain(production);
+    } finally {
+      rmSync(production, { recursive: true, force: true });
+    }
+  });
+
+  test('a production create keeps the config as written', async () => {
+    await provider.create('homelab', { config: exampleCluster });
+    expect(readFileSync(join(tools.k3dState, 'created-config.yaml'), 'utf8')).toContain('/srv/homelab:/srv/homelab');
   });
 });
 

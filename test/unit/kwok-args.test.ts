@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import {
+  apiServerOfKwokctlConfig,
   CLUSTER_NAME,
   defaultKwokRoot,
   fakeNode,
@@ -90,5 +91,13 @@ describe('fake node', () => {
     expect(node.metadata.name).toBe('homelab-server-0');
     expect(node.metadata.labels['kubernetes.io/hostname']).toBe('homelab-server-0');
     expect(node.metadata.annotations['kwok.x-k8s.io/node']).toBe('fake');
+  });
+});
+
+describe('apiServerOfKwokctlConfig: the provider\'s own record of its apiserver', () => {
+  test('reads back the address and port homelab-dr wrote', () => {
+    const text = kwokctlConfigYaml({ kubeApiserverPort: 40123, etcdPort: 1, etcdPeerPort: 2, kubeControllerManagerPort: 3, kubeSchedulerPort: 4, kwokControllerPort: 5 });
+    expect(apiServerOfKwokctlConfig(text, '/x/kwokctl.yaml')).toBe('https://127.0.0.1:40123');
+    expect(() => apiServerOfKwokctlConfig('kind: KwokctlConfiguration\n', '/x/kwokctl.yaml')).toThrow('/x/kwokctl.yaml names no apiserver address and port');
   });
 });

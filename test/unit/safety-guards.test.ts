@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertContextMatchesProvider,
+  assertKubeconfigIsProviderCluster,
   assertThrowawayNameDiffers,
   contextMatchesProvider,
   normalizeServer,
@@ -64,5 +65,26 @@ describe('throwawayNameDiffers', () => {
     expect(caught).toBeInstanceOf(RefusedError);
     expect((caught as RefusedError).exitCode).toBe(3);
     expect(() => assertThrowawayNameDiffers('homelab', 'homelab-drtest-1', 'dr-test')).not.toThrow();
+  });
+});
+
+describe('assertKubeconfigIsProviderCluster (called by hard-reset, dr-test and drill before anything is destroyed)', () => {
+  const provider = (exists: boolean, server = 'https://0.0.0.0:40002') => ({ exists: async () => exists, apiServer: async () => server });
+
+  it('passes when the run\'s kubeconfig names the provider\'s cluster, in any loopback spelling', async () => {
+    await expect(assertKubeconfigIsProviderCluster(provider(true), 'homelab', async () => 'https://127.0.0.1:40002/')).resolves.toBeUndefined();
+  });
+
+  it('refuses (exit 3) when it names another server', async () => {
+    const err = await assertKubeconfigIsProviderCluster(provider(true), 'homelab', async () => 'https://127.0.0.1:40003/').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).exitCode).toBe(3);
+    expect((err as Error).message).toMatch(/^the kubeconfig does not point at cluster "homelab": its server is https:\/\/127.0.0.1:40003\/, the provider's is https:\/\/0.0.0.0:40002/);
+  });
+
+  it('does not ask a cluster that does not exist yet (a throwaway before its create)', async () => {
+    let asked = false;
+    await assertKubeconfigIsProviderCluster(provider(false), 'homelab-drtest', async () => { asked = true; return 'https://127.0.0.1:1'; });
+    expect(asked).toBe(false);
   });
 });

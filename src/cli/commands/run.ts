@@ -10,7 +10,7 @@ import { runSteps } from '../../engine/runner.js';
 import { GREEN, type Step, type StepState } from '../../engine/types.js';
 import { errorMessage, InputError, RefusedError } from '../../util/errors.js';
 import { selectSteps } from '../../engine/runner.js';
-import { assertThrowawayNameDiffers } from '../../safety/guards.js';
+import { assertKubeconfigIsProviderCluster, assertThrowawayNameDiffers } from '../../safety/guards.js';
 import { RUN_ID_ENV } from '../../safety/detach.js';
 import { createRunLogger } from '../../util/log.js';
 import type { RecoveryContext } from '../../../steps/context.js';
@@ -96,7 +96,7 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJou
   firewallGuard(ctx);
   // Before anything is destroyed: a live sealing key that no backup keeps is refused (exit 3).
   if (mode === 'hard-reset') await assertSealingKeyKept(ctx);
-  await ctx.provider();
+  await assertKubeconfigIsProviderCluster(await ctx.provider(), ctx.clusterName, async () => (await ctx.kube()).server.href);
 
   const previouslyGreen = previous
     ? new Set([...previous.steps.values()].filter((s) => GREEN.has(s.status)).map((s) => s.id))

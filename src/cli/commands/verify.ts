@@ -9,6 +9,8 @@ interface StepVerdict {
   step: string;
   ok: boolean;
   missing: string[];
+  /** Why the step was not judged on this cluster; such a step is neither a pass nor a failure. */
+  stepNotJudged?: string;
 }
 
 export async function verifyCommand(opts: CliOptions): Promise<number> {
@@ -20,21 +22,24 @@ export async function verifyCommand(opts: CliOptions): Promise<number> {
     if (opts.only && !opts.only.includes(step.id)) continue;
     try {
       const v = await step.verify(ctx);
-      verdicts.push({ step: step.id, ok: v.ok, missing: v.missing });
+      verdicts.push({ step: step.id, ok: v.ok, missing: v.missing, ...(v.stepNotJudged !== undefined ? { stepNotJudged: v.stepNotJudged } : {}) });
     } catch (err) {
       verdicts.push({ step: step.id, ok: false, missing: [`verify failed: ${errorMessage(err)}`] });
     }
   }
   (await ctx.kube().catch(() => undefined))?.close();
-  const bad = verdicts.filter((v) => !v.ok);
+  const notJudgedSteps = verdicts.filter((v) => v.stepNotJudged !== undefined);
+  const judged = verdicts.filter((v) => v.stepNotJudged === undefined);
+  const bad = judged.filter((v) => !v.ok);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ cluster: ctx.clusterName, ok: bad.length === 0, steps: verdicts }, null, 2)}\n`);
   } else {
     for (const v of verdicts) {
-      process.stdout.write(`${v.ok ? 'ok  ' : 'FAIL'} ${v.step}\n`);
-      for (const m of v.missing) process.stdout.write(`       ${m}\n`);
+      process.stdout.write(`${v.stepNotJudged !== undefined ? 'n/j ' : v.ok ? 'ok  ' : 'FAIL'} ${v.step}\n`);
+      for (const m of v.stepNotJudged !== undefined ? [v.stepNotJudged] : v.missing) process.stdout.write(`       ${m}\n`);
     }
-    process.stdout.write(`${verdicts.length - bad.length}/${verdicts.length} steps verify on cluster ${ctx.clusterName}\n`);
+    const skipped = notJudgedSteps.length > 0 ? `; ${notJudgedSteps.length} not judged (${notJudgedSteps.map((v) => v.step).join(', ')})` : '';
+    process.stdout.write(`${judged.length - bad.length}/${judged.length} judged steps verify on cluster ${ctx.clusterName}${skipped}\n`);
   }
   return bad.length === 0 ? 0 : 1;
 }
