@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { isRecord, type KubeObject, type LoadedObject } from './types.js';
-import { findScalarDifferences, KubeYamlError, loadKubeYaml } from './yaml11.js';
+import { findScalarDifferences, KubeYamlError, lineOfField, loadKubeYaml } from './yaml11.js';
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -59,7 +59,10 @@ function loadDocument(doc: { text: string; line: number }, file: string): Return
   try {
     return loadKubeYaml(doc.text, file);
   } catch (err) {
-    if (err instanceof KubeYamlError) throw new InputError(`${file}:${contentLine(doc)}: ${err.message}`);
+    if (err instanceof KubeYamlError) {
+      const line = (err.field && lineOfField(doc.text, doc.line, err.field)) || contentLine(doc);
+      throw new InputError(`${file}:${line}: ${err.message}`);
+    }
     const mark = (err as { mark?: { line?: number } }).mark;
     const line = doc.line + (mark?.line ?? 0);
     const reason = (err as { reason?: string }).reason ?? (err as Error).message.split('\n')[0];

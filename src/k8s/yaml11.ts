@@ -40,7 +40,12 @@ class GoBigInt {
   }
 }
 
-export class KubeYamlError extends Error {}
+/** What kubectl refuses to convert; `field` names where, when a field is to blame. */
+export class KubeYamlError extends Error {
+  constructor(message: string, readonly field?: string) {
+    super(field ? `${field}: ${message}` : message);
+  }
+}
 
 // A key no YAML text can spell (js-yaml refuses a NUL character): a plain `<<`, the merge key.
 const MERGE_KEY = '\u0000<<merge';
@@ -243,7 +248,7 @@ function fieldPath(parent: string, key: string | number): string {
 // Replaces, in place, what the schema built with what sigs.k8s.io/yaml's JSON holds.
 function toJsonValue(value: unknown, path: string, done: WeakSet<object>): unknown {
   if (value instanceof GoFloat) {
-    if (!Number.isFinite(value.value)) throw new KubeYamlError(`${path || 'the document'}: ${value.value} has no JSON form (json: unsupported value), and kubectl refuses it`);
+    if (!Number.isFinite(value.value)) throw new KubeYamlError(`${value.value} has no JSON form (json: unsupported value), and kubectl refuses it`, path || undefined);
     return value.value;
   }
   if (value === GO_NULL) return null;
@@ -279,7 +284,7 @@ function applyMerge(record: Record<string, unknown>, path: string): void {
     const sources = Array.isArray(value) ? [...value].reverse() : [value];
     for (const source of sources) {
       if (typeof source !== 'object' || source === null || Array.isArray(source)) {
-        throw new KubeYamlError(`${fieldPath(path, '<<')}: map merge requires map or sequence of maps as the value`);
+        throw new KubeYamlError('map merge requires map or sequence of maps as the value', fieldPath(path, '<<'));
       }
       for (const [k, v] of Object.entries(source)) setProperty(record, k, v);
     }
@@ -296,27 +301,46 @@ export interface ScalarDifference {
   yaml12: GoScalar;
 }
 
-/** Every plain scalar of a document whose two readings differ; `firstLine` is the document's line. */
-export function findScalarDifferences(text: string, firstLine: number): ScalarDifference[] {
+type NodeVisitor = (node: unknown, field: string, line: number) => void;
+
+// Every node of a document with its field path (as fieldPath spells it) and line; keys are visited
+// under their own field. The yaml package keeps positions, which js-yaml's result does not.
+function visitNodes(text: string, firstLine: number, visit: NodeVisitor): void {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
-  const found: ScalarDifference[] = [];
-  const check = (node: unknown, field: string): void => {
-    if (!isScalar(node) || node.type !== 'PLAIN' || typeof node.source !== 'string' || !readingsDiffer(node.source)) return;
-    const line = firstLine - 1 + lineCounter.linePos(node.range?.[0] ?? 0).line;
-    found.push({ line, field, text: node.source, yaml11: goResolve(node.source).value, yaml12: coreResolve(node.source) });
+  const lineOf = (node: unknown): number => {
+    const offset = (node as { range?: [number] } | null)?.range?.[0] ?? 0;
+    return firstLine - 1 + lineCounter.linePos(offset).line;
   };
   const walk = (node: unknown, field: string): void => {
+    visit(node, field, lineOf(node));
     if (isMap(node)) {
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? String(pair.key.source ?? pair.key.value) : '?';
-        check(pair.key, fieldPath(field, key));
+        visit(pair.key, fieldPath(field, key), lineOf(pair.key));
         walk(pair.value, fieldPath(field, key));
       }
     } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, fieldPath(field, i)));
-    else check(node, field);
   };
   walk(doc.contents, '');
+}
+
+/** Every plain scalar of a document whose two readings differ; `firstLine` is the document's line. */
+export function findScalarDifferences(text: string, firstLine: number): ScalarDifference[] {
+  const found: ScalarDifference[] = [];
+  visitNodes(text, firstLine, (node, field, line) => {
+    if (!isScalar(node) || node.type !== 'PLAIN' || typeof node.source !== 'string' || !readingsDiffer(node.source)) return;
+    found.push({ line, field, text: node.source, yaml11: goResolve(node.source).value, yaml12: coreResolve(node.source) });
+  });
+  return found;
+}
+
+/** The line of a field of a document, for an error about it; undefined when it cannot be found. */
+export function lineOfField(text: string, firstLine: number, field: string): number | undefined {
+  let found: number | undefined;
+  visitNodes(text, firstLine, (_node, at, line) => {
+    if (found === undefined && at === field) found = line;
+  });
   return found;
 }
 
