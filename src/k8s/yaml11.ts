@@ -135,12 +135,24 @@ export function goResolve(s: string): { value: GoScalar; float?: true; int?: big
   // (A timestamp-looking text starts with four digits and '-': it is neither an integer nor a float.)
   const plain = s.replaceAll('_', '');
   const int = goParseInt(plain, true) ?? goParseInt(plain, false);
-  if (int !== undefined) return { value: Number(int) + 0, ...(Number.isSafeInteger(Number(int)) ? {} : { int }) };
+  if (int !== undefined) return goInt(int);
   if (YAML_STYLE_FLOAT.test(plain)) {
     const value = goParseFloat(plain);
     if (value !== undefined) return { value, float: true };
   }
+  // goyaml.v2's own 0b branch: strconv.ParseInt(plain[2:], 2, 64) also takes a sign after the prefix.
+  const binary = /^0b([-+]?)([01]+)$/.exec(plain);
+  if (binary) {
+    const magnitude = BigInt(`0b${binary[2]}`);
+    const value = binary[1] === '-' ? -magnitude : magnitude;
+    if (value >= -INT64_MAX - 1n && value <= UINT64_MAX) return goInt(value);
+  }
   return { value: s };
+}
+
+function goInt(int: bigint): { value: number; int?: bigint } {
+  const value = Number(int);
+  return Number.isSafeInteger(value) ? { value } : { value, int };
 }
 
 /** strconv.FormatFloat(f, 'g', -1, 32), with .inf/.nan spelled as go-yaml spells them. */
