@@ -163,9 +163,9 @@ build_yaml2json() {
   local out=$1 w="$work_root/yaml2json-$SIGS_YAML_VERSION"
   rm -rf "$w"; mkdir -p "$w"; cp "$here/yaml2json/main.go" "$here/yaml2json/go.mod" "$here/yaml2json/go.sum" "$w/"
   cd "$w"
-  GOWORK=off GOFLAGS=-mod=mod go mod edit -require="sigs.k8s.io/yaml@$SIGS_YAML_VERSION"
-  GOWORK=off GOFLAGS=-mod=mod go mod tidy
-  GOWORK=off GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X main.version=$SIGS_YAML_VERSION" -o "$out/yaml2json" .
+  GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" go mod edit -require="sigs.k8s.io/yaml@$SIGS_YAML_VERSION"
+  GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" go mod tidy
+  GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "-s -w -X main.version=$SIGS_YAML_VERSION" -o "$out/yaml2json" .
 }
 
 # The upstream PodSecurity fixtures (test/testdata of k8s.io/pod-security-admission at the release of
