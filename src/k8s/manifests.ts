@@ -49,6 +49,7 @@ export function parseManifests(text: string, file: string): LoadedObject[] {
     if (value === null || value === undefined) continue;
     const line = contentLine(doc);
     const objects = expandList(toKubeObject(value, file, line), file, line);
+    for (const { obj } of objects) requireTextMaps(obj, (field) => lineOfField(doc.text, doc.line, field) ?? line, file);
     if (differs > 0 && objects[0]) objects[0].scalarDifferences = findScalarDifferences(doc.text, doc.line);
     loaded.push(...objects);
   }
@@ -67,6 +68,30 @@ function loadDocument(doc: { text: string; line: number }, file: string): Return
     const line = doc.line + (mark?.line ?? 0);
     const reason = (err as { reason?: string }).reason ?? (err as Error).message.split('\n')[0];
     throw new InputError(`${file}:${line}: invalid YAML: ${reason}`);
+  }
+}
+
+// Maps of text in the API: a value YAML 1.1 makes a boolean, number or null (`backup: yes`,
+// `port: 8080`) is refused by the apiserver at apply time, so it is bad input now, with its line.
+function textMapsOf(obj: KubeObject): Array<[string, unknown]> {
+  const maps: Array<[string, unknown]> = [['metadata.labels', obj.metadata.labels], ['metadata.annotations', obj.metadata.annotations]];
+  const template = isRecord(obj.spec) && isRecord(obj.spec.template) && isRecord(obj.spec.template.metadata) ? obj.spec.template.metadata : undefined;
+  if (template) maps.push(['spec.template.metadata.labels', template.labels], ['spec.template.metadata.annotations', template.annotations]);
+  if (obj.kind === 'ConfigMap' || obj.kind === 'Secret') maps.push(['data', obj.data]);
+  if (obj.kind === 'Secret') maps.push(['stringData', obj.stringData]);
+  return maps;
+}
+
+function requireTextMaps(obj: KubeObject, lineOf: (field: string) => number, file: string): void {
+  for (const [field, map] of textMapsOf(obj)) {
+    if (!isRecord(map)) continue;
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value === 'string') continue;
+      const at = /^[A-Za-z_$][\w$-]*$/.test(key) ? `${field}.${key}` : `${field}[${JSON.stringify(key)}]`;
+      const reading = value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+      // The value is not repeated: in a Secret it is the secret.
+      throw new InputError(`${file}:${lineOf(at)}: ${obj.kind} ${obj.metadata.name ?? '(unnamed)'}: ${at}: kubectl reads this value as ${reading} (YAML 1.1), and the API takes only text here; quote it`);
+    }
   }
 }
 

@@ -10,8 +10,9 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
-  labels: {backup: yes, tier: "on"}
+  labels: {backup: "yes", tier: "on"}
 spec:
+  paused: yes
   replicas: 0x2
   template:
     spec:
@@ -24,18 +25,29 @@ spec:
 describe('parseManifests reads YAML 1.1 scalars as kubectl does', () => {
   it('defaultMode: 0400 is 256 (mode 0400), not 400 (mode 0620); yes is true; quoted text stays text', () => {
     const [loaded] = parseManifests(deployment, 'web.yaml');
-    const spec = loaded!.obj.spec as { replicas: unknown; template: { spec: { volumes: Array<{ secret: { defaultMode: unknown } }> } } };
+    const spec = loaded!.obj.spec as { paused: unknown; replicas: unknown; template: { spec: { volumes: Array<{ secret: { defaultMode: unknown } }> } } };
     expect(spec.template.spec.volumes[0]!.secret.defaultMode).toBe(256);
     expect(spec.replicas).toBe(2);
-    expect(loaded!.obj.metadata.labels).toEqual({ backup: true, tier: 'on' });
+    expect(spec.paused).toBe(true);
+    expect(loaded!.obj.metadata.labels).toEqual({ backup: 'yes', tier: 'on' });
+  });
+
+  it('refuses a label, annotation or ConfigMap value that is not text to kubectl, naming file, line and field but not the value', () => {
+    const labelled = deployment.replace('backup: "yes"', 'backup: yes');
+    expect(() => parseManifests(labelled, 'web.yaml')).toThrow('web.yaml:6: Deployment web: metadata.labels.backup: kubectl reads this value as a boolean (YAML 1.1), and the API takes only text here; quote it');
+    const configMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  enabled: "true"\n  port: 8080\n';
+    expect(() => parseManifests(configMap, 'c.yaml')).toThrow('c.yaml:6: ConfigMap c: data.port: kubectl reads this value as a number');
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  pin: 0400\n';
+    expect(() => parseManifests(secret, 's.yaml')).toThrow(/^s\.yaml:5: Secret s: stringData\.pin: kubectl reads this value as a number/);
+    expect(() => parseManifests(secret, 's.yaml')).not.toThrow(/0400|256/);
   });
 
   it('locates each scalar YAML 1.2 reads otherwise, with both readings and the fix', () => {
     const [loaded] = parseManifests(`---\n${deployment}`, 'web.yaml');
     const warnings = (loaded!.scalarDifferences ?? []).map((d) => describeScalarDifference('web.yaml', d));
     expect(warnings).toEqual([
-      'web.yaml:7: metadata.labels.backup: yes is true to kubectl (YAML 1.1) but "yes" under YAML 1.2; write true for what kubectl reads, or "yes" for the text',
-      'web.yaml:15: spec.template.spec.volumes[0].secret.defaultMode: 0400 is 256 to kubectl (YAML 1.1) but 400 under YAML 1.2; write 256 for what kubectl reads, or "0400" for the text',
+      'web.yaml:9: spec.paused: yes is true to kubectl (YAML 1.1) but "yes" under YAML 1.2; write true for what kubectl reads, or "yes" for the text',
+      'web.yaml:16: spec.template.spec.volumes[0].secret.defaultMode: 0400 is 256 to kubectl (YAML 1.1) but 400 under YAML 1.2; write 256 for what kubectl reads, or "0400" for the text',
     ]);
   });
 
@@ -75,7 +87,7 @@ describe("lint's warnings", () => {
   it('come from every input the plan reads, with file, line, field and both readings', async () => {
     const { scalarDifferenceWarnings } = await import('../../src/cli/scalar-warnings.js');
     const app = parseManifests(deployment, 'apps/web.yaml');
-    const namespaces = parseManifests('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels: {audit: on}\n', 'namespaces.yaml');
+    const namespaces = parseManifests('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels: {audit: "on"}\nspec: {finalizers: [kubernetes], x: on}\n', 'namespaces.yaml');
     const inputs = {
       namespaces: async () => namespaces,
       storage: async () => [],
@@ -85,9 +97,9 @@ describe("lint's warnings", () => {
     };
     const warnings = await scalarDifferenceWarnings(inputs);
     expect(warnings.map((w) => w.split(' is ')[0])).toEqual([
-      'namespaces.yaml:5: metadata.labels.audit: on',
-      'apps/web.yaml:6: metadata.labels.backup: yes',
-      'apps/web.yaml:14: spec.template.spec.volumes[0].secret.defaultMode: 0400',
+      'namespaces.yaml:6: spec.x: on',
+      'apps/web.yaml:8: spec.paused: yes',
+      'apps/web.yaml:15: spec.template.spec.volumes[0].secret.defaultMode: 0400',
     ]);
   });
 });
