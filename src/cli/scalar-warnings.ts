@@ -1,6 +1,6 @@
 // lint's (and plan's) warnings about plain scalars kubectl's YAML 1.1 and YAML 1.2 read differently,
 // in every manifest the plan reads. An input that does not load is reported by the step that reads it.
-import { describeScalarDifference } from '../k8s/yaml11.js';
+import { describeScalarDifference } from '../k8s/yaml-lines.js';
 import type { LoadedObject } from '../k8s/types.js';
 import type { Inputs } from '../../steps/inputs.js';
 

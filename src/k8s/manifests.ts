@@ -4,7 +4,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { isRecord, type KubeObject, type LoadedObject } from './types.js';
-import { findScalarDifferences, KubeYamlError, lineOfField, loadKubeYaml } from './yaml11.js';
+import { findScalarDifferences, lineOfField } from './yaml-lines.js';
+import { KubeYamlError, loadKubeYaml } from './yaml11.js';
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 

@@ -1,5 +1,5 @@
 // Plain Kubernetes objects as parsed from YAML: only the fields homelab-dr reads are typed.
-import type { ScalarDifference } from './yaml11.js';
+import type { ScalarDifference } from './yaml-lines.js';
 
 export interface ObjectMeta {
   name?: string;

@@ -3,7 +3,7 @@
 // package already quotes a string its own (1.2 core) schema would read as something else; the
 // compat tag below makes it quote one that goyaml.v2, or another YAML 1.1 reader, would.
 import { stringify, type ToStringOptions } from 'yaml';
-import { goResolve } from './yaml11.js';
+import { goResolve } from './yaml11-resolve.js';
 
 // YAML 1.1 readers other than goyaml.v2 (PyYAML, ruamel) also take base-60 numbers and timestamps.
 const SEXAGESIMAL = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;

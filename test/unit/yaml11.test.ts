@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { secretFromYaml } from '../../src/cli/commands/seal.js';
 import { parseManifests } from '../../src/k8s/manifests.js';
-import { describeScalarDifference, findScalarDifferences, loadKubeYaml } from '../../src/k8s/yaml11.js';
+import { describeScalarDifference, findScalarDifferences } from '../../src/k8s/yaml-lines.js';
+import { loadKubeYaml } from '../../src/k8s/yaml11.js';
 
 const deployment = `# the incident's Deployment
 apiVersion: apps/v1
