@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the pinned real control plane (Kubernetes, etcd, kwok, sealed-secrets, helm, age, sops)
-# from Go modules into a versioned cache outside the repo. Idempotent: a warm cache only re-checks
+# Builds the pinned real control plane (Kubernetes, etcd, kwok, sealed-secrets, helm, age, sops), and
+# yaml2json (kubectl's YAML reader, for the YAML 1.1 differential test), from Go modules into a versioned cache outside the repo. Idempotent: a warm cache only re-checks
 # every binary's --version against its pin. Nothing is downloaded at run time by the tools built here.
 set -euo pipefail
 
@@ -158,6 +158,25 @@ build_sops() {
   GOBIN=$1 go install -trimpath -ldflags "-s -w" "github.com/getsops/sops/v3/cmd/sops@$SOPS_VERSION"
 }
 
+# Our own tiny program (scripts/yaml2json) on the pinned sigs.k8s.io/yaml, built in a copy of its module.
+build_yaml2json() {
+  local out=$1 w="$work_root/yaml2json-$SIGS_YAML_VERSION"
+  rm -rf "$w"; mkdir -p "$w"; cp "$here/yaml2json/main.go" "$here/yaml2json/go.mod" "$here/yaml2json/go.sum" "$w/"
+  cd "$w"
+  GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" go mod edit -require="sigs.k8s.io/yaml@$SIGS_YAML_VERSION"
+  GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" go mod tidy
+  GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "-s -w -X main.version=$SIGS_YAML_VERSION" -o "$out/yaml2json" .
+}
+
+# The upstream PodSecurity fixtures (test/testdata of k8s.io/pod-security-admission at the release of
+# K8S_VERSION) are read from the Go module cache by the unit tests; only the download happens here.
+pod_security_fixtures() {
+  local dir
+  dir=$(go mod download -json "k8s.io/pod-security-admission@$staging_version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -d "$dir/test/testdata" ] || die "k8s.io/pod-security-admission@$staging_version has no test/testdata (module dir: ${dir:-none})"
+  say "pod-security-admission $staging_version fixtures: $dir/test/testdata"
+}
+
 say "cache: $cache ($(go env GOVERSION))"
 component etcd "$ETCD_VERSION" build_etcd "etcd|etcd Version: ${ETCD_VERSION#v}|--version"
 component kubernetes "$K8S_VERSION" build_kubernetes \
@@ -172,5 +191,7 @@ component sealed-secrets "$SEALED_SECRETS_VERSION" build_sealed_secrets \
 component helm "$HELM_VERSION" build_helm "helm|$HELM_VERSION|version --short"
 component age "$AGE_VERSION" build_age "age|$AGE_VERSION|--version"
 component sops "$SOPS_VERSION" build_sops "sops|${SOPS_VERSION#v}|--version --disable-version-check"
+component yaml2json "$SIGS_YAML_VERSION" build_yaml2json "yaml2json|sigs.k8s.io/yaml $SIGS_YAML_VERSION|--version"
+pod_security_fixtures
 du -sh "$bin_root" | awk '{print "[control-plane] cache size: " $1}' >&2
 say "all components ready"

@@ -2,7 +2,8 @@
 // Every later step opens the cluster through this file without naming a context, so pinning it here
 // means a `kubectl config use-context` elsewhere during a run cannot redirect the run to another cluster.
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { writeYaml } from '../k8s/yaml-write.js';
+import { loadKubeYaml } from '../k8s/yaml11.js';
 import { InputError } from '../util/errors.js';
 
 export interface KubeconfigSource {
@@ -31,9 +32,10 @@ function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
+// kubectl reads a kubeconfig with the same YAML 1.1 rules as a manifest.
 function parseSource(source: KubeconfigSource): Record<string, unknown> {
   try {
-    return record(parse(source.text));
+    return record(loadKubeYaml(source.text, source.path).value);
   } catch (err) {
     throw new InputError(`${source.path}: not a valid kubeconfig: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -102,7 +104,7 @@ export function pinnedKubeconfig(sources: readonly KubeconfigSource[], context?:
     contexts: [contextFound.entry],
     'current-context': contextName,
   };
-  return { context: contextName, server, text: stringify(pinned) };
+  return { context: contextName, server, text: writeYaml(pinned) };
 }
 
 /** The files kubectl would read: cluster.kubeconfig, else every entry of $KUBECONFIG, else ~/.kube/config. */

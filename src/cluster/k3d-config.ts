@@ -1,6 +1,6 @@
 // The k3d config file (apiVersion k3d.io/v1alpha5, kind Simple) for one cluster, and the k3d command
 // lines around it. Pure: the caller reads registries.yaml, writes the file and runs k3d.
-import { stringify } from 'yaml';
+import { writeYaml } from '../k8s/yaml-write.js';
 import type { ClusterConfig } from '../config/types.js';
 import { InputError } from '../util/errors.js';
 
@@ -90,7 +90,7 @@ function registriesSection(config: ClusterConfig, registriesYaml: string | undef
 }
 
 export function k3dConfigYaml(simple: K3dSimpleConfig): string {
-  return stringify(simple, { lineWidth: 0 });
+  return writeYaml(simple, { lineWidth: 0 });
 }
 
 export function k3dCreateArgs(configPath: string, timeoutMs: number): string[] {

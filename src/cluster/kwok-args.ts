@@ -1,7 +1,8 @@
 // Pure pieces of the kwok provider: where a cluster's files live, the kwokctl command line and
 // environment, and the fake node. Kept apart from the code that runs them, so they are unit-tested.
 import { dirname, join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
+import { writeYaml } from '../k8s/yaml-write.js';
 import type { ControlPlaneBinaries } from './control-plane-binaries.js';
 
 export type KwokBinaries = Pick<
@@ -51,7 +52,7 @@ export interface KwokPorts {
  * the same moment pick the same ports and one of them loses a component.
  */
 export function kwokctlConfigYaml(ports: KwokPorts): string {
-  return stringify({
+  return writeYaml({
     apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
     kind: 'KwokctlConfiguration',
     options: { bindAddress: '127.0.0.1', ...ports },

@@ -2,7 +2,7 @@
 // run time from the upstream module in the Go module cache, so no upstream file is copied into the repo.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseManifests as parseKubeManifests } from '../k8s/manifests.js';
 import type { KubeObject } from '../kube/types.js';
 import { InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
@@ -27,14 +27,9 @@ export async function readModuleDir(moduleDirFile: string): Promise<string> {
   return dir;
 }
 
+// Through the one manifest reader (kubectl's YAML 1.1 rules), as the objects travel on the wire.
 export function parseManifests(text: string, source: string): KubeObject[] {
-  const objects: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new InputError(`${source}: ${doc.errors[0]?.message}`);
-    const value = doc.toJS() as KubeObject | null;
-    if (value && typeof value === 'object' && value.kind) objects.push(value);
-  }
-  return objects;
+  return parseKubeManifests(text, source).map(({ obj }) => obj as KubeObject);
 }
 
 export async function sealedSecretsCrd(moduleDir: string): Promise<KubeObject> {

@@ -2,9 +2,10 @@
 // and the order in which a set of objects can be applied without forward references.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import jsYaml from 'js-yaml';
 import { InputError } from '../util/errors.js';
 import { isRecord, type KubeObject, type LoadedObject } from './types.js';
+import { findScalarDifferences, lineOfField } from './yaml-lines.js';
+import { KubeYamlError, loadKubeYaml } from './yaml11.js';
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -36,27 +37,63 @@ function contentLine(doc: { text: string; line: number }): number {
 }
 
 /**
- * Parses every non-empty document of a YAML text; `file` is used in error messages and sources.
- * js-yaml reads manifests (about five times faster than the yaml package on a thousand objects,
- * which is the plan's hot path); the config keeps the yaml package for its node positions.
+ * Parses every non-empty document of a YAML text as kubectl does (YAML 1.1 scalars, see yaml11.ts);
+ * `file` is used in error messages and sources. js-yaml reads manifests (about five times faster than
+ * the yaml package on a thousand objects, which is the plan's hot path); the config keeps the yaml
+ * package for its node positions. The scalars YAML 1.2 reads otherwise ride on the document's first
+ * object, for lint.
  */
 export function parseManifests(text: string, file: string): LoadedObject[] {
   const loaded: LoadedObject[] = [];
   for (const doc of splitDocuments(text)) {
-    let value: unknown;
-    try {
-      value = jsYaml.load(doc.text, { filename: file });
-    } catch (err) {
-      const mark = (err as { mark?: { line?: number } }).mark;
-      const line = doc.line + (mark?.line ?? 0);
-      const reason = (err as { reason?: string }).reason ?? (err as Error).message.split('\n')[0];
-      throw new InputError(`${file}:${line}: invalid YAML: ${reason}`);
-    }
+    const { value, differs } = loadDocument(doc, file);
     if (value === null || value === undefined) continue;
     const line = contentLine(doc);
-    loaded.push(...expandList(toKubeObject(value, file, line), file, line));
+    const objects = expandList(toKubeObject(value, file, line), file, line);
+    for (const { obj } of objects) requireTextMaps(obj, (field) => lineOfField(doc.text, doc.line, field) ?? line, file);
+    if (differs > 0 && objects[0]) objects[0].scalarDifferences = findScalarDifferences(doc.text, doc.line);
+    loaded.push(...objects);
   }
   return loaded;
+}
+
+function loadDocument(doc: { text: string; line: number }, file: string): ReturnType<typeof loadKubeYaml> {
+  try {
+    return loadKubeYaml(doc.text, file);
+  } catch (err) {
+    if (err instanceof KubeYamlError) {
+      const line = (err.field && lineOfField(doc.text, doc.line, err.field)) || contentLine(doc);
+      throw new InputError(`${file}:${line}: ${err.message}`);
+    }
+    const mark = (err as { mark?: { line?: number } }).mark;
+    const line = doc.line + (mark?.line ?? 0);
+    const reason = (err as { reason?: string }).reason ?? (err as Error).message.split('\n')[0];
+    throw new InputError(`${file}:${line}: invalid YAML: ${reason}`);
+  }
+}
+
+// Maps of text in the API: a value YAML 1.1 makes a boolean, number or null (`backup: yes`,
+// `port: 8080`) is refused by the apiserver at apply time, so it is bad input now, with its line.
+function textMapsOf(obj: KubeObject): Array<[string, unknown]> {
+  const maps: Array<[string, unknown]> = [['metadata.labels', obj.metadata.labels], ['metadata.annotations', obj.metadata.annotations]];
+  const template = isRecord(obj.spec) && isRecord(obj.spec.template) && isRecord(obj.spec.template.metadata) ? obj.spec.template.metadata : undefined;
+  if (template) maps.push(['spec.template.metadata.labels', template.labels], ['spec.template.metadata.annotations', template.annotations]);
+  if (obj.kind === 'ConfigMap' || obj.kind === 'Secret') maps.push(['data', obj.data]);
+  if (obj.kind === 'Secret') maps.push(['stringData', obj.stringData]);
+  return maps;
+}
+
+function requireTextMaps(obj: KubeObject, lineOf: (field: string) => number, file: string): void {
+  for (const [field, map] of textMapsOf(obj)) {
+    if (!isRecord(map)) continue;
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value === 'string') continue;
+      const at = /^[A-Za-z_$][\w$-]*$/.test(key) ? `${field}.${key}` : `${field}[${JSON.stringify(key)}]`;
+      const reading = value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+      // The value is not repeated: in a Secret it is the secret.
+      throw new InputError(`${file}:${lineOf(at)}: ${obj.kind} ${obj.metadata.name ?? '(unnamed)'}: ${at}: kubectl reads this value as ${reading} (YAML 1.1), and the API takes only text here; quote it`);
+    }
+  }
 }
 
 function toKubeObject(value: unknown, file: string, line: number): KubeObject {

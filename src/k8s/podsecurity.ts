@@ -111,6 +111,16 @@ function defaultHostNetworkPorts(containers: ContainerRef[]): void {
   }
 }
 
+// SetDefaults_Volume, which runs on a Pod and on a template before any admission: a volume without a
+// source is an emptyDir (the upstream fixtures' restrictedvolumes0 is such a pod, allowed at restricted).
+function withDefaultedVolumes(spec: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(spec.volumes)) return spec;
+  const hasSource = (volume: Record<string, unknown>): boolean =>
+    Object.entries(volume).some(([field, value]) => field !== 'name' && value !== null && value !== undefined);
+  const volumes = spec.volumes.map((volume: unknown) => (isRecord(volume) && !hasSource(volume) ? { ...volume, emptyDir: {} } : volume));
+  return { ...spec, volumes };
+}
+
 const APPARMOR_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
 
 function appArmorAnnotationFor(profile: Record<string, unknown>): string {
@@ -167,9 +177,10 @@ export function evaluatePodSecurity(obj: KubeObject, policy: PsaPolicy): PsaResu
   const policyName = `${policy.level}:${policy.version}`;
   const template = podTemplateOf(obj);
   if (!template) return { allowed: true, policy: policyName, violations: [] };
+  const spec = withDefaultedVolumes(template.spec);
   const pod = obj.kind === 'Pod'
-    ? podAsAdmitted(template.metadata, template.spec)
-    : toPodView(annotationsOf(template.metadata), template.spec);
+    ? podAsAdmitted(template.metadata, spec)
+    : toPodView(annotationsOf(template.metadata), spec);
   const violations: PsaViolation[] = [];
   for (const check of activeChecks(policy.level, minor)) {
     const outcome = check.run(pod, minor);

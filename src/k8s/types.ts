@@ -1,4 +1,5 @@
 // Plain Kubernetes objects as parsed from YAML: only the fields homelab-dr reads are typed.
+import type { ScalarDifference } from './yaml-lines.js';
 
 export interface ObjectMeta {
   name?: string;
@@ -24,6 +25,8 @@ export interface SourceRef {
 export interface LoadedObject {
   obj: KubeObject;
   source: SourceRef;
+  /** Plain scalars of this object's document that YAML 1.2 reads otherwise than kubectl (lint warns). */
+  scalarDifferences?: ScalarDifference[];
 }
 
 export function describeSource(source: SourceRef): string {

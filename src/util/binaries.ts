@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type PinnedComponent = 'kubernetes' | 'etcd' | 'kwok' | 'sealed-secrets' | 'helm' | 'age' | 'sops';
+export type PinnedComponent = 'kubernetes' | 'etcd' | 'kwok' | 'sealed-secrets' | 'helm' | 'age' | 'sops' | 'yaml2json';
 
 const PIN_VARIABLE: Record<PinnedComponent, string> = {
   kubernetes: 'K8S_VERSION',
@@ -16,6 +16,7 @@ const PIN_VARIABLE: Record<PinnedComponent, string> = {
   helm: 'HELM_VERSION',
   age: 'AGE_VERSION',
   sops: 'SOPS_VERSION',
+  yaml2json: 'SIGS_YAML_VERSION',
 };
 
 /** The same rule as control-plane.sh: HOMELAB_DR_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/homelab-dr. */

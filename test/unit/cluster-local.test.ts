@@ -56,6 +56,6 @@ describe('parseManifests', () => {
     expect(objects).toEqual([{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'a', namespace: 'b' } }]);
   });
   test('a YAML error names its source', () => {
-    expect(() => parseManifests('a: [1, 2\n', 'chart.yaml')).toThrow(/^chart\.yaml: /);
+    expect(() => parseManifests('a: [1, 2\n', 'chart.yaml')).toThrow(/^chart\.yaml:2: invalid YAML/);
   });
 });

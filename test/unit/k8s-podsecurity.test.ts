@@ -162,6 +162,16 @@ describe('pod templates', () => {
     });
   }
 
+  it('defaults a volume without a source to emptyDir, as the API does before admission, without changing the object', () => {
+    const spec = { securityContext: compliantPodContext, containers: [compliantContainer], volumes: [{ name: 'scratch' }, { name: 'h', hostPath: null }] };
+    const deployment: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w' }, spec: { template: { spec } } };
+    expect(evaluatePodSecurity(pod(spec), restricted).allowed).toBe(true);
+    expect(evaluatePodSecurity(deployment, restricted).allowed).toBe(true);
+    expect(spec.volumes).toEqual([{ name: 'scratch' }, { name: 'h', hostPath: null }]);
+    const hostPath = { ...spec, volumes: [{ name: 'h', hostPath: { path: '/' } }] };
+    expect(evaluatePodSecurity(pod(hostPath), restricted).violations.map((v) => v.check)).toEqual(['restrictedVolumes']);
+  });
+
   it('allows objects without a pod template', () => {
     const obj: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } };
     expect(evaluatePodSecurity(obj, restricted)).toEqual({ allowed: true, policy: 'restricted:latest', violations: [] });

@@ -7,6 +7,7 @@ import { errorMessage } from '../../util/errors.js';
 import type { RecoveryContext } from '../../../steps/context.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
+import { scalarDifferenceWarnings } from '../scalar-warnings.js';
 
 export interface LitmusRow extends Use {
   step: string;
@@ -61,7 +62,7 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     provider: ctx.providerName,
     cluster: ctx.clusterName,
     mode,
-    warnings,
+    warnings: [...warnings, ...(await scalarDifferenceWarnings(ctx.inputs))],
     groups: parallelGroups(steps).map((g) => g.map((s) => s.id)),
     steps: steps.map((s, i) => ({
       id: s.id,

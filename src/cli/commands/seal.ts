@@ -2,7 +2,8 @@
 // in memory with --cert (a file or an http(s) URL) and written to stdout as a SealedSecret.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { stringify, parse } from 'yaml';
+import { writeYaml } from '../../k8s/yaml-write.js';
+import { KubeYamlError, loadKubeYaml } from '../../k8s/yaml11.js';
 import { InputError, errorMessage } from '../../util/errors.js';
 import { registerSecret } from '../../util/secrets-registry.js';
 import { sealSecret, type SealingScope, type SecretToSeal } from '../../secrets/seal.js';
@@ -29,19 +30,38 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+// A Secret is read as kubectl reads it (YAML 1.1): `flag: yes` is a boolean there, not text.
+function readSecretYaml(text: string): unknown {
+  try {
+    return loadKubeYaml(text, 'stdin').value;
+  } catch (err) {
+    if (err instanceof KubeYamlError) throw new InputError(`stdin: ${err.message}`);
+    // The parser may quote the text it stopped at, which may be a value: say only where.
+    const line = (err as { mark?: { line?: number } }).mark?.line;
+    throw new InputError(`stdin: not valid YAML${line !== undefined ? ` (line ${line + 1})` : ''}`);
+  }
+}
+
+// kubectl refuses a non-string in these maps; the value itself is never named (it may be a secret).
+function requireStrings(map: unknown, field: string): void {
+  if (map === undefined || map === null) return;
+  if (typeof map !== 'object' || Array.isArray(map)) throw new InputError(`stdin: ${field} must be a mapping`);
+  for (const [key, value] of Object.entries(map)) {
+    if (typeof value !== 'string') {
+      throw new InputError(`stdin: ${field}.${key}: kubectl reads this value as ${value === null ? 'null' : `a ${typeof value}`} (YAML 1.1), not as text; quote it`);
+    }
+  }
+}
+
 /** A v1 Secret (data base64, stringData plain) as the values to seal; nothing is written anywhere. */
 export function secretFromYaml(text: string): SecretToSeal {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    // The parser quotes the text it stopped at, which may be a value: say only where.
-    const pos = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new InputError(`stdin: not valid YAML${pos ? ` (line ${pos})` : ''}`);
-  }
+  const doc = readSecretYaml(text);
   const s = doc as { kind?: string; type?: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string>; stringData?: Record<string, string> };
   if (!s || s.kind !== 'Secret') throw new InputError('stdin: expected a v1 Secret (kind: Secret)');
   if (!s.metadata?.name || !s.metadata.namespace) throw new InputError('stdin: the Secret needs metadata.name and metadata.namespace');
+  for (const field of ['data', 'stringData'] as const) requireStrings(s[field], field);
+  requireStrings(s.metadata.labels, 'metadata.labels');
+  requireStrings(s.metadata.annotations, 'metadata.annotations');
   const data: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(String(v), 'base64');
   for (const [k, v] of Object.entries(s.stringData ?? {})) data[k] = Buffer.from(String(v), 'utf8');
@@ -81,6 +101,6 @@ export async function sealCommand(opts: CliOptions): Promise<number> {
   const scope = (opts.scope as SealingScope | undefined) ?? secret.scope ?? 'strict';
   // A refused certificate is named as the operator gave it (file or URL); the secret never is.
   const sealed = sealSecret({ ...secret, scope }, await readCert(opts.cert), { certSource: `--cert ${opts.cert}` });
-  process.stdout.write(opts.json ? `${JSON.stringify(sealed, null, 2)}\n` : stringify(sealed));
+  process.stdout.write(opts.json ? `${JSON.stringify(sealed, null, 2)}\n` : writeYaml(sealed));
   return 0;
 }
