@@ -19,6 +19,8 @@ export interface RecoveryContext extends StepContext {
   inputs: Inputs;
   /** The provider of the target cluster (created on first use). */
   provider(): Promise<ClusterProvider>;
+  /** True when this run leaves the live cluster in place (no delete-cluster): preflight then reads it. */
+  keepsCluster?: boolean;
   /** A client for the target cluster; `fresh` drops the cached one (after delete/create). */
   kube(opts?: { fresh?: boolean }): Promise<KubeClient>;
 }

@@ -4,6 +4,7 @@ import type { Step, StepLedger, VerifyResult } from '../src/engine/types.js';
 import { cachedBinary } from '../src/util/binaries.js';
 import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
+import { keptClusterProblems } from './preflight-live.js';
 import { namespaceProblems, objectProblems, podSecurityProblems, storageProblems, type Problem } from './preflight-checks.js';
 import { gitRemoteUses, providerUses, refsOfSecrets, storeUses } from './uses.js';
 
@@ -55,7 +56,7 @@ const REPORTED_BY_OTHER_PLANS: ReadonlySet<Problem['check']> = new Set(['inputs'
 
 /** Every preflight check; read-only, and complete (one failure does not hide the others). */
 export async function preflightProblems(ctx: RecoveryContext): Promise<Problem[]> {
-  const problems: Problem[] = [...toolProblems(ctx), ...(await offlineProblems(ctx))];
+  const problems: Problem[] = [...toolProblems(ctx), ...(await offlineProblems(ctx)), ...(await keptClusterProblems(ctx))];
   const { missing } = await ctx.inputs.values();
   for (const m of missing) problems.push({ check: 'values', subject: `value ${m.store}/${m.key}`, message: m.reason });
   if (ctx.mode === 'hard-reset' || ctx.mode === 'drill') {

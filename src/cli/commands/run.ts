@@ -71,7 +71,8 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
   const { steps, ctx, config } = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
   const throwaway = mode !== 'hard-reset';
   // A typo in --only/--from is bad input (exit 2), found before a journal or a cluster exists.
-  selectSteps(steps, opts.only, opts.from);
+  const selected = selectSteps(steps, opts.only, opts.from);
+  ctx.keepsCluster = ctx.providerName === 'existing' || !selected.has('delete-cluster');
   if (ctx.providerName === 'existing' && (throwaway || (!opts.only && !opts.from))) {
     throw new RefusedError(
       `provider existing never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
