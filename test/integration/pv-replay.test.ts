@@ -1,0 +1,222 @@
+// Replays of the incident's stale PVs on the real control plane (kube-apiserver, the real
+// controller-manager's PV binder, the real scheduler): for each PV state, `homelab-dr diagnose <ns>`
+// must name the right PV and cause in its headline, and the fix it prints, run as printed with
+// kubectl, must make the PVC bind. Each replay logs its headline for the closing note.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseCli } from '../../src/cli/args.js';
+import { diagnoseCommand } from '../../src/cli/commands/diagnose.js';
+import { KubeClient } from '../../src/kube/client.js';
+import type { KubeObject } from '../../src/kube/types.js';
+import { cachedBinary } from '../../src/util/binaries.js';
+import { integrationCluster } from './context.js';
+
+const suffix = randomBytes(3).toString('hex');
+const storageClass = `replay-local-${suffix}`;
+const lateClass = `replay-wffc-${suffix}`;
+const ns = { home: `replay-home-${suffix}`, media: `replay-media-${suffix}`, failed: `replay-failed-${suffix}`, node: `replay-node-${suffix}`, hand: `replay-hand-${suffix}` };
+const pvNames = ['recipes', 'photos', 'ledger', 'pinned', 'notes'].map((n) => `${n}-pv-${suffix}`);
+const [recipesPv, photosPv, ledgerPv, pinnedPv, notesPv] = pvNames as [string, string, string, string, string];
+const BIND_TIMEOUT = { timeoutMs: 120_000 };
+let kube: KubeClient;
+let configDir: string;
+
+function pv(name: string, opts: { labels?: Record<string, string>; capacity?: string; claimRef?: Record<string, string>; node?: string; storageClassName?: string } = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name, labels: opts.labels ?? {} },
+    spec: {
+      storageClassName: opts.storageClassName ?? storageClass,
+      capacity: { storage: opts.capacity ?? '10Gi' },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      hostPath: { path: `/srv/homelab/${name}` },
+      ...(opts.claimRef ? { claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...opts.claimRef } } : {}),
+      ...(opts.node
+        ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [opts.node] }] }] } } }
+        : {}),
+    },
+  };
+}
+
+function pvc(namespace: string, name: string, opts: { request?: string; storageClassName?: string; selector?: boolean } = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace },
+    spec: {
+      storageClassName: opts.storageClassName ?? storageClass,
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: opts.request ?? '10Gi' } },
+      ...(opts.selector === false ? {} : { selector: { matchLabels: { tier: 'gold' } } }),
+    },
+  };
+}
+
+async function createNamespace(name: string): Promise<void> {
+  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await kube.waitFor({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: name, name: 'default' }, () => true, { timeoutMs: 30_000, what: `ServiceAccount ${name}/default` });
+}
+
+const phaseOf = (obj: KubeObject): string => String((obj['status'] as { phase?: string } | undefined)?.phase ?? '');
+
+async function waitPhase(kind: 'PersistentVolume' | 'PersistentVolumeClaim', name: string, phase: string, namespace?: string): Promise<KubeObject> {
+  return kube.waitFor({ apiVersion: 'v1', kind, name, ...(namespace ? { namespace } : {}) }, (o) => phaseOf(o) === phase, { ...BIND_TIMEOUT, what: `${kind} ${name} ${phase}` });
+}
+
+/** The cache's kubectl against the test cluster, as an operator would run it. */
+function shell(line: string): string {
+  const kubectlDir = dirname(cachedBinary('kubernetes', 'kubectl'));
+  return execFileSync('sh', ['-c', line], {
+    env: { ...process.env, PATH: `${kubectlDir}:${process.env.PATH ?? ''}`, KUBECONFIG: integrationCluster().kubeconfig },
+    encoding: 'utf8',
+  });
+}
+
+/** `homelab-dr diagnose <ns>` as the operator sees it: its exit code, headline lines and fix lines. */
+async function diagnose(namespace: string): Promise<{ code: number; headlines: string[]; fixes: string[]; text: string }> {
+  const { root, cluster } = integrationCluster();
+  const flags = ['--config', join(configDir, 'homelab.yaml'), '--provider', 'kwok', '--state-dir', dirname(root), '--name', cluster];
+  const written: string[] = [];
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+  let code: number;
+  try {
+    code = await diagnoseCommand(parseCli(['diagnose', namespace, ...flags]));
+  } finally {
+    write.mockRestore();
+  }
+  const lines = written.join('').split('\n');
+  return {
+    code,
+    text: lines.join('\n'),
+    headlines: lines.filter((l) => l !== '' && !l.startsWith(' ') && !l.includes('problem(s) found') && !l.startsWith('no problems')),
+    fixes: lines.filter((l) => l.startsWith('  fix: ')).map((l) => l.slice('  fix: '.length)),
+  };
+}
+
+/** Runs every printed fix line that is a command, exactly as printed. */
+function applyFixes(fixes: readonly string[]): string[] {
+  const commands = fixes.filter((f) => f.startsWith('kubectl '));
+  for (const command of commands) shell(command);
+  return commands;
+}
+
+beforeAll(async () => {
+  kube = await KubeClient.fromKubeconfig(integrationCluster().kubeconfig);
+  // A config whose storage file declares the replays' PVs with their labels, so diagnose can tell a
+  // PV made by hand from the config's own.
+  configDir = mkdtempSync(join(tmpdir(), 'hdr-replay-'));
+  cpSync(resolve('config/example'), configDir, { recursive: true });
+  const declared = [recipesPv, photosPv, ledgerPv, notesPv].map((name) => pv(name, { labels: { tier: 'gold', environment: 'prod' } }));
+  writeFileSync(join(configDir, 'kubernetes/cluster/storage.yaml'), declared.map((o) => JSON.stringify(o)).join('\n---\n'));
+  for (const name of Object.values(ns)) await createNamespace(name);
+});
+
+afterAll(async () => {
+  for (const name of Object.values(ns)) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name });
+  for (const name of pvNames) await kube.delete({ apiVersion: 'v1', kind: 'PersistentVolume', name });
+  await kube.delete({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name: lateClass });
+  kube.close();
+  rmSync(configDir, { recursive: true, force: true });
+});
+
+describe('incident replays: stale PVs on the real control plane', () => {
+  it('Released, claimRef to a deleted PVC (another uid), label lost; a 40Gi PV bound to another app beside it', async () => {
+    // photos-pv: bound to another app's claim, the PV the old diagnosis blamed.
+    await kube.apply(pv(photosPv, { labels: { tier: 'gold' }, capacity: '40Gi' }));
+    await kube.apply(pvc(ns.media, 'photos-library', { request: '40Gi' }));
+    await waitPhase('PersistentVolumeClaim', 'photos-library', 'Bound', ns.media);
+    // recipes-pv: bound, then its PVC deleted (Released, claimRef keeps the old uid), then its label lost.
+    await kube.apply(pv(recipesPv, { labels: { tier: 'gold' } }));
+    const first = await kube.apply(pvc(ns.home, 'recipes-data'));
+    await waitPhase('PersistentVolumeClaim', 'recipes-data', 'Bound', ns.home);
+    await kube.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns.home, name: 'recipes-data' });
+    await waitPhase('PersistentVolume', recipesPv, 'Released');
+    shell(`kubectl label pv ${recipesPv} tier-`);
+    const again = await kube.apply(pvc(ns.home, 'recipes-data'));
+    expect(again.metadata.uid).not.toBe(first.metadata.uid);
+
+    const result = await diagnose(ns.home);
+    console.log(`[replay released] headline: ${result.headlines.join(' | ')}`);
+    expect(result.code).toBe(1);
+    expect(result.headlines).toEqual([
+      `PersistentVolumeClaim ${ns.home}/recipes-data: PVC ${ns.home}/recipes-data is not bound: PV ${recipesPv} is Released: its claimRef names PVC ${ns.home}/recipes-data ` +
+        `(uid ${first.metadata.uid!.slice(0, 8)}), which was deleted (PVC ${ns.home}/recipes-data now has uid ${again.metadata.uid!.slice(0, 8)}); ` +
+        `lacks label tier=gold that PVC ${ns.home}/recipes-data selects (the storage file gives it that label)`,
+    ]);
+    // True evidence: photos-pv is bound to the other app's claim; recipes-pv is never said to be bound.
+    expect(result.text).toContain(`PV ${photosPv} (${storageClass}, 40Gi, RWO) is bound to PVC ${ns.media}/photos-library`);
+    expect(result.text).not.toMatch(new RegExp(`${recipesPv}[^\\n]* is bound to`));
+    expect(applyFixes(result.fixes)).toEqual([`kubectl label pv ${recipesPv} tier=gold && kubectl patch pv ${recipesPv} --type merge -p '{"spec":{"claimRef":null}}'`]);
+    expect(result.fixes[1]).toMatch(/^safe: /);
+
+    const bound = await waitPhase('PersistentVolumeClaim', 'recipes-data', 'Bound', ns.home);
+    expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(recipesPv);
+    // The other app keeps its volume.
+    expect(((await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns.media, name: 'photos-library' }))!['spec'] as { volumeName?: string }).volumeName).toBe(photosPv);
+  });
+
+  it('Failed (status set through the status subresource), claimRef to the deleted PVC of the same name', async () => {
+    await kube.apply(pv(ledgerPv, { labels: { tier: 'gold' }, claimRef: { namespace: ns.failed, name: 'ledger-data', uid: `deleted-${suffix}` } }));
+    await waitPhase('PersistentVolume', ledgerPv, 'Released');
+    shell(`kubectl patch pv ${ledgerPv} --subresource=status --type merge -p '{"status":{"phase":"Failed","message":"replay: the reclaim of the volume failed"}}'`);
+    await waitPhase('PersistentVolume', ledgerPv, 'Failed');
+    await kube.apply(pvc(ns.failed, 'ledger-data'));
+
+    const result = await diagnose(ns.failed);
+    console.log(`[replay failed] headline: ${result.headlines.join(' | ')}`);
+    expect(result.headlines).toEqual([
+      `PersistentVolumeClaim ${ns.failed}/ledger-data: PVC ${ns.failed}/ledger-data is not bound: PV ${ledgerPv} is Failed (replay: the reclaim of the volume failed): ` +
+        `its claimRef names PVC ${ns.failed}/ledger-data (uid deleted-), which was deleted (PVC ${ns.failed}/ledger-data now has uid ${result.text.match(/now has uid (\w+)/)![1]})`,
+    ]);
+    expect(applyFixes(result.fixes)).toEqual([`kubectl patch pv ${ledgerPv} --type merge -p '{"spec":{"claimRef":null}}'`]);
+    const bound = await waitPhase('PersistentVolumeClaim', 'ledger-data', 'Bound', ns.failed);
+    expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(ledgerPv);
+  });
+
+  it('node affinity names a node that is gone: the pod waits, and the PV is recreated on the live node', async () => {
+    const { nodeName } = integrationCluster();
+    const gone = `gone-node-${suffix}`;
+    // WaitForFirstConsumer, as local volumes are set up: the binder waits for the scheduler, which
+    // finds no node the PV can reach.
+    await kube.apply({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: lateClass }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' });
+    await kube.apply(pv(pinnedPv, { labels: { tier: 'gold' }, node: gone, storageClassName: lateClass }));
+    await kube.apply(pvc(ns.node, 'media-data', { storageClassName: lateClass }));
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'app', namespace: ns.node },
+      spec: { containers: [{ name: 'app', image: 'registry.local/app:1' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'media-data' } }] },
+    });
+    await kube.waitFor({ apiVersion: 'v1', kind: 'Event', namespace: ns.node, fieldSelector: 'reason=FailedScheduling' }, () => true, { timeoutMs: 60_000, what: `FailedScheduling in ${ns.node}` });
+
+    const result = await diagnose(ns.node);
+    console.log(`[replay node-gone] headline: ${result.headlines.join(' | ')}`);
+    expect(result.headlines).toEqual([
+      `Pod ${ns.node}/app: Pending: PVC ${ns.node}/media-data is not bound: PV ${pinnedPv} is pinned by node affinity to kubernetes.io/hostname=${gone}, which no node matches (nodes: ${nodeName})`,
+    ]);
+    expect(applyFixes(result.fixes)).toEqual([`kubectl get pv ${pinnedPv} -o json | sed 's/"${gone}"/"${nodeName}"/g' | kubectl replace --force -f -`]);
+    const bound = await waitPhase('PersistentVolumeClaim', 'media-data', 'Bound', ns.node);
+    expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(pinnedPv);
+  });
+
+  it("Available, made by hand under the storage file's name without its labels", async () => {
+    await kube.apply(pv(notesPv));
+    await waitPhase('PersistentVolume', notesPv, 'Available');
+    await kube.apply(pvc(ns.hand, 'notes-data'));
+
+    const result = await diagnose(ns.hand);
+    console.log(`[replay hand-made] headline: ${result.headlines.join(' | ')}`);
+    expect(result.headlines).toEqual([
+      `PersistentVolumeClaim ${ns.hand}/notes-data: PVC ${ns.hand}/notes-data is not bound: PV ${notesPv} lacks label tier=gold that PVC ${ns.hand}/notes-data selects (the storage file gives it that label)`,
+    ]);
+    expect(applyFixes(result.fixes)).toEqual([`kubectl label pv ${notesPv} tier=gold`]);
+    const bound = await waitPhase('PersistentVolumeClaim', 'notes-data', 'Bound', ns.hand);
+    expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(notesPv);
+  });
+});
