@@ -63,8 +63,8 @@ export function countByNamespace(namespaces: readonly KubeObject[], pods: readon
 }
 
 /** The PVs the storage step re-creates: those of the storage file. */
-async function declaredPvNames(config: HomelabConfig): Promise<string[]> {
-  if (!config.storage) return [];
+async function declaredPvNames(config: HomelabConfig): Promise<string[] | undefined> {
+  if (!config.storage) return undefined;
   return (await loadManifests(config.storage.file)).map((o) => o.obj).filter((o) => o.kind === 'PersistentVolume').map((o) => o.metadata.name ?? '');
 }
 
@@ -81,7 +81,7 @@ async function readLive(kube: KubeClient | undefined, config: HomelabConfig): Pr
     ]);
     const workloads = workloadLists.flat();
     const declared = await declaredPvNames(config);
-    const row = (pv: KubeObject): PvRow => ({ ...pvSurvival(pv, config.cluster), ...pvObjectFate(pv, { provider: config.cluster.provider, declared, claims: claims! }) });
+    const row = (pv: KubeObject): PvRow => ({ ...pvSurvival(pv, config.cluster), ...pvObjectFate(pv, { provider: config.cluster.provider, claims: claims!, ...(declared ? { declared } : {}) }) });
     const live: LiveCluster = {
       reachable: true,
       namespaces: countByNamespace(namespaces!, pods!, workloads),

@@ -29,15 +29,17 @@ function describeClaimRef(pv: KubeObject, claims: readonly KubeObject[]): { stal
   return { stale: true, text: `stale claimRef to PVC ${named} (${live ? 'deleted, and re-created since with another uid' : 'deleted'})` };
 }
 
-export function pvObjectFate(pv: KubeObject, opts: { provider: ProviderName; declared: readonly string[]; claims: readonly KubeObject[] }): PvObjectVerdict {
+/** `declared`: the storage file's PV names; undefined when the config has no storage file. */
+export function pvObjectFate(pv: KubeObject, opts: { provider: ProviderName; declared?: readonly string[]; claims: readonly KubeObject[] }): PvObjectVerdict {
   const ref = describeClaimRef(pv, opts.claims);
   if (opts.provider === 'existing') {
     if (!ref?.stale) return { object: 'kept', claim: ref ? `${ref.text}: stays bound` : 'no claim' };
     // Applying the storage file over a live PV changes neither its claimRef nor its phase.
     return { object: 'kept', claim: `KEEPS its ${ref.text}: no PVC binds it until it is cleared (kubectl patch pv ${pv.metadata.name} --type merge -p '{"spec":{"claimRef":null}}')` };
   }
-  if (!opts.declared.includes(pv.metadata.name)) {
-    return { object: 'not-recreated', claim: `not in the storage file (made by hand, or provisioned): nothing re-creates this PV${ref ? `; its ${ref.text} goes with it` : ''}` };
+  if (!opts.declared?.includes(pv.metadata.name)) {
+    const why = opts.declared ? 'not in the storage file (made by hand, or provisioned)' : 'the config has no storage file';
+    return { object: 'not-recreated', claim: `${why}: nothing re-creates this PV${ref ? `; its ${ref.text} goes with it` : ''}` };
   }
   if (!ref) return { object: 'recreated', claim: 'no claim; re-created from the storage file' };
   return { object: 'recreated', claim: `re-created from the storage file without its ${ref.text}: a PVC that matches binds it afresh` };

@@ -10,9 +10,17 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseCli } from '../../src/cli/args.js';
 import { diagnoseCommand } from '../../src/cli/commands/diagnose.js';
+import type { ClusterProvider } from '../../src/cluster/provider.js';
+import { loadConfig } from '../../src/config/load.js';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/types.js';
+import { blastRadius } from '../../src/safety/blast-radius.js';
 import { cachedBinary } from '../../src/util/binaries.js';
+import { silentLogger } from '../../src/util/log.js';
+import type { RecoveryContext } from '../../steps/context.js';
+import { createInputs } from '../../steps/inputs.js';
+import { keptClusterProblems } from '../../steps/preflight-live.js';
+import { storage } from '../../steps/storage.js';
 import { integrationCluster } from './context.js';
 
 const suffix = randomBytes(3).toString('hex');
@@ -99,6 +107,32 @@ async function diagnose(namespace: string): Promise<{ code: number; headlines: s
   };
 }
 
+/** The storage step's and preflight's view of the test cluster, kept (as with hard-reset --from storage). */
+async function keptContext(): Promise<RecoveryContext> {
+  const { kubeconfig, nodeName, cluster } = integrationCluster();
+  const provider: ClusterProvider = {
+    name: 'kwok',
+    exists: async () => true,
+    create: async () => { throw new Error('not in this test'); },
+    delete: async () => { throw new Error('not in this test'); },
+    kubeconfig: async () => kubeconfig,
+    nodeNames: async () => [nodeName],
+  };
+  const config = await loadConfig(join(configDir, 'homelab.yaml'));
+  return {
+    signal: new AbortController().signal,
+    config: { ...config, cluster: { ...config.cluster, nodeName } },
+    mode: 'hard-reset',
+    clusterName: cluster,
+    providerName: 'kwok',
+    keepsCluster: true,
+    log: silentLogger(),
+    inputs: createInputs(config),
+    provider: async () => provider,
+    kube: async () => kube,
+  };
+}
+
 /** Runs every printed fix line that is a command, exactly as printed. */
 function applyFixes(fixes: readonly string[]): string[] {
   const commands = fixes.filter((f) => f.startsWith('kubectl '));
@@ -114,6 +148,8 @@ beforeAll(async () => {
   cpSync(resolve('config/example'), configDir, { recursive: true });
   const declared = [recipesPv, photosPv, ledgerPv, notesPv].map((name) => pv(name, { labels: { tier: 'gold', environment: 'prod' } }));
   writeFileSync(join(configDir, 'kubernetes/cluster/storage.yaml'), declared.map((o) => JSON.stringify(o)).join('\n---\n'));
+  // The apps declare the claims, so the storage step's verify and preflight judge them.
+  writeFileSync(join(configDir, 'kubernetes/networking/base/replay-claims.yaml'), [pvc(ns.home, 'recipes-data'), pvc(ns.media, 'photos-library', { request: '40Gi' })].map((o) => JSON.stringify(o)).join('\n---\n'));
   for (const name of Object.values(ns)) await createNamespace(name);
 });
 
@@ -152,11 +188,39 @@ describe('incident replays: stale PVs on the real control plane', () => {
     // True evidence: photos-pv is bound to the other app's claim; recipes-pv is never said to be bound.
     expect(result.text).toContain(`PV ${photosPv} (${storageClass}, 40Gi, RWO) is bound to PVC ${ns.media}/photos-library`);
     expect(result.text).not.toMatch(new RegExp(`${recipesPv}[^\\n]* is bound to`));
+    // The storage step's verify names the same PV and causes, with the same fix.
+    const ctx = await keptContext();
+    const verify = await storage.verify!(ctx);
+    expect(verify.ok).toBe(false);
+    const stale = `PVC ${ns.home}/recipes-data cannot bind: best candidate PV ${recipesPv} is Released: its claimRef names PVC ${ns.home}/recipes-data (uid ${first.metadata.uid!.slice(0, 8)})`;
+    expect(verify.missing.filter((m) => m.includes(`${ns.home}/recipes-data`))).toEqual([
+      `${stale}, which was deleted (PVC ${ns.home}/recipes-data now has uid ${again.metadata.uid!.slice(0, 8)}); lacks label tier=gold that PVC ${ns.home}/recipes-data selects ` +
+        `(the storage file gives it that label); fix: ${result.fixes[0]} (${result.fixes[1]})`,
+    ]);
+    // Preflight before hard-reset --from storage: the storage step would put the label back, not free the PV.
+    const preflight = await keptClusterProblems(ctx);
+    expect(preflight).toHaveLength(1);
+    expect(preflight[0]!.message.startsWith(`on the live cluster, after the storage step: ${stale}, which was deleted`)).toBe(true);
+    expect(preflight[0]!.message).toContain(`; fix: kubectl patch pv ${recipesPv} --type merge -p '{"spec":{"claimRef":null}}' (safe: `);
+    expect(preflight[0]!.message).not.toContain('lacks label');
+    // The blast-radius screen: a rebuild re-creates recipes-pv without the stale claim; a kept cluster keeps it.
+    const screen = { stepIds: ['preflight', 'delete-cluster'], env: {}, dockerNetworks: [], alternateTimeoutMs: 1000 };
+    const rows = async (provider: 'k3d' | 'existing') => {
+      const br = await blastRadius(kube, { ...ctx.config, access: { alternate: [] }, cluster: { ...ctx.config.cluster, provider } }, screen);
+      if (!br.live.reachable) throw new Error(br.live.reason);
+      return Object.fromEntries(br.live.pvs.map((row) => [row.name, `${row.object}: ${row.claim}`]));
+    };
+    const staleRef = `stale claimRef to PVC ${ns.home}/recipes-data (deleted, and re-created since with another uid)`;
+    expect((await rows('k3d'))[recipesPv]).toBe(`recreated: re-created from the storage file without its ${staleRef}: a PVC that matches binds it afresh`);
+    expect((await rows('existing'))[recipesPv]?.startsWith(`kept: KEEPS its ${staleRef}: no PVC binds it until it is cleared`)).toBe(true);
+    expect((await rows('existing'))[photosPv]).toBe(`kept: bound to PVC ${ns.media}/photos-library: stays bound`);
+
     expect(applyFixes(result.fixes)).toEqual([`kubectl label pv ${recipesPv} tier=gold && kubectl patch pv ${recipesPv} --type merge -p '{"spec":{"claimRef":null}}'`]);
     expect(result.fixes[1]).toMatch(/^safe: /);
 
     const bound = await waitPhase('PersistentVolumeClaim', 'recipes-data', 'Bound', ns.home);
     expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(recipesPv);
+    expect(await keptClusterProblems(ctx)).toEqual([]);
     // The other app keeps its volume.
     expect(((await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns.media, name: 'photos-library' }))!['spec'] as { volumeName?: string }).volumeName).toBe(photosPv);
   });
