@@ -24,22 +24,25 @@ import { storage } from '../../steps/storage.js';
 import { integrationCluster } from './context.js';
 
 const suffix = randomBytes(3).toString('hex');
-const storageClass = `replay-local-${suffix}`;
+// One storage class per replay: a claim left Pending by one replay must not bind another replay's PV.
+const classOf = { released: `replay-released-${suffix}`, failed: `replay-failed-${suffix}`, hand: `replay-hand-${suffix}` };
 const lateClass = `replay-wffc-${suffix}`;
 const ns = { home: `replay-home-${suffix}`, media: `replay-media-${suffix}`, failed: `replay-failed-${suffix}`, node: `replay-node-${suffix}`, hand: `replay-hand-${suffix}` };
 const pvNames = ['recipes', 'photos', 'ledger', 'pinned', 'notes'].map((n) => `${n}-pv-${suffix}`);
 const [recipesPv, photosPv, ledgerPv, pinnedPv, notesPv] = pvNames as [string, string, string, string, string];
 const BIND_TIMEOUT = { timeoutMs: 120_000 };
+// A replay waits for up to three bindings, each on the PV controller's claim resync.
+const REPLAY_TIMEOUT_MS = 400_000;
 let kube: KubeClient;
 let configDir: string;
 
-function pv(name: string, opts: { labels?: Record<string, string>; capacity?: string; claimRef?: Record<string, string>; node?: string; storageClassName?: string } = {}): KubeObject {
+function pv(name: string, storageClassName: string, opts: { labels?: Record<string, string>; capacity?: string; claimRef?: Record<string, string>; node?: string } = {}): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
     metadata: { name, labels: opts.labels ?? {} },
     spec: {
-      storageClassName: opts.storageClassName ?? storageClass,
+      storageClassName,
       capacity: { storage: opts.capacity ?? '10Gi' },
       accessModes: ['ReadWriteOnce'],
       persistentVolumeReclaimPolicy: 'Retain',
@@ -52,16 +55,16 @@ function pv(name: string, opts: { labels?: Record<string, string>; capacity?: st
   };
 }
 
-function pvc(namespace: string, name: string, opts: { request?: string; storageClassName?: string; selector?: boolean } = {}): KubeObject {
+function pvc(namespace: string, name: string, storageClassName: string, opts: { request?: string } = {}): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name, namespace },
     spec: {
-      storageClassName: opts.storageClassName ?? storageClass,
+      storageClassName,
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: opts.request ?? '10Gi' } },
-      ...(opts.selector === false ? {} : { selector: { matchLabels: { tier: 'gold' } } }),
+      selector: { matchLabels: { tier: 'gold' } },
     },
   };
 }
@@ -146,10 +149,11 @@ beforeAll(async () => {
   // PV made by hand from the config's own.
   configDir = mkdtempSync(join(tmpdir(), 'hdr-replay-'));
   cpSync(resolve('config/example'), configDir, { recursive: true });
-  const declared = [recipesPv, photosPv, ledgerPv, notesPv].map((name) => pv(name, { labels: { tier: 'gold', environment: 'prod' } }));
+  const declared = ([[recipesPv, classOf.released], [photosPv, classOf.released], [ledgerPv, classOf.failed], [notesPv, classOf.hand]] as const)
+    .map(([name, storageClassName]) => pv(name, storageClassName, { labels: { tier: 'gold', environment: 'prod' } }));
   writeFileSync(join(configDir, 'kubernetes/cluster/storage.yaml'), declared.map((o) => JSON.stringify(o)).join('\n---\n'));
   // The apps declare the claims, so the storage step's verify and preflight judge them.
-  writeFileSync(join(configDir, 'kubernetes/networking/base/replay-claims.yaml'), [pvc(ns.home, 'recipes-data'), pvc(ns.media, 'photos-library', { request: '40Gi' })].map((o) => JSON.stringify(o)).join('\n---\n'));
+  writeFileSync(join(configDir, 'kubernetes/networking/base/replay-claims.yaml'), [pvc(ns.home, 'recipes-data', classOf.released), pvc(ns.media, 'photos-library', classOf.released, { request: '40Gi' })].map((o) => JSON.stringify(o)).join('\n---\n'));
   for (const name of Object.values(ns)) await createNamespace(name);
 });
 
@@ -164,17 +168,17 @@ afterAll(async () => {
 describe('incident replays: stale PVs on the real control plane', () => {
   it('Released, claimRef to a deleted PVC (another uid), label lost; a 40Gi PV bound to another app beside it', async () => {
     // photos-pv: bound to another app's claim, the PV the old diagnosis blamed.
-    await kube.apply(pv(photosPv, { labels: { tier: 'gold' }, capacity: '40Gi' }));
-    await kube.apply(pvc(ns.media, 'photos-library', { request: '40Gi' }));
+    await kube.apply(pv(photosPv, classOf.released, { labels: { tier: 'gold' }, capacity: '40Gi' }));
+    await kube.apply(pvc(ns.media, 'photos-library', classOf.released, { request: '40Gi' }));
     await waitPhase('PersistentVolumeClaim', 'photos-library', 'Bound', ns.media);
     // recipes-pv: bound, then its PVC deleted (Released, claimRef keeps the old uid), then its label lost.
-    await kube.apply(pv(recipesPv, { labels: { tier: 'gold' } }));
-    const first = await kube.apply(pvc(ns.home, 'recipes-data'));
+    await kube.apply(pv(recipesPv, classOf.released, { labels: { tier: 'gold' } }));
+    const first = await kube.apply(pvc(ns.home, 'recipes-data', classOf.released));
     await waitPhase('PersistentVolumeClaim', 'recipes-data', 'Bound', ns.home);
     await kube.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns.home, name: 'recipes-data' });
     await waitPhase('PersistentVolume', recipesPv, 'Released');
     shell(`kubectl label pv ${recipesPv} tier-`);
-    const again = await kube.apply(pvc(ns.home, 'recipes-data'));
+    const again = await kube.apply(pvc(ns.home, 'recipes-data', classOf.released));
     expect(again.metadata.uid).not.toBe(first.metadata.uid);
 
     const result = await diagnose(ns.home);
@@ -186,7 +190,7 @@ describe('incident replays: stale PVs on the real control plane', () => {
         `lacks label tier=gold that PVC ${ns.home}/recipes-data selects (the storage file gives it that label)`,
     ]);
     // True evidence: photos-pv is bound to the other app's claim; recipes-pv is never said to be bound.
-    expect(result.text).toContain(`PV ${photosPv} (${storageClass}, 40Gi, RWO) is bound to PVC ${ns.media}/photos-library`);
+    expect(result.text).toContain(`PV ${photosPv} (${classOf.released}, 40Gi, RWO) is bound to PVC ${ns.media}/photos-library`);
     expect(result.text).not.toMatch(new RegExp(`${recipesPv}[^\\n]* is bound to`));
     // The storage step's verify names the same PV and causes, with the same fix.
     const ctx = await keptContext();
@@ -198,7 +202,8 @@ describe('incident replays: stale PVs on the real control plane', () => {
         `(the storage file gives it that label); fix: ${result.fixes[0]} (${result.fixes[1]})`,
     ]);
     // Preflight before hard-reset --from storage: the storage step would put the label back, not free the PV.
-    const preflight = await keptClusterProblems(ctx);
+    // (The example apps' own claims have no PV in this storage file: preflight names them too.)
+    const preflight = (await keptClusterProblems(ctx)).filter((p) => p.subject === `PVC ${ns.home}/recipes-data`);
     expect(preflight).toHaveLength(1);
     expect(preflight[0]!.message.startsWith(`on the live cluster, after the storage step: ${stale}, which was deleted`)).toBe(true);
     expect(preflight[0]!.message).toContain(`; fix: kubectl patch pv ${recipesPv} --type merge -p '{"spec":{"claimRef":null}}' (safe: `);
@@ -220,17 +225,17 @@ describe('incident replays: stale PVs on the real control plane', () => {
 
     const bound = await waitPhase('PersistentVolumeClaim', 'recipes-data', 'Bound', ns.home);
     expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(recipesPv);
-    expect(await keptClusterProblems(ctx)).toEqual([]);
+    expect((await keptClusterProblems(ctx)).filter((p) => p.subject.includes(suffix))).toEqual([]);
     // The other app keeps its volume.
     expect(((await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns.media, name: 'photos-library' }))!['spec'] as { volumeName?: string }).volumeName).toBe(photosPv);
-  });
+  }, REPLAY_TIMEOUT_MS);
 
   it('Failed (status set through the status subresource), claimRef to the deleted PVC of the same name', async () => {
-    await kube.apply(pv(ledgerPv, { labels: { tier: 'gold' }, claimRef: { namespace: ns.failed, name: 'ledger-data', uid: `deleted-${suffix}` } }));
+    await kube.apply(pv(ledgerPv, classOf.failed, { labels: { tier: 'gold' }, claimRef: { namespace: ns.failed, name: 'ledger-data', uid: `deleted-${suffix}` } }));
     await waitPhase('PersistentVolume', ledgerPv, 'Released');
     shell(`kubectl patch pv ${ledgerPv} --subresource=status --type merge -p '{"status":{"phase":"Failed","message":"replay: the reclaim of the volume failed"}}'`);
     await waitPhase('PersistentVolume', ledgerPv, 'Failed');
-    await kube.apply(pvc(ns.failed, 'ledger-data'));
+    await kube.apply(pvc(ns.failed, 'ledger-data', classOf.failed));
 
     const result = await diagnose(ns.failed);
     console.log(`[replay failed] headline: ${result.headlines.join(' | ')}`);
@@ -241,7 +246,7 @@ describe('incident replays: stale PVs on the real control plane', () => {
     expect(applyFixes(result.fixes)).toEqual([`kubectl patch pv ${ledgerPv} --type merge -p '{"spec":{"claimRef":null}}'`]);
     const bound = await waitPhase('PersistentVolumeClaim', 'ledger-data', 'Bound', ns.failed);
     expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(ledgerPv);
-  });
+  }, REPLAY_TIMEOUT_MS);
 
   it('node affinity names a node that is gone: the pod waits, and the PV is recreated on the live node', async () => {
     const { nodeName } = integrationCluster();
@@ -249,8 +254,8 @@ describe('incident replays: stale PVs on the real control plane', () => {
     // WaitForFirstConsumer, as local volumes are set up: the binder waits for the scheduler, which
     // finds no node the PV can reach.
     await kube.apply({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: lateClass }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' });
-    await kube.apply(pv(pinnedPv, { labels: { tier: 'gold' }, node: gone, storageClassName: lateClass }));
-    await kube.apply(pvc(ns.node, 'media-data', { storageClassName: lateClass }));
+    await kube.apply(pv(pinnedPv, lateClass, { labels: { tier: 'gold' }, node: gone }));
+    await kube.apply(pvc(ns.node, 'media-data', lateClass));
     await kube.apply({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -267,12 +272,12 @@ describe('incident replays: stale PVs on the real control plane', () => {
     expect(applyFixes(result.fixes)).toEqual([`kubectl get pv ${pinnedPv} -o json | sed 's/"${gone}"/"${nodeName}"/g' | kubectl replace --force -f -`]);
     const bound = await waitPhase('PersistentVolumeClaim', 'media-data', 'Bound', ns.node);
     expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(pinnedPv);
-  });
+  }, REPLAY_TIMEOUT_MS);
 
   it("Available, made by hand under the storage file's name without its labels", async () => {
-    await kube.apply(pv(notesPv));
+    await kube.apply(pv(notesPv, classOf.hand));
     await waitPhase('PersistentVolume', notesPv, 'Available');
-    await kube.apply(pvc(ns.hand, 'notes-data'));
+    await kube.apply(pvc(ns.hand, 'notes-data', classOf.hand));
 
     const result = await diagnose(ns.hand);
     console.log(`[replay hand-made] headline: ${result.headlines.join(' | ')}`);
@@ -282,5 +287,5 @@ describe('incident replays: stale PVs on the real control plane', () => {
     expect(applyFixes(result.fixes)).toEqual([`kubectl label pv ${notesPv} tier=gold`]);
     const bound = await waitPhase('PersistentVolumeClaim', 'notes-data', 'Bound', ns.hand);
     expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(notesPv);
-  });
+  }, REPLAY_TIMEOUT_MS);
 });
