@@ -113,23 +113,23 @@ export function repinCommand(pv: KubeObject, nodes: readonly KubeObject[]): stri
 const CLEAR_CLAIM_REF = `--type merge -p '{"spec":{"claimRef":null}}'`;
 
 /** kubectl lines for every cause at once, in the order they must run (recreation reads the patched PV). */
-function commandFor(candidate: Omit<Candidate, 'command' | 'safety'>, labels: LabelProblem[], nodes: readonly KubeObject[] | undefined): string | undefined {
+function commandFor(candidate: Omit<Candidate, 'command' | 'safety'>, overwrite: boolean, nodes: readonly KubeObject[] | undefined): string | undefined {
   if (candidate.tier === 3) return undefined;
   const { name, causes, pv } = candidate;
+  const has = (...kinds: CauseKind[]): boolean => causes.some((c) => kinds.includes(c.kind));
   const parts: string[] = [];
-  const args = labels.map((l) => l.argument).filter((a): a is string => a !== undefined);
-  if (args.length > 0) parts.push(`kubectl label pv ${name} ${args.join(' ')}${labels.some((l) => l.overwrite) ? ' --overwrite' : ''}`);
-  if (phaseOf(pv) === 'Failed' && specOf(pv)['persistentVolumeReclaimPolicy'] !== 'Retain') {
-    // The reclaim (Delete/Recycle) is what failed: Retain stops the next release from trying again.
+  if (candidate.labels.length > 0) parts.push(`kubectl label pv ${name} ${candidate.labels.join(' ')}${overwrite ? ' --overwrite' : ''}`);
+  // A failed reclaim (Delete/Recycle) must not run again; and deleting a PV object whose policy is
+  // Delete can delete its volume (CSI honours the policy on PV deletion), so a recreation needs Retain.
+  if ((phaseOf(pv) === 'Failed' || has('node-gone')) && (specOf(pv)['persistentVolumeReclaimPolicy'] ?? 'Retain') !== 'Retain') {
     parts.push(`kubectl patch pv ${name} --type merge -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`);
   }
-  if (causes.some((c) => c.kind === 'stale-claim' || c.kind === 'foreign-claim' || c.kind === 'failed')) parts.push(`kubectl patch pv ${name} ${CLEAR_CLAIM_REF}`);
-  if (causes.some((c) => c.kind === 'node-gone')) {
+  if (has('stale-claim', 'foreign-claim', 'failed')) parts.push(`kubectl patch pv ${name} ${CLEAR_CLAIM_REF}`);
+  if (has('node-gone')) {
     const repin = repinCommand(pv, nodes ?? []);
     if (!repin) return undefined;
     parts.push(repin);
   }
-  if (labels.length > args.length) return undefined;
   return parts.join(' && ');
 }
 
@@ -162,7 +162,7 @@ function candidateOf(pv: KubeObject, pvc: KubeObject, context: ClaimContext): Ca
   const tier = Math.max(0, ...causes.map((c) => TIER_OF[c.kind])) as Tier;
   const args = labels.map((l) => l.argument).filter((a): a is string => a !== undefined);
   const base = { pv, name, tier, causes, labels: args, ...(context.declared ? { declared: declaredPv !== undefined } : {}) };
-  const command = causes.length > 0 ? commandFor(base, labels, context.nodes) : undefined;
+  const command = causes.length > 0 ? commandFor(base, labels.some((l) => l.overwrite), context.nodes) : undefined;
   const safety = command ? safetyOf(base, pvc) : undefined;
   return { ...base, ...(command ? { command } : {}), ...(safety ? { safety } : {}) };
 }

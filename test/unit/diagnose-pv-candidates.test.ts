@@ -196,6 +196,14 @@ describe('ranking candidate PVs for an unbound PVC', () => {
     expect(diagnoseView(viewOf({ name: '', pvs: [photosPv, prebound], claims: [photos], headline: '' }))).toEqual([]);
   });
 
+  it('a PV to recreate whose reclaim policy is Delete is made Retain first: deleting it must not delete its volume', () => {
+    const c: Case = { name: '', pvs: [pv('recipes-pv', { labels: { tier: 'gold' }, node: 'gone', reclaim: 'Delete' })], headline: '' };
+    expect(diagnoseView(viewOf(c))[0]!.fix[0]).toBe(
+      `kubectl patch pv recipes-pv --type merge -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}' && ` +
+        `kubectl get pv recipes-pv -o json | sed 's/"gone"/"k3d-homelab-server-0"/g' | kubectl replace --force -f -`,
+    );
+  });
+
   it('with several nodes, a PV pinned to a gone node gets no guessed node: the fix says to pick the one with its data', () => {
     const c: Case = { name: '', pvs: [pv('recipes-pv', { labels: { tier: 'gold' }, node: 'gone' })], nodes: [node('n1'), node('n2')], headline: '' };
     const [finding] = diagnoseView(viewOf(c));
