@@ -42,6 +42,32 @@ describe('liveClaimProblems', () => {
   });
 });
 
+describe('a PV made by hand that took the claim', () => {
+  const handMade: KubeObject = { ...declaredPv, metadata: { name: 'recipes-manual', labels: { tier: 'gold' } }, status: { phase: 'Bound' } };
+  const boundToIt: KubeObject = { ...liveClaim('Bound'), spec: { ...(manifestClaim.spec as object), volumeName: 'recipes-manual' } };
+  const fileCopy: KubeObject = { ...declaredPv, status: { phase: 'Available' } };
+
+  it("is named, with the storage file's PV that stands Available for the claim, and how to move the claim there", () => {
+    const [problem, ...more] = liveClaimProblems([manifestClaim], { pvs: [handMade, fileCopy], claims: [boundToIt], declared: [declaredPv] });
+    expect(more).toEqual([]);
+    expect(problem).toEqual({
+      claim: 'home/recipes-data',
+      pv: 'recipes-manual',
+      message:
+        "PVC home/recipes-data is bound to PV recipes-manual, which is not in the storage file (made by hand): it took the claim before the storage file's PV recipes-pv, which matches it and stands Available; " +
+        "the app writes to recipes-manual's volume, not recipes-pv's. If the app's data is on recipes-pv: stop the app, then " +
+        `kubectl patch pv recipes-manual --type merge -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}' && kubectl -n home delete pvc recipes-data && kubectl delete pv recipes-manual, ` +
+        "and apply the app again (its PVC then binds recipes-pv; recipes-manual's files stay where they are)",
+    });
+  });
+
+  it('is not a problem when the PV is the storage file\'s own, or when no PV of the file is free for the claim', () => {
+    const boundToFile: KubeObject = { ...boundToIt, spec: { ...(boundToIt.spec as object), volumeName: 'recipes-pv' } };
+    expect(liveClaimProblems([manifestClaim], { pvs: [fileCopy], claims: [boundToFile], declared: [declaredPv] })).toEqual([]);
+    expect(liveClaimProblems([manifestClaim], { pvs: [handMade], claims: [boundToIt], declared: [declaredPv] })).toEqual([]);
+  });
+});
+
 describe('afterStorageApply (preflight on a kept cluster)', () => {
   it('adds the file labels to the live PV but keeps its claimRef and phase, so the stale claim is still named', () => {
     const predicted = afterStorageApply([releasedPv], [declaredPv]);
