@@ -4,18 +4,20 @@
 // kubectl, must make the PVC bind. Each replay logs its headline for the closing note.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseCli } from '../../src/cli/args.js';
 import { diagnoseCommand } from '../../src/cli/commands/diagnose.js';
+import { runCommand } from '../../src/cli/commands/run.js';
 import type { ClusterProvider } from '../../src/cluster/provider.js';
 import { loadConfig } from '../../src/config/load.js';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { blastRadius } from '../../src/safety/blast-radius.js';
 import { cachedBinary } from '../../src/util/binaries.js';
+import { RefusedError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { RecoveryContext } from '../../steps/context.js';
 import { createInputs } from '../../steps/inputs.js';
@@ -30,9 +32,12 @@ const lateClass = `replay-wffc-${suffix}`;
 const ns = { home: `replay-home-${suffix}`, media: `replay-media-${suffix}`, failed: `replay-failed-${suffix}`, node: `replay-node-${suffix}`, hand: `replay-hand-${suffix}` };
 const pvNames = ['recipes', 'photos', 'ledger', 'pinned', 'notes'].map((n) => `${n}-pv-${suffix}`);
 const [recipesPv, photosPv, ledgerPv, pinnedPv, notesPv] = pvNames as [string, string, string, string, string];
-const BIND_TIMEOUT = { timeoutMs: 120_000 };
+const BIND_TIMEOUT_MS = 120_000;
+// The scheduler may judge the pod against its volume cache before the recreated PV reaches it, and
+// then retries only on its flush of unschedulable pods (every 5 minutes): the node replay waits past it.
+const SCHEDULER_RETRY_MS = 390_000;
 // A replay waits for up to three bindings, each on the PV controller's claim resync.
-const REPLAY_TIMEOUT_MS = 400_000;
+const REPLAY_TIMEOUT_MS = 420_000;
 let kube: KubeClient;
 let configDir: string;
 
@@ -76,8 +81,8 @@ async function createNamespace(name: string): Promise<void> {
 
 const phaseOf = (obj: KubeObject): string => String((obj['status'] as { phase?: string } | undefined)?.phase ?? '');
 
-async function waitPhase(kind: 'PersistentVolume' | 'PersistentVolumeClaim', name: string, phase: string, namespace?: string): Promise<KubeObject> {
-  return kube.waitFor({ apiVersion: 'v1', kind, name, ...(namespace ? { namespace } : {}) }, (o) => phaseOf(o) === phase, { ...BIND_TIMEOUT, what: `${kind} ${name} ${phase}` });
+async function waitPhase(kind: 'PersistentVolume' | 'PersistentVolumeClaim', name: string, phase: string, namespace?: string, timeoutMs = BIND_TIMEOUT_MS): Promise<KubeObject> {
+  return kube.waitFor({ apiVersion: 'v1', kind, name, ...(namespace ? { namespace } : {}) }, (o) => phaseOf(o) === phase, { timeoutMs, what: `${kind} ${name} ${phase}` });
 }
 
 /** The cache's kubectl against the test cluster, as an operator would run it. */
@@ -149,6 +154,10 @@ beforeAll(async () => {
   // PV made by hand from the config's own.
   configDir = mkdtempSync(join(tmpdir(), 'hdr-replay-'));
   cpSync(resolve('config/example'), configDir, { recursive: true });
+  // Production is the test cluster, so that hard-reset --from storage runs against it.
+  const { cluster, nodeName } = integrationCluster();
+  const planFile = join(configDir, 'homelab.yaml');
+  writeFileSync(planFile, readFileSync(planFile, 'utf8').replace(/^  name: homelab .*$/m, `  name: ${cluster}`).replace(/^  nodeName: .*$/m, `  nodeName: ${nodeName}`));
   const declared = ([[recipesPv, classOf.released], [photosPv, classOf.released], [ledgerPv, classOf.failed], [notesPv, classOf.hand]] as const)
     .map(([name, storageClassName]) => pv(name, storageClassName, { labels: { tier: 'gold', environment: 'prod' } }));
   writeFileSync(join(configDir, 'kubernetes/cluster/storage.yaml'), declared.map((o) => JSON.stringify(o)).join('\n---\n'));
@@ -208,6 +217,12 @@ describe('incident replays: stale PVs on the real control plane', () => {
     expect(preflight[0]!.message.startsWith(`on the live cluster, after the storage step: ${stale}, which was deleted`)).toBe(true);
     expect(preflight[0]!.message).toContain(`; fix: kubectl patch pv ${recipesPv} --type merge -p '{"spec":{"claimRef":null}}' (safe: `);
     expect(preflight[0]!.message).not.toContain('lacks label');
+    // The same through the CLI: hard-reset --from storage keeps the cluster, so its preflight reads it and refuses.
+    const { root } = integrationCluster();
+    const refused: unknown = await runCommand('hard-reset', parseCli(['hard-reset', '--config', join(configDir, 'homelab.yaml'), '--provider', 'kwok', '--state-dir', dirname(root), '--from', 'storage', '--yes']))
+      .then((code) => new Error(`hard-reset --from storage exited ${code} instead of refusing`), (err: unknown) => err);
+    expect(refused).toBeInstanceOf(RefusedError);
+    expect((refused as RefusedError).details.join('\n')).toContain(`pv-claims: ${preflight[0]!.message}`);
     // The blast-radius screen: a rebuild re-creates recipes-pv without the stale claim; a kept cluster keeps it.
     const screen = { stepIds: ['preflight', 'delete-cluster'], env: {}, dockerNetworks: [], alternateTimeoutMs: 1000 };
     const rows = async (provider: 'k3d' | 'existing') => {
@@ -270,7 +285,7 @@ describe('incident replays: stale PVs on the real control plane', () => {
       `Pod ${ns.node}/app: Pending: PVC ${ns.node}/media-data is not bound: PV ${pinnedPv} is pinned by node affinity to kubernetes.io/hostname=${gone}, which no node matches (nodes: ${nodeName})`,
     ]);
     expect(applyFixes(result.fixes)).toEqual([`kubectl get pv ${pinnedPv} -o json | sed 's/"${gone}"/"${nodeName}"/g' | kubectl replace --force -f -`]);
-    const bound = await waitPhase('PersistentVolumeClaim', 'media-data', 'Bound', ns.node);
+    const bound = await waitPhase('PersistentVolumeClaim', 'media-data', 'Bound', ns.node, SCHEDULER_RETRY_MS);
     expect((bound['spec'] as { volumeName?: string }).volumeName).toBe(pinnedPv);
   }, REPLAY_TIMEOUT_MS);
 
