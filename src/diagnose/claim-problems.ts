@@ -48,7 +48,10 @@ export function liveClaimProblems(appClaims: readonly KubeObject[], live: LiveSt
     if (statusOf(pvc)['phase'] === 'Bound') return stolenClaim(pvc, live);
     const [best] = rankCandidates(pvc, live.pvs, live);
     if (!best || best.causes.length === 0) return [];
-    const fix = best.command ? `fix: ${best.command} (${best.safety})` : `no PV can take it by a change in place: create a PV that matches it`;
+    const unsafe = best.safety?.startsWith('UNSAFE');
+    const fix = !best.command
+      ? 'no PV can take it by a change in place: create a PV that matches it'
+      : unsafe ? `${best.safety}; the command: ${best.command}` : `fix: ${best.command} (${best.safety})`;
     return [{ claim, pv: best.name, message: `PVC ${claim} cannot bind: best candidate PV ${best.name} ${describeCauses(best)}; ${fix}` }];
   });
 }

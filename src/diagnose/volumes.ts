@@ -47,11 +47,14 @@ function storageFileLine(candidate: Candidate): string[] {
 }
 
 function fixesFor(best: Candidate, pvc: KubeObject): string[] {
-  if (best.command) return [best.command, best.safety!, ...storageFileLine(best)];
-  const claim = claimName(pvc);
-  const held = best.causes.filter((c) => c.kind === 'bound-elsewhere').map(() => `do not free PV ${best.name} for it: ${best.name} holds the data of the claim it is bound to`);
+  if (best.command) {
+    // Read before it is run: a command that hands over another app's data comes after the warning.
+    const ordered = best.safety!.startsWith('UNSAFE') ? [best.safety!, best.command] : [best.command, best.safety!];
+    return [...ordered, ...storageFileLine(best)];
+  }
   if (best.tier < 3) return [`recreate PV ${best.name} with node affinity naming the node that holds its data (a PV's nodeAffinity cannot be changed in place)`];
-  return [`no PV can take PVC ${claim} by a change in place: create a PV that matches it (${describeClaim(pvc)}), or change the PVC`, ...held];
+  const held = best.causes.filter((c) => c.kind === 'bound-elsewhere').map(() => `do not free PV ${best.name} for it: ${best.name} holds the data of the claim it is bound to`);
+  return [`no PV can take PVC ${claimName(pvc)} by a change in place: create a PV that matches it (${describeClaim(pvc)}), or change the PVC`, ...held];
 }
 
 /** undefined when a PV matches and can reach a node: binding is only waiting, nothing is wrong. */

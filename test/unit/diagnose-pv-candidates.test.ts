@@ -130,8 +130,8 @@ const CASES: Case[] = [
     pvs: [pv('nfs-pv', { storageClass: 'nfs', labels: { tier: 'gold' } }), pv('old-wiki-pv', { labels: { tier: 'gold' }, phase: 'Released', claimRef: { namespace: 'wiki', name: 'pages', uid: 'uid-pages' } })],
     headline: 'PVC home/recipes-data is not bound: PV old-wiki-pv is Released: its claimRef names PVC wiki/pages (uid uid-page), which no longer exists',
     fix: [
-      `kubectl patch pv old-wiki-pv --type merge -p '{"spec":{"claimRef":null}}'`,
       "UNSAFE: PV old-wiki-pv holds the data of PVC wiki/pages, not of PVC home/recipes-data; freeing it hands that app's data to home/recipes-data. Run it only if home/recipes-data is meant to take over that data",
+      `kubectl patch pv old-wiki-pv --type merge -p '{"spec":{"claimRef":null}}'`,
     ],
   },
   {

@@ -42,6 +42,18 @@ describe('liveClaimProblems', () => {
   });
 });
 
+describe('a PV holding a deleted claim of another app', () => {
+  it('is offered with the warning first, never as a plain fix', () => {
+    const wikiPv: KubeObject = { ...releasedPv, metadata: declaredPv.metadata, spec: { ...(releasedPv.spec as object), claimRef: { namespace: 'wiki', name: 'pages', uid: 'uid-pages' } } };
+    const [problem] = liveClaimProblems([manifestClaim], { pvs: [wikiPv], claims: [liveClaim('Pending')] });
+    expect(problem!.message).toContain(
+      "; UNSAFE: PV recipes-pv holds the data of PVC wiki/pages, not of PVC home/recipes-data; freeing it hands that app's data to home/recipes-data. " +
+        `Run it only if home/recipes-data is meant to take over that data; the command: kubectl patch pv recipes-pv --type merge -p '{"spec":{"claimRef":null}}'`,
+    );
+    expect(problem!.message).not.toContain('fix: ');
+  });
+});
+
 describe('a PV made by hand that took the claim', () => {
   const handMade: KubeObject = { ...declaredPv, metadata: { name: 'recipes-manual', labels: { tier: 'gold' } }, status: { phase: 'Bound' } };
   const boundToIt: KubeObject = { ...liveClaim('Bound'), spec: { ...(manifestClaim.spec as object), volumeName: 'recipes-manual' } };
