@@ -21,6 +21,8 @@ export interface RecoveryContext extends StepContext {
   provider(): Promise<ClusterProvider>;
   /** The steps this run selected (every step of the plan unless --only/--from): preflight checks their tools. */
   selectedSteps?: readonly Step<RecoveryContext>[];
+  /** True when this run leaves the live cluster in place (no delete-cluster): preflight then reads it. */
+  keepsCluster?: boolean;
   /** A client for the target cluster; `fresh` drops the cached one (after delete/create). */
   kube(opts?: { fresh?: boolean }): Promise<KubeClient>;
 }

@@ -3,6 +3,7 @@ import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
 import { healthProblems } from './preflight-health.js';
 import { exportKeyBackup, sealingKeyProblems } from './key-backup.js';
+import { keptClusterProblems } from './preflight-live.js';
 import { namespaceProblems, objectProblems, podSecurityProblems, storageProblems, type Problem } from './preflight-checks.js';
 import { toolProblems } from './tool-checks.js';
 import { gitRemoteUses, providerUses, refsOfSecrets, storeToolUses, storeUses } from './uses.js';
@@ -41,7 +42,7 @@ const REPORTED_BY_OTHER_PLANS: ReadonlySet<Problem['check']> = new Set(['inputs'
 
 /** Every preflight check; read-only, and complete (one failure does not hide the others). */
 export async function preflightProblems(ctx: RecoveryContext): Promise<Problem[]> {
-  const problems: Problem[] = [...(await toolProblems(ctx)), ...(await offlineProblems(ctx))];
+  const problems: Problem[] = [...(await toolProblems(ctx)), ...(await offlineProblems(ctx)), ...(await keptClusterProblems(ctx))];
   const { missing } = await ctx.inputs.values();
   for (const m of missing) problems.push({ check: 'values', subject: `value ${m.store}/${m.key}`, message: m.reason });
   if (ctx.mode === 'hard-reset' || ctx.mode === 'drill') {

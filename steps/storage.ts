@@ -10,6 +10,7 @@ import { applyCounted } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
 import { isThrowaway, targetNodeName } from './create-cluster.js';
 import { appObjects } from './preflight-checks.js';
+import { liveClaimProblems } from './storage-live.js';
 
 /** PVCs of every app, for the label check. */
 export async function appClaims(ctx: RecoveryContext): Promise<KubeObject[]> {
@@ -27,7 +28,7 @@ async function throwawayPaths(ctx: RecoveryContext, objects: KubeObject[]): Prom
 }
 
 /** The storage file's objects with the real node name in place of the placeholder (and a throwaway's paths). */
-async function desiredStorage(ctx: RecoveryContext): Promise<KubeObject[]> {
+export async function desiredStorage(ctx: RecoveryContext): Promise<KubeObject[]> {
   const st = ctx.config.storage!;
   const text = substituteNodeName(await readFile(st.file, 'utf8'), st.nodeNamePlaceholder, await targetNodeName(ctx));
   return (await throwawayPaths(ctx, parseManifests(text, st.file).map((o) => o.obj))).objects;
@@ -84,7 +85,8 @@ export const storage: Step<RecoveryContext> = {
     }
   },
   // Live: every PV of the file exists with the required labels, and every selecting PVC of the apps
-  // has a live PV that satisfies it field by field.
+  // has a live PV that satisfies it field by field, and that its claimRef, phase and node let it take.
+  // A claim the live check names is said once, by it (it names the cause and the fix).
   verify: async (ctx) => {
     const st = ctx.config.storage;
     if (!st) return { ok: true, missing: [] };
@@ -104,7 +106,11 @@ export const storage: Step<RecoveryContext> = {
       }
     }
     missing.push(...checkRequiredLabels(livePvs, st.requiredLabels).map((p) => p.message));
-    for (const c of checkClaims(livePvs, await appClaims(ctx))) if (!c.ok) missing.push(c.message);
+    const claims = await appClaims(ctx);
+    const live = await liveClaimProblems(kube, claims, desired.filter((o) => o.kind === 'PersistentVolume'));
+    const named = new Set(live.map((p) => p.claim));
+    for (const c of checkClaims(livePvs, claims)) if (!c.ok && !named.has(c.claim)) missing.push(c.message);
+    missing.push(...live.map((p) => p.message));
     return { ok: missing.length === 0, missing, checked };
   },
 };

@@ -18,20 +18,22 @@ const WORKLOAD_KINDS = [
 ] as const;
 
 /** Reads the view of one namespace (or of every namespace when none is given). */
-export async function loadView(kube: KubeClient, namespace?: string): Promise<ClusterView> {
+export async function loadView(kube: KubeClient, namespace?: string, declared?: KubeObject[]): Promise<ClusterView> {
   const inNamespace = (apiVersion: string, kind: string) => kube.list({ apiVersion, kind, namespace });
-  const [workloadLists, replicaSets, pods, pvcs, events, pvs, nodes] = await Promise.all([
+  const [workloadLists, replicaSets, pods, claims, events, pvs, nodes] = await Promise.all([
     Promise.all(WORKLOAD_KINDS.map((k) => inNamespace(k.apiVersion, k.kind))),
     inNamespace('apps/v1', 'ReplicaSet'),
     inNamespace('v1', 'Pod'),
-    inNamespace('v1', 'PersistentVolumeClaim'),
+    // Every namespace: a PV's claimRef may name a claim of another app.
+    kube.list({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
     inNamespace('v1', 'Event') as Promise<KubeEvent[]>,
     kube.list({ apiVersion: 'v1', kind: 'PersistentVolume' }),
     kube.list({ apiVersion: 'v1', kind: 'Node' }),
   ]);
   // A ReplicaSet no one owns is a workload of its own; one a Deployment owns is looked at through it.
   const unowned = replicaSets.filter((rs) => ownerUids(rs).length === 0);
-  return { workloads: [...workloadLists.flat(), ...unowned], replicaSets, pods, pvcs, pvs, nodes, events };
+  const pvcs = namespace ? claims.filter((c) => c.metadata.namespace === namespace) : claims;
+  return { workloads: [...workloadLists.flat(), ...unowned], replicaSets, pods, pvcs, pvs, nodes, events, claims, ...(declared ? { declared } : {}) };
 }
 
 export async function diagnoseNamespace(kube: KubeClient, namespace?: string): Promise<Finding[]> {

@@ -19,6 +19,10 @@ export interface ClusterView {
   pvs: KubeObject[];
   nodes: KubeObject[];
   events: KubeEvent[];
+  /** Every PVC of every namespace, to judge each PV's claimRef (pvcs holds the view's own). */
+  claims: KubeObject[];
+  /** The config's storage-file PVs, to tell a PV made by hand; absent when no storage file was read. */
+  declared?: KubeObject[];
 }
 
 /** Whether the controller should be creating pods now: old FailedCreate events outlive a fix by an hour. */
@@ -112,7 +116,7 @@ export function pendingPodFindings(view: ClusterView, pod: KubeObject): Diagnosi
     seenKinds.add(block.kind);
     const found =
       block.kind === 'volume'
-        ? podVolumeDiagnoses(pod, view.pvcs, view.pvs, view.nodes)
+        ? podVolumeDiagnoses(pod, view.pvcs, view)
         : [placementDiagnosis(pod, view.nodes, block)];
     const named = found.length > 0 ? found : [{ problem: `the scheduler reports: ${block.nodes} ${block.reason}`, evidence: [], fix: [] }];
     return named.map((d) => ({ ...d, evidence: [scheduler.evidence, ...d.evidence] }));

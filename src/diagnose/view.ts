@@ -66,7 +66,7 @@ function unexplainedFinding(view: ClusterView, workload: KubeObject): Finding | 
 }
 
 function claimFinding(view: ClusterView, pvc: KubeObject): Finding[] {
-  const diagnosis = claimDiagnosis(pvc, view.pvs, view.nodes);
+  const diagnosis = claimDiagnosis(pvc, view);
   return diagnosis ? [{ object: `PersistentVolumeClaim ${claimName(pvc)}`, ...diagnosis }] : [];
 }
 

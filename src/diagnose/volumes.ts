@@ -1,47 +1,16 @@
-// Why a PVC stays unbound (or its PV cannot reach a node): every PV compared with the PVC field by
-// field (src/k8s/pv-match.ts), naming the nearest PV and exactly what it lacks.
-import { claimName, describePv, describeSelector, pvMatchesClaim } from '../k8s/pv-match.js';
+// Why a PVC stays unbound (or its PV cannot reach a node): every PV ranked as a candidate for the PVC
+// (pv-candidates.ts), naming the best one, every cause that keeps it, and the commands that remove them.
+import { claimName, describeSelector } from '../k8s/pv-match.js';
 import type { KubeObject } from '../kube/types.js';
 import { record, records, specOf, statusOf } from './findings.js';
 import { describeTerms, pvAffinityTerms, termMatches } from './node-match.js';
 import type { Diagnosis } from './placement.js';
+import { describeCandidate, describeCauses, rankCandidates, type Candidate, type ClaimContext } from './pv-candidates.js';
 
 export function claimNamesOf(pod: KubeObject): string[] {
   return records(specOf(pod)['volumes'])
     .map((volume) => record(volume['persistentVolumeClaim'])['claimName'])
     .filter((name): name is string => typeof name === 'string');
-}
-
-function selectedValue(pvc: KubeObject, key: string): string | undefined {
-  const value = record(record(specOf(pvc)['selector'])['matchLabels'])[key];
-  return value === undefined ? undefined : String(value);
-}
-
-/** "lacks label environment" → "lacks label environment=prod that PVC apps/appdata-pvc selects". */
-function phraseMismatch(mismatch: string, pvc: KubeObject): string {
-  const lacks = /^lacks label (\S+)$/.exec(mismatch);
-  if (lacks) {
-    const value = selectedValue(pvc, lacks[1]!);
-    return `lacks label ${lacks[1]}${value !== undefined ? `=${value}` : ''} that PVC ${claimName(pvc)} selects`;
-  }
-  if (mismatch.startsWith('has label ')) return `${mismatch} that PVC ${claimName(pvc)} selects`;
-  return mismatch;
-}
-
-function fixFor(mismatch: string, pv: string, pvc: KubeObject): string {
-  const lacks = /^lacks label (\S+)$/.exec(mismatch);
-  if (lacks) {
-    const value = selectedValue(pvc, lacks[1]!);
-    if (value !== undefined) return `kubectl label pv ${pv} ${lacks[1]}=${value} (and add it to the PV manifest)`;
-  }
-  const differs = /^has label (\S+)=\S*, not (\S+)$/.exec(mismatch);
-  if (differs) return `kubectl label pv ${pv} ${differs[2]} --overwrite (and fix the PV manifest)`;
-  if (mismatch === `is bound to PVC ${claimName(pvc)}`) {
-    // Same name, other uid: the PV still holds the claim of a PVC deleted before (a rebuild leftover).
-    return `PV ${pv} is Released from an earlier PVC ${claimName(pvc)}: kubectl patch pv ${pv} --type json -p '[{"op":"remove","path":"/spec/claimRef"}]'`;
-  }
-  if (mismatch.startsWith('is bound to PVC ')) return `PV ${pv} ${mismatch}: create another PV for PVC ${claimName(pvc)}`;
-  return `make PV ${pv} and PVC ${claimName(pvc)} agree: the PV ${mismatch}`;
 }
 
 function describeClaim(pvc: KubeObject): string {
@@ -63,9 +32,35 @@ function unreachablePv(pv: KubeObject, nodes: readonly KubeObject[]): Diagnosis 
   };
 }
 
+/** What the claim diagnosis reads: the PVs, and what the ranking judges them by (pv-candidates.ts). */
+export interface VolumeView extends ClaimContext {
+  pvs: readonly KubeObject[];
+  nodes: readonly KubeObject[];
+}
+
+/** Besides the live fix: the storage file must say the same, or the next rebuild brings the fault back. */
+function storageFileLine(candidate: Candidate): string[] {
+  const missing = candidate.causes.some((c) => c.kind === 'label' && !c.text.endsWith('(the storage file gives it that label)'));
+  const labels = missing ? ` with ${candidate.labels.join(' ')}` : '';
+  if (candidate.declared === false) return [`PV ${candidate.name} is not in the storage file (it was made by hand): add it there${labels}, so a rebuild makes it`];
+  return missing ? [`and in the storage file, give PV ${candidate.name} ${candidate.labels.join(' ')}, so a rebuild makes it with ${candidate.labels.length === 1 ? 'it' : 'them'}`] : [];
+}
+
+function fixesFor(best: Candidate, pvc: KubeObject): string[] {
+  if (best.command) {
+    // Read before it is run: a command that hands over another app's data comes after the warning.
+    const ordered = best.safety!.startsWith('UNSAFE') ? [best.safety!, best.command] : [best.command, best.safety!];
+    return [...ordered, ...storageFileLine(best)];
+  }
+  if (best.tier < 3) return [`recreate PV ${best.name} with node affinity naming the node that holds its data (a PV's nodeAffinity cannot be changed in place)`];
+  const held = best.causes.filter((c) => c.kind === 'bound-elsewhere').map(() => `do not free PV ${best.name} for it: ${best.name} holds the data of the claim it is bound to`);
+  return [`no PV can take PVC ${claimName(pvc)} by a change in place: create a PV that matches it (${describeClaim(pvc)}), or change the PVC`, ...held];
+}
+
 /** undefined when a PV matches and can reach a node: binding is only waiting, nothing is wrong. */
-export function claimDiagnosis(pvc: KubeObject, pvs: readonly KubeObject[], nodes: readonly KubeObject[]): Diagnosis | undefined {
+export function claimDiagnosis(pvc: KubeObject, view: VolumeView): Diagnosis | undefined {
   const claim = claimName(pvc);
+  const { pvs, nodes } = view;
   if (statusOf(pvc)['phase'] === 'Bound') {
     const volumeName = String(specOf(pvc)['volumeName'] ?? '');
     const bound = pvs.find((pv) => pv.metadata.name === volumeName);
@@ -75,33 +70,25 @@ export function claimDiagnosis(pvc: KubeObject, pvs: readonly KubeObject[], node
   if (pvs.length === 0) {
     return { problem: `PVC ${claim} is not bound: no PV exists`, evidence: [describeClaim(pvc)], fix: [`create a PV that matches it (${describeClaim(pvc)})`] };
   }
-  const compared = pvs.map((pv, order) => ({ pv, order, mismatches: pvMatchesClaim(pv, pvc).mismatches }));
-  const match = compared.find((c) => c.mismatches.length === 0);
-  if (match) return unreachablePv(match.pv, nodes);
-  // Nearest: fewest mismatches; on a tie, a PV of the claim's storage class (a missing label is the
-  // usual rebuild fault, a foreign class rarely is), then the PV listed first.
-  const otherClass = (c: { mismatches: string[] }) => (c.mismatches.some((m) => m.includes('storageClassName')) ? 1 : 0);
-  const [nearest, ...others] = [...compared].sort(
-    (a, b) => a.mismatches.length - b.mismatches.length || otherClass(a) - otherClass(b) || a.order - b.order,
-  );
-  const pvName = nearest!.pv.metadata.name;
+  const [best, ...others] = rankCandidates(pvc, pvs, view);
+  if (best!.causes.length === 0) return undefined;
   return {
-    problem: `PVC ${claim} is not bound: ${nearest!.mismatches.map((m) => `PV ${pvName} ${phraseMismatch(m, pvc)}`).join('; ')}`,
+    problem: `PVC ${claim} is not bound: PV ${best!.name} ${describeCauses(best!)}`,
     evidence: [
-      `${describeClaim(pvc)}; nearest PV ${describePv(nearest!.pv)}`,
-      ...others.map((o) => `PV ${describePv(o.pv)} ${o.mismatches.map((m) => phraseMismatch(m, pvc)).join('; ')}`),
+      `${describeClaim(pvc)}; best candidate PV ${describeCandidate(best!)}`,
+      ...others.map((o) => `PV ${describeCandidate(o)} ${describeCauses(o)}`),
     ],
-    fix: nearest!.mismatches.map((m) => fixFor(m, pvName, pvc)),
+    fix: fixesFor(best!, pvc),
   };
 }
 
 /** For a pod the volume binder holds back: what is wrong with each of its claims. */
-export function podVolumeDiagnoses(pod: KubeObject, pvcs: readonly KubeObject[], pvs: readonly KubeObject[], nodes: readonly KubeObject[]): Diagnosis[] {
+export function podVolumeDiagnoses(pod: KubeObject, pvcs: readonly KubeObject[], view: VolumeView): Diagnosis[] {
   const namespace = pod.metadata.namespace ?? 'default';
   return claimNamesOf(pod).flatMap((name): Diagnosis[] => {
     const pvc = pvcs.find((c) => c.metadata.name === name && (c.metadata.namespace ?? 'default') === namespace);
     if (!pvc) return [{ problem: `it uses PVC ${namespace}/${name}, which does not exist`, evidence: [], fix: [`create PVC ${namespace}/${name}`] }];
-    const diagnosis = claimDiagnosis(pvc, pvs, nodes);
+    const diagnosis = claimDiagnosis(pvc, view);
     return diagnosis ? [diagnosis] : [];
   });
 }

@@ -136,11 +136,12 @@ function claimRefMismatch(pv: KubeObject, pvc: KubeObject): string | undefined {
   if (!isRecord(claimRef)) return undefined;
   const refName = `${claimRef.namespace ?? 'default'}/${claimRef.name ?? ''}`;
   const sameUid = claimRef.uid === undefined || pvc.metadata.uid === undefined || claimRef.uid === pvc.metadata.uid;
-  return refName === claimName(pvc) && sameUid ? undefined : `is bound to PVC ${refName}`;
+  // "claimRef", not "bound": a Released PV keeps the claimRef of a PVC that no longer exists.
+  return refName === claimName(pvc) && sameUid ? undefined : `has a claimRef to PVC ${refName}${sameUid ? '' : ` uid ${String(claimRef.uid)}`}`;
 }
 
-/** Compares one PV with one PVC on every field the binder compares. */
-export function pvMatchesClaim(pv: KubeObject, pvc: KubeObject): ClaimMatch {
+/** What the binder compares that the PV's owner cannot change without changing what the volume is. */
+export function specMismatches(pv: KubeObject, pvc: KubeObject): string[] {
   const mismatches: string[] = [];
   const wantedVolume = specOf(pvc).volumeName;
   if (typeof wantedVolume === 'string' && wantedVolume !== '' && wantedVolume !== pv.metadata.name) {
@@ -160,10 +161,36 @@ export function pvMatchesClaim(pv: KubeObject, pvc: KubeObject): ClaimMatch {
   if (volumeModeOf(pv) !== volumeModeOf(pvc)) {
     mismatches.push(`has volumeMode ${volumeModeOf(pv)}, not ${volumeModeOf(pvc)}`);
   }
-  for (const requirement of selectorRequirements(pvc) ?? []) {
+  return mismatches;
+}
+
+export interface LabelProblem {
+  /** "lacks label tier", as pvMatchesClaim says it. */
+  mismatch: string;
+  /** The `kubectl label` argument that fixes it: "tier=gold", "legacy-"; undefined when none can. */
+  argument?: string;
+  overwrite: boolean;
+}
+
+function labelFix(requirement: LabelRequirement, mismatch: string): Omit<LabelProblem, 'mismatch'> {
+  const { key, operator, values } = requirement;
+  if (operator === 'In') return { argument: `${key}=${values[0] ?? ''}`, overwrite: mismatch.startsWith('has ') };
+  if (operator === 'Exists') return { argument: `${key}=`, overwrite: false };
+  if (operator === 'NotIn' || operator === 'DoesNotExist') return { argument: `${key}-`, overwrite: false };
+  return { overwrite: false };
+}
+
+/** Every selector requirement of the PVC the PV's labels fail, each with the label change that fixes it. */
+export function labelProblems(pv: KubeObject, pvc: KubeObject): LabelProblem[] {
+  return (selectorRequirements(pvc) ?? []).flatMap((requirement) => {
     const mismatch = labelMismatch(requirement, pv.metadata.labels ?? {});
-    if (mismatch) mismatches.push(mismatch);
-  }
+    return mismatch ? [{ mismatch, ...labelFix(requirement, mismatch) }] : [];
+  });
+}
+
+/** Compares one PV with one PVC on every field the binder compares. */
+export function pvMatchesClaim(pv: KubeObject, pvc: KubeObject): ClaimMatch {
+  const mismatches = [...specMismatches(pv, pvc), ...labelProblems(pv, pvc).map((p) => p.mismatch)];
   const claimRef = claimRefMismatch(pv, pvc);
   if (claimRef) mismatches.push(claimRef);
   return { ok: mismatches.length === 0, mismatches };
@@ -221,15 +248,15 @@ function claimFailure(
   };
 }
 
-export interface LabelProblem {
+export interface RequiredLabelProblem {
   pv: string;
   label: string;
   message: string;
 }
 
 /** Every PV must carry every required label with the required value. */
-export function checkRequiredLabels(pvs: readonly KubeObject[], required: Record<string, string>): LabelProblem[] {
-  const problems: LabelProblem[] = [];
+export function checkRequiredLabels(pvs: readonly KubeObject[], required: Record<string, string>): RequiredLabelProblem[] {
+  const problems: RequiredLabelProblem[] = [];
   for (const pv of pvs.filter((obj) => obj.kind === 'PersistentVolume')) {
     const name = pv.metadata.name ?? '(unnamed)';
     const labels = pv.metadata.labels ?? {};

@@ -7,6 +7,8 @@ import type { KubeObject } from '../kube/types.js';
 import { errorMessage } from '../util/errors.js';
 import { accessPath, tunnelPodsOf, type AccessVerdict, type DockerNetwork } from './access-path.js';
 import { checkAlternateAccess, dockerNetworks, k3dNetworkName, type AlternateResult } from './access-probe.js';
+import { loadManifests } from '../k8s/manifests.js';
+import { pvObjectFate, type PvObjectVerdict } from './pv-claims.js';
 import { pvSurvival, type PvVerdict } from './pv-survival.js';
 import { continueCommand, rollbackTable, type RollbackRow } from './rollback.js';
 
@@ -22,8 +24,11 @@ export interface NamespaceCount {
   workloads: number;
 }
 
+/** A PV's data (survives or not) and its object (re-created, or kept with its claim). */
+export type PvRow = PvVerdict & PvObjectVerdict;
+
 export type LiveCluster =
-  | { reachable: true; namespaces: NamespaceCount[]; pods: number; workloads: Record<string, number>; pvs: PvVerdict[] }
+  | { reachable: true; namespaces: NamespaceCount[]; pods: number; workloads: Record<string, number>; pvs: PvRow[] }
   | { reachable: false; reason: string };
 
 export interface BlastRadius {
@@ -57,23 +62,32 @@ export function countByNamespace(namespaces: readonly KubeObject[], pods: readon
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The PVs the storage step re-creates: those of the storage file. */
+async function declaredPvNames(config: HomelabConfig): Promise<string[] | undefined> {
+  if (!config.storage) return undefined;
+  return (await loadManifests(config.storage.file)).map((o) => o.obj).filter((o) => o.kind === 'PersistentVolume').map((o) => o.metadata.name ?? '');
+}
+
 /** The live cluster's counts, and its pods (undefined when it does not answer) for the access path. */
 async function readLive(kube: KubeClient | undefined, config: HomelabConfig): Promise<{ live: LiveCluster; pods?: KubeObject[] }> {
   if (!kube) return { live: { reachable: false, reason: 'no client for it: the cluster does not exist, or its kubeconfig cannot be read' } };
   try {
-    const [namespaces, pods, pvs, ...workloadLists] = await Promise.all([
+    const [namespaces, pods, pvs, claims, ...workloadLists] = await Promise.all([
       kube.list({ apiVersion: 'v1', kind: 'Namespace' }),
       kube.list({ apiVersion: 'v1', kind: 'Pod' }),
       kube.list({ apiVersion: 'v1', kind: 'PersistentVolume' }),
+      kube.list({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
       ...WORKLOAD_KINDS.map((k) => kube.list(k)),
     ]);
     const workloads = workloadLists.flat();
+    const declared = await declaredPvNames(config);
+    const row = (pv: KubeObject): PvRow => ({ ...pvSurvival(pv, config.cluster), ...pvObjectFate(pv, { provider: config.cluster.provider, claims: claims!, ...(declared ? { declared } : {}) }) });
     const live: LiveCluster = {
       reachable: true,
       namespaces: countByNamespace(namespaces!, pods!, workloads),
       pods: pods!.length,
       workloads: Object.fromEntries(WORKLOAD_KINDS.map((k, i) => [k.kind, workloadLists[i]!.length])),
-      pvs: pvs!.map((pv) => pvSurvival(pv, config.cluster)).sort((a, b) => a.name.localeCompare(b.name)),
+      pvs: pvs!.map(row).sort((a, b) => a.name.localeCompare(b.name)),
     };
     return { live, pods: pods! };
   } catch (err) {
@@ -111,11 +125,15 @@ function renderLive(live: LiveCluster): string[] {
   }
   lines.push('', renderPvHeadline(live.pvs));
   if (live.pvs.length > 0) {
-    lines.push(...table(live.pvs.map((pv) => [pv.name, pv.fate.toUpperCase(), `${pv.source}: ${pv.reason}`])));
-    lines.push('  (the PV objects themselves are deleted either way; the storage step recreates them)');
+    lines.push(...table([
+      ['PV', 'DATA', 'PV OBJECT', 'WHERE, AND ITS CLAIM'],
+      ...live.pvs.map((pv) => [pv.name, pv.fate.toUpperCase(), OBJECT_WORDS[pv.object], `${pv.source}: ${pv.reason}; ${pv.claim}`]),
+    ]));
   }
   return lines;
 }
+
+const OBJECT_WORDS: Record<PvRow['object'], string> = { recreated: 're-created', 'not-recreated': 'NOT RE-CREATED', kept: 'kept' };
 
 function renderPvHeadline(pvs: readonly PvVerdict[]): string {
   const byFate = new Map<string, number>();

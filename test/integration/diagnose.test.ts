@@ -112,7 +112,11 @@ describe('diagnose (real control plane)', () => {
     expect(findings[0]!.evidence[0]).toBe(
       `Pod ${ns}/app event FailedScheduling: 0/${findings[0]!.evidence[0]!.match(/0\/(\d+)/)![1]} nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: ${findings[0]!.evidence[0]!.split('preemption: ')[1]}`,
     );
-    expect(findings[0]!.fix).toEqual([`kubectl label pv ${pvName} environment=prod (and add it to the PV manifest)`]);
+    expect(findings[0]!.fix).toEqual([
+      `kubectl label pv ${pvName} environment=prod`,
+      'safe: labels change no data; the data on the volume stays',
+      `and in the storage file, give PV ${pvName} environment=prod, so a rebuild makes it with it`,
+    ]);
 
     // Applying the fix clears the finding: the binder binds, the scheduler places the pod.
     await kube.apply({ ...pv, metadata: { name: pvName, labels: { environment: 'prod' } } });

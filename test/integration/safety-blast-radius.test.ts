@@ -75,8 +75,8 @@ describe('blast radius on the real apiserver', () => {
 
     const text = renderBlastRadius(br);
     expect(text).toMatch(new RegExp(`\\n  ${NS} +3 +1\\n`));
-    expect(text).toContain('safety-br-kept  SURVIVES  hostPath /srv/homelab/safety-br on any node: kept on the host at /srv/homelab/safety-br (mount /srv/homelab:/srv/homelab)\n');
-    expect(text).toMatch(/safety-br-lost +LOST +hostPath \/var\/lib\/rancher\/k3s\/storage\/safety-br on any node: the path is inside the node container k3d-homelab-server-0, and no cluster.volumes mount covers it on any node: deleted with the cluster\n/);
+    expect(text).toMatch(/safety-br-kept +SURVIVES +NOT RE-CREATED +hostPath \/srv\/homelab\/safety-br on any node: kept on the host at \/srv\/homelab\/safety-br \(mount \/srv\/homelab:\/srv\/homelab\); the config has no storage file: nothing re-creates this PV\n/);
+    expect(text).toMatch(/safety-br-lost +LOST +NOT RE-CREATED +hostPath \/var\/lib\/rancher\/k3s\/storage\/safety-br on any node: the path is inside the node container k3d-homelab-server-0, and no cluster.volumes mount covers it on any node: deleted with the cluster; the config has no storage file: nothing re-creates this PV\n/);
     expect(text).toContain(`  !!! ${THROUGH_CLUSTER_LINE}\n`);
     expect(text).toContain('Alternate access: 1/2 ok\n');
     expect(text).toMatch(/tailscale +FAILED +exit 7: exit 7\n/);

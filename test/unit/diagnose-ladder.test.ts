@@ -76,7 +76,7 @@ const pvc = (name: string, selector?: Record<string, string>): KubeObject => ({
 });
 
 const view = (parts: Partial<ClusterView>): ClusterView => ({
-  workloads: [], replicaSets: [], pods: [], pvcs: [], pvs: [], nodes: [node('node-1')], events: [], ...parts,
+  workloads: [], replicaSets: [], pods: [], pvcs: [], pvs: [], nodes: [node('node-1')], events: [], claims: parts.pvcs ?? [], ...parts,
 });
 
 const PSA_FAILED_CREATE =
@@ -149,7 +149,11 @@ describe('rung 2: pods Pending', () => {
     expect(findings[0]!.problem).toBe('Pending: PVC apps/appdata-pvc is not bound: PV appdata-pv lacks label environment=prod that PVC apps/appdata-pvc selects');
     expect(findings[0]!.evidence[0]).toMatch(/^Pod apps\/app-0 event FailedScheduling: 0\/1 nodes are available: pod has unbound immediate/);
     expect(findings[0]!.evidence[2]).toBe('PV small-pv (other, 1Gi, RWO) has storageClassName other, not local-storage; has 1Gi, less than the 10Gi requested');
-    expect(findings[0]!.fix).toEqual(['kubectl label pv appdata-pv environment=prod (and add it to the PV manifest)']);
+    expect(findings[0]!.fix).toEqual([
+      'kubectl label pv appdata-pv environment=prod',
+      'safe: labels change no data; the data on the volume stays',
+      'and in the storage file, give PV appdata-pv environment=prod, so a rebuild makes it with it',
+    ]);
   });
 
   it('reports a Pending PVC with a selector even when no pod uses it yet, and leaves selector-less (provisioned) claims alone', () => {
@@ -157,15 +161,15 @@ describe('rung 2: pods Pending', () => {
     expect(findings.map((f) => [f.object, f.problem])).toEqual([
       ['PersistentVolumeClaim apps/appdata-pvc', 'PVC apps/appdata-pvc is not bound: PV appdata-pv has label environment=dev, not environment=prod that PVC apps/appdata-pvc selects'],
     ]);
-    expect(findings[0]!.fix).toEqual(['kubectl label pv appdata-pv environment=prod --overwrite (and fix the PV manifest)']);
+    expect(findings[0]!.fix[0]).toBe('kubectl label pv appdata-pv environment=prod --overwrite');
   });
 
   it('says how to free a PV still claimed by a deleted PVC of the same name', () => {
     const claim = pvc('appdata-pvc', { environment: 'prod' });
     const released = pv('appdata-pv', { environment: 'prod' }, { claimRef: { namespace: NS, name: 'appdata-pvc', uid: 'uid-of-the-old-pvc' } });
     const [finding] = diagnoseView(view({ pvcs: [claim], pvs: [released] }));
-    expect(finding?.problem).toBe('PVC apps/appdata-pvc is not bound: PV appdata-pv is bound to PVC apps/appdata-pvc');
-    expect(finding?.fix[0]).toMatch(/^PV appdata-pv is Released from an earlier PVC apps\/appdata-pvc: kubectl patch pv appdata-pv .*claimRef/);
+    expect(finding?.problem).toBe('PVC apps/appdata-pvc is not bound: PV appdata-pv is Available: its claimRef names PVC apps/appdata-pvc (uid uid-of-t), which was deleted (PVC apps/appdata-pvc now has uid uid-pvc-)');
+    expect(finding?.fix[0]).toBe(`kubectl patch pv appdata-pv --type merge -p '{"spec":{"claimRef":null}}'`);
   });
 
   it("names a matching PV pinned to a node that does not exist (NODE_NAME left in)", () => {
@@ -178,7 +182,10 @@ describe('rung 2: pods Pending', () => {
       pods: [stuck], pvcs: [claim], pvs: [pinned],
       events: [event(stuck, 'FailedScheduling', `0/1 nodes are available: 1 node(s) didn't match PersistentVolume's node affinity.${NOT_HELPFUL}`)],
     }));
-    expect(findings.map((f) => f.problem)).toEqual(['Pending: PV appdata-pv is pinned by node affinity to kubernetes.io/hostname=NODE_NAME, which no node matches']);
+    expect(findings.map((f) => f.problem)).toEqual([
+      'Pending: PVC apps/appdata-pvc is not bound: PV appdata-pv is pinned by node affinity to kubernetes.io/hostname=NODE_NAME, which no node matches (nodes: node-1)',
+    ]);
+    expect(findings[0]!.fix[0]).toBe(`kubectl get pv appdata-pv -o json | sed 's/"NODE_NAME"/"node-1"/g' | kubectl replace --force -f -`);
   });
 
   it('names the nodeSelector and what each node lacks; replicas stuck alike read as one finding', () => {

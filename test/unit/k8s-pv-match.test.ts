@@ -120,7 +120,7 @@ describe('pvMatchesClaim', () => {
 
   it('refuses a PV bound to another claim, and accepts one bound to this claim', () => {
     expect(pvMatchesClaim(pv('p', { claimRef: { namespace: 'apps', name: 'other' } }), pvc('c')).mismatches).toEqual([
-      'is bound to PVC apps/other',
+      'has a claimRef to PVC apps/other',
     ]);
     expect(pvMatchesClaim(pv('p', { claimRef: { namespace: 'apps', name: 'c' } }), pvc('c')).ok).toBe(true);
   });

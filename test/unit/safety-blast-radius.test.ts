@@ -19,8 +19,8 @@ const screen: BlastRadius = {
     pods: 4,
     workloads: { Deployment: 2, StatefulSet: 1, DaemonSet: 0 },
     pvs: [
-      { name: 'appdata-pv', fate: 'survives', source: 'hostPath /srv/homelab/appdata on any node', reason: 'kept on the host at /srv/homelab/appdata (mount /srv/homelab:/srv/homelab)' },
-      { name: 'scratch-pv', fate: 'lost', source: 'hostPath /var/scratch on any node', reason: 'the path is inside the node container k3d-homelab-server-0, and no cluster.volumes mount covers it on any node: deleted with the cluster' },
+      { name: 'appdata-pv', fate: 'survives', source: 'hostPath /srv/homelab/appdata on any node', reason: 'kept on the host at /srv/homelab/appdata (mount /srv/homelab:/srv/homelab)', object: 'recreated', claim: 'no claim; re-created from the storage file' },
+      { name: 'scratch-pv', fate: 'lost', source: 'hostPath /var/scratch on any node', reason: 'the path is inside the node container k3d-homelab-server-0, and no cluster.volumes mount covers it on any node: deleted with the cluster', object: 'not-recreated', claim: 'not in the storage file (made by hand, or provisioned): nothing re-creates this PV' },
     ],
   },
   access: { kind: 'through-cluster', throughCluster: true, headline: THROUGH_CLUSTER_LINE, details: ['SSH peer 127.0.0.1 is this host: a tunnel ends here, and the cluster runs networking/cloudflared-1 (cloudflared)'] },
@@ -42,9 +42,9 @@ What will be destroyed: 2 namespaces, 4 pods, 3 workloads (2 Deployments, 1 Stat
   networking  1     1
 
 Persistent volumes: 2 (1 survives, 1 lost)
-  appdata-pv  SURVIVES  hostPath /srv/homelab/appdata on any node: kept on the host at /srv/homelab/appdata (mount /srv/homelab:/srv/homelab)
-  scratch-pv  LOST      hostPath /var/scratch on any node: the path is inside the node container k3d-homelab-server-0, and no cluster.volumes mount covers it on any node: deleted with the cluster
-  (the PV objects themselves are deleted either way; the storage step recreates them)
+  PV          DATA      PV OBJECT       WHERE, AND ITS CLAIM
+  appdata-pv  SURVIVES  re-created      hostPath /srv/homelab/appdata on any node: kept on the host at /srv/homelab/appdata (mount /srv/homelab:/srv/homelab); no claim; re-created from the storage file
+  scratch-pv  LOST      NOT RE-CREATED  hostPath /var/scratch on any node: the path is inside the node container k3d-homelab-server-0, and no cluster.volumes mount covers it on any node: deleted with the cluster; not in the storage file (made by hand, or provisioned): nothing re-creates this PV
 
 Access path:
   !!! YOUR SSH SESSION RUNS THROUGH THE CLUSTER: it will drop when the cluster is deleted

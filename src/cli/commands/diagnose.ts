@@ -3,6 +3,7 @@
 import { formatFinding } from '../../diagnose/findings.js';
 import { loadView } from '../../diagnose/diagnose.js';
 import { diagnoseView } from '../../diagnose/view.js';
+import type { KubeObject } from '../../kube/types.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
@@ -13,7 +14,11 @@ export async function diagnoseCommand(opts: CliOptions): Promise<number> {
   const { ctx } = await loadForCommand(opts, 'verify');
   const kube = await ctx.kube();
   try {
-    const view = await loadView(kube, namespace);
+    // The storage file's PVs tell a PV made by hand (without the config's labels) from the config's own.
+    const declared = ctx.config.storage
+      ? (await ctx.inputs.storage()).map((o) => o.obj as KubeObject).filter((o) => o.kind === 'PersistentVolume')
+      : undefined;
+    const view = await loadView(kube, namespace, declared);
     const findings = diagnoseView(view);
     const scope = namespace ? `namespace ${namespace}` : 'all namespaces';
     if (opts.json) {

@@ -74,6 +74,7 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJou
   const selected = selectSteps(steps, opts.only, opts.from);
   // Preflight proves the tools of exactly these steps.
   ctx.selectedSteps = steps.filter((s) => selected.has(s.id));
+  ctx.keepsCluster = ctx.providerName === 'existing' || !selected.has('delete-cluster');
   if (ctx.providerName === 'existing' && (throwaway || (!opts.only && !opts.from))) {
     throw new RefusedError(
       `provider existing never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
