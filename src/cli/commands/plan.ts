@@ -1,7 +1,8 @@
 // `homelab-dr plan`: the steps in order with their parallel groups, what each would do, the litmus
 // table, and the blast radius of a hard-reset. Read-only: it reads the live production cluster only
 // to count what a hard-reset would destroy, and changes nothing.
-import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
+import { parallelGroups, prerequisites, topologicalOrder } from '../../engine/dag.js';
+import { selectSteps } from '../../engine/runner.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
 import type { RecoveryContext } from '../../../steps/context.js';
@@ -25,6 +26,8 @@ export interface PlanReport {
   circular: LitmusRow[];
   /** Why the litmus could not see every host the cluster serves (an app that did not render). */
   litmusIncomplete?: string;
+  /** --only/--from: the steps that would run, and the unselected needs that must already verify (else exit 3). */
+  selection?: { steps: string[]; mustVerify: string[] };
   /** plan only: the screen hard-reset shows before its confirmation. */
   blastRadius?: string;
 }
@@ -46,7 +49,12 @@ async function usesOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promis
 }
 
 export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-reset' | 'dr-test' | 'drill' = 'plan'): Promise<PlanReport> {
-  const { config, warnings, steps, ctx } = await loadForCommand(opts, mode);
+  const loaded = await loadForCommand(opts, mode);
+  const { config, warnings, ctx } = loaded;
+  // --only/--from: the plan of exactly what would run (a typo is exit 2 with a did-you-mean).
+  const selected = selectSteps(loaded.steps, opts.only, opts.from);
+  const steps = loaded.steps.filter((s) => selected.has(s.id));
+  const mustVerify = [...prerequisites(loaded.steps, selected)].filter((id) => !selected.has(id));
   const missing = new Set(unimplementedSteps(steps));
   const plans = await Promise.all(steps.map((s) => planOf(s, ctx)));
   const litmus = (await Promise.all(steps.map((s) => usesOf(s, ctx)))).flat();
@@ -72,7 +80,8 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     litmus,
     circular: litmus.filter((row) => row.inCluster),
     ...(litmusIncomplete ? { litmusIncomplete } : {}),
-    ...(mode === 'plan' ? { blastRadius: await planBlastRadius(ctx, config, steps) } : {}),
+    ...(selected.size < loaded.steps.length ? { selection: { steps: steps.map((s) => s.id), mustVerify } } : {}),
+    ...(mode === 'plan' && steps.some((s) => s.destructive) ? { blastRadius: await planBlastRadius(ctx, config, steps) } : {}),
   };
 }
 
@@ -92,6 +101,10 @@ export function renderPlan(report: PlanReport): string {
   out.push(`homelab-dr plan: ${report.config}`);
   out.push(`provider ${report.provider}, cluster "${report.cluster}"`);
   for (const w of report.warnings) out.push(`warning: ${w}`);
+  if (report.selection) {
+    out.push(`selected (--only/--from): ${report.selection.steps.join(', ')}`);
+    if (report.selection.mustVerify.length > 0) out.push(`must already verify (else the run is refused, exit 3): ${report.selection.mustVerify.join(', ')}`);
+  }
   out.push('', 'Order (steps on one line run at the same time):');
   report.groups.forEach((g, i) => {
     const names = g.map((id) => {
