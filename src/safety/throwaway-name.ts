@@ -1,10 +1,11 @@
-// The names of throwaway clusters: `<prefix>-dt-<UTC yymmddhhmm>-<4 random>`. Unique per run (two
-// drills in one minute differ by the random part), at most 32 characters (k3d's limit) for any
-// production name, a DNS-1123 label, and recognisable as this config's (teardown, the drill's sweep).
-import { createHash, randomBytes } from 'node:crypto';
+// The names of throwaway clusters: `<prefix>-dt-<UTC yymmddhhmm>-<pid>`. Unique per run (two runs in
+// one minute are two live processes, and the pid, in base 36 on 5 characters, tells them apart: pid_max
+// is at most 2^22), at most 32 characters (k3d's limit) for any production name, a DNS-1123 label, and
+// recognisable as this config's (teardown, the drill's sweep).
+import { createHash } from 'node:crypto';
 
 export const MAX_CLUSTER_NAME = 32;
-const SUFFIX_LENGTH = '-dt-'.length + 10 + 1 + 4;
+const SUFFIX_LENGTH = '-dt-'.length + 10 + 1 + 5;
 const MAX_PREFIX = MAX_CLUSTER_NAME - SUFFIX_LENGTH;
 
 function shortHash(text: string): string {
@@ -23,13 +24,12 @@ function stamp(now: Date): string {
   return now.toISOString().replace(/[-:T]/g, '').slice(2, 12);
 }
 
-function randomPart(): string {
-  // 4 base-36 characters from 3 random bytes (16.7 million values, folded onto 1.7 million).
-  return (randomBytes(3).readUIntBE(0, 3) % 36 ** 4).toString(36).padStart(4, '0');
+function runPart(pid: number): string {
+  return pid.toString(36).padStart(5, '0');
 }
 
-export function throwawayName(production: string, opts: { now?: Date; random?: () => string } = {}): string {
-  return `${throwawayPrefix(production)}-dt-${stamp(opts.now ?? new Date())}-${(opts.random ?? randomPart)()}`;
+export function throwawayName(production: string, opts: { now?: Date; pid?: number } = {}): string {
+  return `${throwawayPrefix(production)}-dt-${stamp(opts.now ?? new Date())}-${runPart(opts.pid ?? process.pid)}`;
 }
 
 function escape(text: string): string {
@@ -42,7 +42,7 @@ function escape(text: string): string {
  */
 export function throwawayCreatedAt(production: string, name: string): Date | undefined {
   const prod = production.trim().toLowerCase();
-  const current = new RegExp(`^${escape(throwawayPrefix(prod))}-dt-(\\d{10})-[0-9a-z]{4}$`).exec(name);
+  const current = new RegExp(`^${escape(throwawayPrefix(prod))}-dt-(\\d{10})-[0-9a-z]{5}$`).exec(name);
   const legacy = new RegExp(`^${escape(prod.slice(0, 44))}-drtest-(\\d{10})$`).exec(name);
   const digits = (current ?? legacy)?.[1];
   if (!digits) return undefined;

@@ -498,7 +498,7 @@ describe('good configs', () => {
       secrets: [],
       apps: { items: [], wait: { timeoutMs: 600_000 } },
       access: { alternate: [] },
-      drill: {},
+      drill: { throwawayMaxAgeMs: 24 * 3_600_000 },
     });
   });
 
