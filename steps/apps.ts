@@ -22,11 +22,11 @@ async function desiredObjects(ctx: RecoveryContext): Promise<KubeObject[]> {
   return orderForApply(appObjects(await ctx.inputs.apps())).map((o) => o.obj);
 }
 
-async function waitHealthy(kube: KubeClient, obj: KubeObject, timeoutMs: number): Promise<void> {
+async function waitHealthy(kube: KubeClient, obj: KubeObject, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   await kube.waitFor(
     { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' },
     (live) => healthOf(live).ready,
-    { timeoutMs, what: `${describeObject(obj)} to become healthy`, describe: (items) => items.map((i) => healthOf(i).message).join('; ') || 'not found' },
+    { timeoutMs, signal, what: `${describeObject(obj)} to become healthy`, describe: (items) => items.map((i) => healthOf(i).message).join('; ') || 'not found' },
   );
 }
 
@@ -85,7 +85,7 @@ async function applyApps(ctx: RecoveryContext, ledger: StepLedger): Promise<void
     await applyCounted(kube, obj, ledger);
   }
   // Watches, not sleeps; a timeout is not recorded here: verify names what is unhealthy.
-  await Promise.allSettled(rest.filter(hasHealthRule).map((o) => waitHealthy(kube, o, timeoutMs)));
+  await Promise.allSettled(rest.filter(hasHealthRule).map((o) => waitHealthy(kube, o, timeoutMs, ctx.signal)));
 }
 
 export const apps: Step<RecoveryContext> = {

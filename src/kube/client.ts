@@ -22,6 +22,8 @@ export interface WaitOptions {
   what: string;
   /** Says what the objects look like now, for the timeout message ("Ready: False"). */
   describe?: (items: KubeObject[]) => string;
+  /** Ctrl-C: stop waiting (a run's teardown must not wait out an apps timeout of minutes). */
+  signal?: AbortSignal;
 }
 
 interface ListResponse {
@@ -113,7 +115,7 @@ export class KubeClient {
     const selector = query.name ? joinSelectors(query.fieldSelector, `metadata.name=${query.name}`) : query.fieldSelector;
     const listQuery: ListQuery = { ...query, fieldSelector: selector };
     const info = await this.resource(query.apiVersion, query.kind);
-    const deadline = AbortSignal.timeout(opts.timeoutMs);
+    const deadline = opts.signal ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]) : AbortSignal.timeout(opts.timeoutMs);
     const seen = new Map<string, KubeObject>();
     while (!deadline.aborted) {
       const { items, resourceVersion } = await this.listWithVersion(listQuery);
@@ -139,6 +141,7 @@ export class KubeClient {
       }
       if (answer !== undefined) return answer;
     }
+    if (opts.signal?.aborted) throw new Error(`interrupted while waiting for ${opts.what}`);
     throw new WaitTimeoutError(opts.what, opts.timeoutMs, opts.describe?.([...seen.values()]) ?? `${seen.size} matching object(s)`);
   }
 
