@@ -2,7 +2,7 @@
 // SIGKILLed holder leaves nothing that blocks, and a detached child that inherited the descriptor keeps
 // the lock after its parent exits. Child processes load the compiled module (npm run build first).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,17 @@ import { acquireLock, clusterLockPath, lockRun, readHolder, stateLockPath } from
 import { RefusedError } from '../../src/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hdr-lock-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const strays: number[] = [];
+afterAll(() => {
+  for (const pid of strays) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
 const holder = { pid: process.pid, command: 'dr-test', runId: 'run-a', startedAt: '2026-12-02T11:00:00.000Z' };
 const moduleUrl = resolve('dist/src/safety/run-lock.js');
 
@@ -96,6 +106,43 @@ describe('run lock (flock)', () => {
       check();
     });
     acquireLock(path, { what: 'cluster x', holder }).release();
+  });
+
+  it("a detached hard-reset's child takes over its parent's locks through the inherited descriptors, and names itself", async () => {
+    const stateDir = join(dir, 'handover-state');
+    const lockDir = join(dir, 'handover-machine');
+    const child = join(dir, 'detached-child.mjs');
+    // The re-executed run: it locks as run.ts does, from the descriptors detach.ts handed it.
+    writeFileSync(child, `
+      import { lockRun } from ${JSON.stringify(moduleUrl)};
+      lockRun({ stateDir: ${JSON.stringify(stateDir)}, cluster: 'homelab', clusterHome: undefined, command: 'hard-reset', runId: process.env.HOMELAB_DR_RUN_ID, detached: true, env: process.env });
+      console.log('child locked with ' + process.env.HOMELAB_DR_LOCK_FDS);
+      setInterval(() => {}, 1000);
+    `);
+    const parent = join(dir, 'detaching-parent.mjs');
+    writeFileSync(parent, `
+      import { lockRun } from ${JSON.stringify(moduleUrl)};
+      import { reexecDetached } from ${JSON.stringify(resolve('dist/src/safety/detach.js'))};
+      const env = { ...process.env, HOMELAB_DR_LOCK_DIR: ${JSON.stringify(lockDir)} };
+      const locks = lockRun({ stateDir: ${JSON.stringify(stateDir)}, cluster: 'homelab', clusterHome: undefined, command: 'hard-reset', runId: 'run-h', detached: false, env });
+      const d = await reexecDetached([process.execPath, ${JSON.stringify(child)}], { decision: { detach: true, via: 'setsid', reason: 'test' }, runId: 'run-h', outputPath: ${JSON.stringify(join(dir, 'handover.out'))}, env, inheritFds: locks.fds });
+      console.log(String(d.pid));
+    `);
+    const run = spawn(process.execPath, [parent], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    run.stdout.on('data', (d: Buffer) => (out += String(d)));
+    const code = await new Promise<number | null>((r) => run.on('exit', r));
+    expect(code).toBe(0);
+    const childPid = Number(out.trim());
+    strays.push(childPid);
+    const statePath = stateLockPath(stateDir);
+    // Wait until the child has written its name (it only ever gets there once).
+    while (readHolder(statePath)?.pid !== childPid) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(join(dir, 'handover.out'), 'utf8')).toContain('child locked with 3,4');
+    const env = { HOMELAB_DR_LOCK_DIR: lockDir };
+    expect(refusal(() => lockRun({ stateDir, cluster: 'other', clusterHome: undefined, command: 'dr-test', runId: 'r9', detached: false, env })).message).toContain(`pid ${childPid} (homelab-dr hard-reset, run run-h`);
+    expect(refusal(() => acquireLock(clusterLockPath('homelab', undefined, env), { what: 'cluster homelab', holder })).message).toContain(`pid ${childPid}`);
+    process.kill(childPid, 'SIGKILL');
   });
 
   it('lockRun takes the state directory first, then the cluster, and gives both back on refusal', () => {
