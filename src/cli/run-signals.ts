@@ -78,6 +78,8 @@ export function survivesHangup(logger: Logger): () => void {
   process.stderr.on('error', onWriteError);
   return () => {
     process.off('SIGHUP', onHangup);
+    // After a hangup the terminal stays gone: the last lines of the run must not crash it either.
+    if (hungUp) return;
     process.stdout.off('error', onWriteError);
     process.stderr.off('error', onWriteError);
   };

@@ -51,12 +51,26 @@ async function proveGreen(steps: readonly Step<RecoveryContext>[], ctx: Recovery
 }
 
 export async function runCommand(mode: RunMode, opts: CliOptions): Promise<number> {
-  const abort = new AbortController();
   const stateDir = stateDirOf(opts);
   const previous = previousRun(stateDir, opts);
   // A detached re-execution continues under the run id its parent already told the operator to follow.
   const runId = process.env[RUN_ID_ENV]?.trim() || newRunId();
   const { logger, path: logPath } = createRunLogger({ stateDir, runId, toStdout: opts.json });
+  // SIGHUP (the SSH session dropping) never stops a run; its output goes on to the log and journal.
+  const hangup = survivesHangup(logger);
+  try {
+    return await runSurvivingHangup(mode, opts, { stateDir, previous, runId, logger, logPath });
+  } finally {
+    hangup();
+  }
+}
+
+async function runSurvivingHangup(
+  mode: RunMode,
+  opts: CliOptions,
+  { stateDir, previous, runId, logger, logPath }: { stateDir: string; previous: JournalData | undefined; runId: string; logger: Logger; logPath: string },
+): Promise<number> {
+  const abort = new AbortController();
   const { steps, ctx, config } = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
   const throwaway = mode !== 'hard-reset';
   // A typo in --only/--from is bad input (exit 2), found before a journal or a cluster exists.
@@ -76,12 +90,9 @@ export async function runCommand(mode: RunMode, opts: CliOptions): Promise<numbe
     runId,
     detached: process.env[DETACHED_ENV] === '1',
   });
-  // SIGHUP (the SSH session dropping) never stops a run; its output goes on to the log and journal.
-  const hangup = survivesHangup(logger);
   try {
     return await runLocked({ mode, opts, abort, stateDir, previous, runId, logger, logPath, steps, ctx, config, throwaway, inheritFds: locks.fds });
   } finally {
-    hangup();
     locks.release();
   }
 }
