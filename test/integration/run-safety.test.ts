@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KwokProvider } from '../../src/cluster/kwok.js';
+import { isOurProcess } from '../../src/cluster/process.js';
 import { Journal, type JournalData } from '../../src/engine/journal.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { throwawayName } from '../../src/safety/throwaway-name.js';
@@ -19,16 +20,12 @@ const cli = resolve('bin/homelab-dr.js');
 const dirs: string[] = [];
 const strays: number[] = [];
 
-afterAll(() => {
-  for (const pid of strays) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+afterAll(async () => {
+  // Only a controller this file started (a pid may have been reused since).
+  for (const pid of strays) if (isOurProcess(pid, 'sealed-secrets-controller')) process.kill(pid, 'SIGKILL');
   for (const d of dirs) {
-    for (const name of kwokClusters(join(d, 'state'))) spawnSync(process.execPath, [cli, 'teardown', name, '--config', join(d, 'homelab.yaml'), '--state-dir', join(d, 'state')]);
+    const provider = new KwokProvider({ root: join(d, 'state', 'kwok') });
+    for (const name of kwokClusters(join(d, 'state'))) await provider.delete(name).catch(() => undefined);
     rmSync(d, { recursive: true, force: true });
   }
 });
@@ -144,15 +141,6 @@ function controllerPid(stateDir: string, cluster: string): number {
   return Number(readFileSync(join(stateDir, 'kwok', 'homelab-dr', cluster, 'sealed-secrets', 'controller.pid'), 'utf8'));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('two runs on one cluster', () => {
   it('a second run (--resume, --yes, teardown) is refused (exit 3) naming the live run; after SIGKILL nothing blocks and teardown removes what is left', async () => {
     const dir = exampleCopy({ held: true });
@@ -178,13 +166,13 @@ describe('two runs on one cluster', () => {
     strays.push(controller);
     first.child.kill('SIGKILL');
     await first.exited;
-    expect(alive(controller)).toBe(true);
+    expect(isOurProcess(controller, 'sealed-secrets-controller')).toBe(true);
     const cleaned = cliSync(dir, ['teardown', '--all-throwaway']);
     expect(cleaned.code, cleaned.out).toBe(0);
     expect(cleaned.out).toContain(`teardown: ${cluster}: deleted`);
     expect(cleaned.out).toMatch(/1 deleted, 0 in use .* production cluster homelab untouched/);
     expect(kwokClusters(stateDir)).toEqual([]);
-    expect(alive(controller)).toBe(false);
+    expect(isOurProcess(controller, 'sealed-secrets-controller')).toBe(false);
     // The state directory's lock is free too: a new run gets past it.
     const next = cliSync(dir, ['dr-test', '--only', 'preflight']);
     expect(next.code, next.out).toBe(0);
@@ -257,7 +245,10 @@ describe('teardown and the drill sweep', () => {
     const old = throwawayName('homelab', { now: new Date(Date.now() - 3 * 24 * 3_600_000), pid: 1 });
     const young = throwawayName('homelab', { now: new Date(), pid: 2 });
     const notOurs = throwawayName('nas', { now: new Date(Date.now() - 3 * 24 * 3_600_000), pid: 3 });
-    for (const name of ['homelab', old, young, notOurs]) await provider.create(name);
+    // Production and an old throwaway are real clusters; the others are what an interrupted create leaves
+    // (a cluster directory), which the provider counts as a cluster too.
+    for (const name of ['homelab', old]) await provider.create(name);
+    for (const name of [young, notOurs]) mkdirSync(join(stateDir, 'kwok', 'clusters', name), { recursive: true });
 
     for (const args of [['teardown', 'homelab'], ['teardown', 'homelab', '--yes'], ['teardown', 'HOMELAB'], ['teardown', notOurs]]) {
       const refused = cliSync(dir, args);

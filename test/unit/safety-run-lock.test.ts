@@ -7,18 +7,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLock, clusterLockPath, lockRun, readHolder, stateLockPath } from '../../src/safety/run-lock.js';
+import { isOurProcess } from '../../src/cluster/process.js';
 import { RefusedError } from '../../src/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hdr-lock-'));
 const strays: number[] = [];
 afterAll(() => {
-  for (const pid of strays) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  // Only a child this file started (a pid may have been reused since).
+  for (const pid of strays) if (isOurProcess(pid, 'detached-child.mjs')) process.kill(pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 const holder = { pid: process.pid, command: 'dr-test', runId: 'run-a', startedAt: '2026-12-02T11:00:00.000Z' };
