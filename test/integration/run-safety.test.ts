@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { KwokProvider } from '../../src/cluster/kwok.js';
 import { isOurProcess } from '../../src/cluster/process.js';
 import { Journal, type JournalData } from '../../src/engine/journal.js';
-import { KubeClient } from '../../src/kube/client.js';
+import { controlPlaneBinaries } from '../../src/cluster/control-plane-binaries.js';
 import { throwawayName } from '../../src/safety/throwaway-name.js';
 
 const cli = resolve('bin/homelab-dr.js');
@@ -125,16 +125,12 @@ async function journalWhen(stateDir: string, done: (j: JournalData) => boolean, 
 
 const appsRunning = (j: JournalData): boolean => j.steps.get('apps')?.status === 'running';
 
-/** Lets the held app schedule: the test labels the cluster's node. */
-async function release(stateDir: string, cluster: string): Promise<void> {
-  const client = await KubeClient.fromKubeconfig(join(stateDir, 'kwok', 'clusters', cluster, 'kubeconfig.yaml'));
-  try {
-    for (const node of await client.list({ apiVersion: 'v1', kind: 'Node' })) {
-      await client.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: node.metadata.name, labels: { [HOLD_LABEL]: 'released' } } }, { force: true });
-    }
-  } finally {
-    client.close();
-  }
+/** Lets the held app schedule: a label on the node (kubectl label merges; an apply would own the labels). */
+function release(stateDir: string, cluster: string): void {
+  const { kubectl } = controlPlaneBinaries(['kubectl']);
+  const kubeconfig = join(stateDir, 'kwok', 'clusters', cluster, 'kubeconfig.yaml');
+  const r = spawnSync(kubectl, ['--kubeconfig', kubeconfig, 'label', 'node', '--all', `${HOLD_LABEL}=released`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`kubectl label failed: ${r.stderr}`);
 }
 
 function controllerPid(stateDir: string, cluster: string): number {
@@ -190,7 +186,7 @@ describe('interrupts and hangups', () => {
     // Still there after the hangups: it answers the lock (a second run is refused naming it).
     const probe = cliSync(dir, ['dr-test', '--yes']);
     expect(probe.code, probe.out).toBe(3);
-    await release(stateDir, journal.header.cluster!);
+    release(stateDir, journal.header.cluster!);
     expect(await run.exited, run.out()).toBe(0);
     expect(run.out()).toMatch(/proof: every step that ran verifies again/);
     expect(run.out()).toMatch(/teardown: cluster \S+ deleted/);
