@@ -45,6 +45,19 @@ export function selectSteps(steps: readonly Step<StepContext>[], only?: readonly
   return selected;
 }
 
+/**
+ * The unselected steps that must already verify before `selected` may run, in DAG order. An unselected
+ * destructive step that only an unselected step needs is never a precondition: its verify (the thing is
+ * gone) is the opposite of what the steps after it build. A selected step that needs it directly
+ * (--only create-cluster) runs only where it holds, so there it is checked like any need.
+ */
+export function mustAlreadyVerify(steps: readonly Step<StepContext>[], selected: ReadonlySet<string>): string[] {
+  const ordered = topologicalOrder(steps);
+  const needed = prerequisites(steps, selected);
+  const directNeeds = new Set(ordered.filter((s) => selected.has(s.id)).flatMap((s) => s.needs));
+  return ordered.filter((s) => needed.has(s.id) && !selected.has(s.id) && (!s.destructive || directNeeds.has(s.id))).map((s) => s.id);
+}
+
 async function safeVerify<C extends StepContext>(step: Step<C>, ctx: C): Promise<VerifyResult> {
   if (!step.verify) return { ok: false, missing: [`step ${step.id} has no verify yet`] };
   try {
@@ -66,15 +79,9 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
   };
 
   // Unselected prerequisites must already hold, or nothing runs.
-  const needed = [...prerequisites(steps, selected)].filter((id) => !selected.has(id));
-  const directNeeds = new Set(ordered.filter((s) => selected.has(s.id)).flatMap((s) => s.needs));
   const unmet: string[] = [];
-  for (const id of needed) {
+  for (const id of mustAlreadyVerify(steps, selected)) {
     const step = ordered.find((s) => s.id === id)!;
-    // An unselected destructive step that only an unselected step needs is never a precondition: its
-    // verify (the thing is gone) is the opposite of what the steps after it build. A selected step that
-    // needs it directly (--only create-cluster) runs only where it holds, so it is checked like any need.
-    if (step.destructive && !directNeeds.has(id)) continue;
     const result = await safeVerify(step, ctx);
     if (result.ok) set({ id, status: 'verified-only', endedAt: new Date().toISOString() });
     else unmet.push(`${id}: ${result.missing.join('; ') || 'does not verify'}`);

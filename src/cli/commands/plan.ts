@@ -1,8 +1,8 @@
 // `homelab-dr plan`: the steps in order with their parallel groups, what each would do, the litmus
 // table, and the blast radius of a hard-reset. Read-only: it reads the live production cluster only
 // to count what a hard-reset would destroy, and changes nothing.
-import { parallelGroups, prerequisites, topologicalOrder } from '../../engine/dag.js';
-import { selectSteps } from '../../engine/runner.js';
+import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
+import { mustAlreadyVerify, selectSteps } from '../../engine/runner.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
 import type { RecoveryContext } from '../../../steps/context.js';
@@ -54,7 +54,7 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
   // --only/--from: the plan of exactly what would run (a typo is exit 2 with a did-you-mean).
   const selected = selectSteps(loaded.steps, opts.only, opts.from);
   const steps = loaded.steps.filter((s) => selected.has(s.id));
-  const mustVerify = [...prerequisites(loaded.steps, selected)].filter((id) => !selected.has(id));
+  const mustVerify = mustAlreadyVerify(loaded.steps, selected);
   const missing = new Set(unimplementedSteps(steps));
   const plans = await Promise.all(steps.map((s) => planOf(s, ctx)));
   const litmus = (await Promise.all(steps.map((s) => usesOf(s, ctx)))).flat();
@@ -68,7 +68,7 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     cluster: ctx.clusterName,
     mode,
     warnings,
-    groups: parallelGroups(steps).map((g) => g.map((s) => s.id)),
+    groups: parallelGroups(loaded.steps).map((g) => g.filter((s) => selected.has(s.id)).map((s) => s.id)).filter((g) => g.length > 0),
     steps: steps.map((s, i) => ({
       id: s.id,
       title: s.title,
@@ -81,7 +81,7 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     circular: litmus.filter((row) => row.inCluster),
     ...(litmusIncomplete ? { litmusIncomplete } : {}),
     ...(selected.size < loaded.steps.length ? { selection: { steps: steps.map((s) => s.id), mustVerify } } : {}),
-    ...(mode === 'plan' && steps.some((s) => s.destructive) ? { blastRadius: await planBlastRadius(ctx, config, steps) } : {}),
+    ...(mode === 'plan' && steps.some((s) => s.destructive) ? { blastRadius: await planBlastRadius(ctx, config, loaded.steps) } : {}),
   };
 }
 
