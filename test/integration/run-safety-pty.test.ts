@@ -52,8 +52,8 @@ interface Terminal {
 }
 
 /** hard-reset on a pseudo-terminal of its own; `exec` makes it the session leader, as a login shell's job would be. */
-function onTerminal(): Terminal {
-  const command = `exec "${process.execPath}" "${cli}" hard-reset --config "${config}" --state-dir "${stateDir}"`;
+function onTerminal(command_ = 'hard-reset'): Terminal {
+  const command = `exec "${process.execPath}" "${cli}" ${command_} --config "${config}" --state-dir "${stateDir}"`;
   const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', SSH_CONNECTION: '', SHELL: '/bin/sh', TERM: 'xterm' },
@@ -160,4 +160,21 @@ describe('typed confirmation on a pseudo-terminal', () => {
     const log = readFileSync(join(stateDir, 'logs', `${held.header.runId}.jsonl`), 'utf8');
     expect(log).toContain('SIGHUP: the terminal went away; the run goes on');
   }, 400_000);
+
+  it('Ctrl-C typed twice at the terminal during a dr-test: the teardown still happens (its kwokctl is not in the terminal\'s job)', async () => {
+    const t = onTerminal('dr-test');
+    const held = await journalWhen((j) => j.header.command === 'dr-test' && j.steps.get('apps')?.status === 'running');
+    const cluster = held.header.cluster!;
+    // A stopped controller holds the teardown for its 5 s grace: the known point for the second Ctrl-C.
+    const controller = Number(readFileSync(join(stateDir, 'kwok', 'homelab-dr', cluster, 'sealed-secrets', 'controller.pid'), 'utf8'));
+    process.kill(controller, 'SIGSTOP');
+    t.type('\x03');
+    await t.showing(/then tearing down/);
+    t.type('\x03');
+    await t.showing(/still happens/);
+    expect(await t.exited, t.screen()).toBe(130);
+    expect(t.screen()).toContain(`teardown: cluster ${cluster} deleted`);
+    expect(clusters()).toEqual(['homelab']); // production, from the test above, untouched
+    expect(isOurProcess(controller, 'sealed-secrets-controller')).toBe(false);
+  }, 300_000);
 });
