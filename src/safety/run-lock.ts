@@ -8,6 +8,7 @@ import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RefusedError } from '../util/errors.js';
+import { childEnv } from '../util/secrets-registry.js';
 
 /** Set in a detached child: the descriptors of the locks its parent holds, inherited (comma-separated). */
 export const LOCK_FDS_ENV = 'HOMELAB_DR_LOCK_FDS';
@@ -45,7 +46,8 @@ function machineLockDir(env: NodeJS.ProcessEnv): string {
 function flockOn(fd: number, waitSeconds: number | undefined): number | null {
   // The descriptor goes to flock as its fd 3; spawnSync, because run() in util/exec cannot pass one.
   const wait = waitSeconds === undefined ? ['-n'] : ['-w', String(waitSeconds)];
-  const r = spawnSync('flock', [...wait, '-E', String(HELD), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+  // childEnv: flock gets none of the secret values homelab-dr's own environment may hold.
+  const r = spawnSync('flock', [...wait, '-E', String(HELD), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], env: childEnv() });
   if (r.error) throw new Error(`cannot run flock (util-linux) to lock a run: ${r.error.message}`);
   if (r.status !== 0 && r.status !== HELD) throw new Error(`flock failed (exit ${r.status}): ${String(r.stderr).trim()}`);
   return r.status;

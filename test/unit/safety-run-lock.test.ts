@@ -2,7 +2,7 @@
 // SIGKILLed holder leaves nothing that blocks, and a detached child that inherited the descriptor keeps
 // the lock after its parent exits. Child processes load the compiled module (npm run build first).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,7 +104,7 @@ describe('run lock (flock)', () => {
     acquireLock(path, { what: 'cluster x', holder }).release();
   });
 
-  it("a detached hard-reset's child takes over its parent's locks through the inherited descriptors, and names itself", async () => {
+  it("a detached hard-reset's child takes over its parent's locks through the inherited descriptors, and names itself", { timeout: 30_000 }, async () => {
     const stateDir = join(dir, 'handover-state');
     const lockDir = join(dir, 'handover-machine');
     const child = join(dir, 'detached-child.mjs');
@@ -132,9 +132,11 @@ describe('run lock (flock)', () => {
     const childPid = Number(out.trim());
     strays.push(childPid);
     const statePath = stateLockPath(stateDir);
-    // Wait until the child has written its name (it only ever gets there once).
-    while (readHolder(statePath)?.pid !== childPid) await new Promise((r) => setTimeout(r, 20));
-    expect(readFileSync(join(dir, 'handover.out'), 'utf8')).toContain('child locked with 3,4');
+    // The child says so after it has locked and written its name (output only grows: stays true).
+    const said = (): string => (existsSync(join(dir, 'handover.out')) ? readFileSync(join(dir, 'handover.out'), 'utf8') : '');
+    while (!said().includes('child locked with')) await new Promise((r) => setTimeout(r, 20));
+    expect(said()).toContain('child locked with 3,4');
+    expect(readHolder(statePath)?.pid).toBe(childPid);
     const env = { HOMELAB_DR_LOCK_DIR: lockDir };
     expect(refusal(() => lockRun({ stateDir, cluster: 'other', clusterHome: undefined, command: 'dr-test', runId: 'r9', detached: false, env })).message).toContain(`pid ${childPid} (homelab-dr hard-reset, run run-h`);
     expect(refusal(() => acquireLock(clusterLockPath('homelab', undefined, env), { what: 'cluster homelab', holder })).message).toContain(`pid ${childPid}`);
