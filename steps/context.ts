@@ -5,6 +5,7 @@ import type { HomelabConfig, ProviderName } from '../src/config/types.js';
 import type { KubeClient } from '../src/kube/client.js';
 import type { Step, StepContext } from '../src/engine/types.js';
 import type { Logger } from '../src/util/log.js';
+import { throwawayName } from '../src/safety/throwaway-name.js';
 import type { Inputs } from './inputs.js';
 
 export type Mode = 'plan' | 'hard-reset' | 'dr-test' | 'drill' | 'verify' | 'lint';
@@ -28,13 +29,12 @@ export interface RecoveryContext extends StepContext {
 }
 
 /**
- * dr-test and drill act on a throwaway cluster, `<name>-drtest-<UTC yymmddhhmm>`, whose name always
- * differs from production's; a resumed run passes the name its journal recorded.
+ * dr-test and drill act on a throwaway cluster (src/safety/throwaway-name.ts: unique per run, at most
+ * 32 characters), whose name always differs from production's; a resumed run passes the name its
+ * journal recorded.
  */
 export function targetClusterName(config: HomelabConfig, mode: Mode, opts: { now?: Date; recorded?: string } = {}): string {
   if (mode !== 'dr-test' && mode !== 'drill') return config.cluster.name;
   if (opts.recorded) return opts.recorded;
-  const stamp = (opts.now ?? new Date()).toISOString().replace(/[-:T]/g, '').slice(2, 12);
-  // A DNS label is at most 63 characters: keep the suffix whole, shorten the prefix.
-  return `${config.cluster.name.slice(0, 63 - 19)}-drtest-${stamp}`;
+  return throwawayName(config.cluster.name, opts.now ? { now: opts.now } : {});
 }

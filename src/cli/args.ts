@@ -14,7 +14,11 @@ export const COMMANDS = {
   lint: 'validate the config and every manifest offline (exit 1 on a problem)',
   seal: 'seal a Secret from stdin or a configured secret (kubeseal-compatible)',
   status: 'show the last run (or --resume RUN) from the journal',
+  teardown: "remove throwaway clusters left behind: NAME, or --all-throwaway (never the production cluster)",
 } as const;
+
+/** The commands that take --only and --from (each validates them: an unknown step is exit 2). */
+export const STEP_SELECTING: readonly Command[] = ['plan', 'verify', 'hard-reset', 'dr-test', 'drill'];
 
 export type Command = keyof typeof COMMANDS;
 
@@ -49,6 +53,8 @@ export interface CliOptions {
   user?: boolean;
   /** drill: hold this flock(1) lock for the whole drill; a drill that finds it held is refused, with evidence. */
   lockFile?: string;
+  /** teardown: every throwaway cluster of this config. */
+  allThrowaway: boolean;
 }
 
 const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
@@ -96,6 +102,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         calendar: { type: 'string' },
         user: { type: 'boolean' },
         'lock-file': { type: 'string' },
+        'all-throwaway': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -105,6 +112,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
   const [first, ...positionals] = parsed.positionals;
   if (first !== undefined && !(first in COMMANDS)) {
     throw new InputError(`unknown command "${first}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  }
+  if ((v.only !== undefined || v.from !== undefined) && first !== undefined && !STEP_SELECTING.includes(first as Command)) {
+    throw new InputError(`${v.only !== undefined ? '--only' : '--from'} is not a flag of ${first}; it selects steps of ${STEP_SELECTING.join(', ')}`);
   }
   if (v.provider !== undefined && !PROVIDERS.includes(v.provider as ProviderName)) {
     throw new InputError(`--provider must be one of ${PROVIDERS.join(', ')}, not "${v.provider}"`);
@@ -137,14 +147,15 @@ export function parseCli(argv: readonly string[]): CliOptions {
     ...(v.calendar !== undefined ? { calendar: v.calendar } : {}),
     ...(v.user !== undefined ? { user: v.user } : {}),
     ...(v['lock-file'] !== undefined ? { lockFile: v['lock-file'] } : {}),
+    allThrowaway: v['all-throwaway'] ?? false,
   };
 }
 
 const COMMON = `Common flags:
   --config, -c FILE      config file (default ./homelab-dr.yaml)
   --provider NAME        k3d | kwok | existing (overrides the config)
-  --only STEP[,STEP]     run only these steps (unselected needs must already verify, else exit 3)
-  --from STEP            run this step and every later one
+  --only STEP[,STEP]     plan, verify, hard-reset, dr-test, drill: only these steps (unselected needs must already verify, else exit 3)
+  --from STEP            the same commands: this step and every later one (an unknown step is exit 2)
   --resume [RUN]         resume the latest run, or RUN: re-verify green steps, continue from the first that is not
   --yes, -y              no confirmation prompt (never overrides a guard)
   --keep                 dr-test: keep the throwaway cluster
@@ -157,7 +168,7 @@ const COMMON = `Common flags:
   --json                 machine-readable output (JSON)
   --help, -h             this help; "homelab-dr COMMAND --help" for one command
 
-Exit codes: 0 green, 1 a step failed, 2 bad input or config, 3 refused (guard or confirmation), 130 interrupted.`;
+Exit codes: 0 green, 1 a step failed, 2 bad input or config, 3 refused (guard, confirmation, lock held by a live run, unmet need), 130 interrupted.`;
 
 export function helpText(command?: Command): string {
   if (command) {
@@ -168,7 +179,9 @@ export function helpText(command?: Command): string {
           ? '\n  homelab-dr schedule print|install [flags]\n  --calendar EXPR        systemd OnCalendar (default: drill.schedule in the config, else monthly)\n  --user                 a user timer (systemd --user or crontab) instead of a system-wide one\n'
           : command === 'drill'
             ? '\n  --lock-file FILE       hold this flock(1) lock for the whole drill (the schedule passes it); held by another drill: refused, with red evidence\n'
-          : command === 'diagnose'
+          : command === 'teardown'
+            ? '\n  homelab-dr teardown NAME | --all-throwaway\n  --all-throwaway        every throwaway cluster of this config (<name>-dt-<stamp>-<id>); never the production one\n  A cluster that a live run holds is left to that run. Exit 3 for the production name or another config\'s cluster.\n'
+            : command === 'diagnose'
             ? '\n  homelab-dr diagnose [NAMESPACE]   read-only; exit 1 when it names a problem\n'
             : '';
     return `homelab-dr ${command}: ${COMMANDS[command]}\n\nUsage: homelab-dr ${command} [flags]\n${extra}\n${COMMON}\n`;

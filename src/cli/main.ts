@@ -5,8 +5,9 @@ import { VERSION } from '../version.js';
 
 function report(err: unknown): number {
   const e = err as { exitCode?: number; message?: string; details?: string[] };
-  if (e && (e.exitCode === 2 || e.exitCode === 3)) {
-    process.stderr.write(`homelab-dr: ${e.exitCode === 3 ? 'refused: ' : ''}${e.message}\n`);
+  if (e && (e.exitCode === 2 || e.exitCode === 3 || e.exitCode === 130)) {
+    const prefix = e.exitCode === 3 ? 'refused: ' : e.exitCode === 130 ? 'interrupted: ' : '';
+    process.stderr.write(`homelab-dr: ${prefix}${e.message}\n`);
     for (const d of e.details ?? []) process.stderr.write(`  ${d}\n`);
     return e.exitCode;
   }
@@ -37,6 +38,8 @@ async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Pr
       return (await import('./commands/diagnose.js')).diagnoseCommand(opts);
     case 'schedule':
       return (await import('./commands/schedule.js')).scheduleCommand(opts);
+    case 'teardown':
+      return (await import('./commands/teardown.js')).teardownCommand(opts);
   }
 }
 

@@ -119,6 +119,11 @@ export class K3dProvider implements ClusterProvider {
     return clusterNamesFromList(stdout).includes(cluster);
   }
 
+  async list(): Promise<string[]> {
+    const { stdout } = await run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
+    return clusterNamesFromList(stdout);
+  }
+
   async create(cluster: string, opts: CreateClusterOptions = {}): Promise<ThrowawayIsolation | void> {
     checkClusterName(cluster);
     const production = opts.config ?? defaultClusterConfig(cluster);

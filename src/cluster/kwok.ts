@@ -67,6 +67,16 @@ export class KwokProvider implements ClusterProvider {
     return { ports: [], paths: mapPaths(config.volumes, join(this.paths(cluster).extras, 'scratch'), false) };
   }
 
+  get clusterHome(): string {
+    return this.root;
+  }
+
+  /** A cluster directory or one of homelab-dr's extras (a controller's pid file) left behind counts. */
+  async list(): Promise<string[]> {
+    const names = [join(this.root, 'clusters'), join(this.root, 'homelab-dr')].flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []));
+    return [...new Set(names)].filter((name) => CLUSTER_NAME.test(name)).sort();
+  }
+
   /** A directory left by an interrupted create counts too, so that create refuses and delete cleans it. */
   async exists(cluster: string): Promise<boolean> {
     const paths = this.paths(cluster);

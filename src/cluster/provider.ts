@@ -39,6 +39,10 @@ export interface ClusterProvider {
   /** Path of a kubeconfig file for the cluster. */
   kubeconfig(cluster: string): Promise<string>;
   nodeNames(cluster: string): Promise<string[]>;
+  /** Every cluster of this provider; absent where it makes none of its own (existing). teardown --all-throwaway and the drill's sweep pick theirs from it. */
+  list?(): Promise<string[]>;
+  /** Set when cluster names are unique only under this directory (kwok); else they are machine-wide. */
+  readonly clusterHome?: string;
   /** The apiserver's https URL. */
   apiServer?(cluster: string): Promise<string>;
 }

@@ -9,11 +9,12 @@ type StoreAsWritten =
   | { type: 'gitlab'; url: string; project: string | number; tokenEnv: string };
 
 /** The data as the schema (with its defaults) describes it, before conversion. */
-export type ConfigAsWritten = Omit<HomelabConfig, 'source' | 'warnings' | 'secretStores' | 'apps'> & {
+export type ConfigAsWritten = Omit<HomelabConfig, 'source' | 'warnings' | 'secretStores' | 'apps' | 'drill'> & {
   apiVersion: string;
   kind: string;
   secretStores: Record<string, StoreAsWritten>;
   apps: { items: AppsConfig['items']; wait: { timeout: string } };
+  drill: Omit<HomelabConfig['drill'], 'throwawayMaxAgeMs'> & { throwawayMaxAge: string };
 };
 
 function durationMs(text: string): number {
@@ -31,12 +32,13 @@ function storeConfig(store: StoreAsWritten): SecretStoreConfig {
 }
 
 export function toHomelabConfig(written: ConfigAsWritten, source: string, warnings: string[]): HomelabConfig {
-  const { apiVersion: _apiVersion, kind: _kind, secretStores, apps, ...sections } = written;
+  const { apiVersion: _apiVersion, kind: _kind, secretStores, apps, drill: { throwawayMaxAge, ...drill }, ...sections } = written;
   return {
     source,
     warnings,
     ...sections,
     secretStores: Object.fromEntries(Object.entries(secretStores).map(([name, store]) => [name, storeConfig(store)])),
     apps: { items: apps.items, wait: { timeoutMs: durationMs(apps.wait.timeout) } },
+    drill: { ...drill, throwawayMaxAgeMs: durationMs(throwawayMaxAge) },
   };
 }

@@ -119,6 +119,8 @@ export interface DrillConfig {
   metricsTextfile?: string;
   notify?: { webhook: string };
   schedule?: string;
+  /** Throwaway clusters older than this are removed by every drill before it starts. */
+  throwawayMaxAgeMs: number;
 }
 
 export interface HomelabConfig {

@@ -1,5 +1,6 @@
 // The runner: for each step in DAG order, verify → (apply → verify) → green or red. A red step blocks
 // its dependents; independent branches finish. Short on purpose: the steps carry the knowledge.
+import { didYouMean } from '../config/suggest.js';
 import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { scrub } from '../util/secrets-registry.js';
 import { prerequisites, topologicalOrder, validateDag } from './dag.js';
@@ -30,9 +31,11 @@ export interface RunOutcome {
 export function selectSteps(steps: readonly Step<StepContext>[], only?: readonly string[], from?: string): Set<string> {
   const ordered = topologicalOrder(steps).map((s) => s.id);
   const known = new Set(ordered);
-  for (const id of [...(only ?? []), ...(from ? [from] : [])]) {
-    if (!known.has(id)) throw new InputError(`unknown step "${id}"; steps are: ${ordered.join(', ')}`);
+  const named = [...(only ?? []).map((id) => ['--only', id]), ...(from ? [['--from', from]] : [])];
+  for (const [flag, id] of named) {
+    if (!known.has(id!)) throw new InputError(`${flag}: unknown step "${id}"${didYouMean(id!, ordered)}; steps are: ${ordered.join(', ')}`);
   }
+  if (only && only.length === 0) throw new InputError('--only: no step named; steps are: ' + ordered.join(', '));
   let selected = new Set(ordered);
   if (only && only.length > 0) selected = new Set(only);
   if (from) {
@@ -40,6 +43,19 @@ export function selectSteps(steps: readonly Step<StepContext>[], only?: readonly
     selected = new Set([...selected].filter((id) => ordered.indexOf(id) >= start));
   }
   return selected;
+}
+
+/**
+ * The unselected steps that must already verify before `selected` may run, in DAG order. An unselected
+ * destructive step that only an unselected step needs is never a precondition: its verify (the thing is
+ * gone) is the opposite of what the steps after it build. A selected step that needs it directly
+ * (--only create-cluster) runs only where it holds, so there it is checked like any need.
+ */
+export function mustAlreadyVerify(steps: readonly Step<StepContext>[], selected: ReadonlySet<string>): string[] {
+  const ordered = topologicalOrder(steps);
+  const needed = prerequisites(steps, selected);
+  const directNeeds = new Set(ordered.filter((s) => selected.has(s.id)).flatMap((s) => s.needs));
+  return ordered.filter((s) => needed.has(s.id) && !selected.has(s.id) && (!s.destructive || directNeeds.has(s.id))).map((s) => s.id);
 }
 
 async function safeVerify<C extends StepContext>(step: Step<C>, ctx: C): Promise<VerifyResult> {
@@ -62,13 +78,9 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
   };
 
   // Unselected prerequisites must already hold, or nothing runs.
-  const needed = [...prerequisites(steps, selected)].filter((id) => !selected.has(id));
   const unmet: string[] = [];
-  for (const id of needed) {
+  for (const id of mustAlreadyVerify(steps, selected)) {
     const step = ordered.find((s) => s.id === id)!;
-    // An unselected destructive step is never a precondition to hold: its verify (the thing is gone) is
-    // the opposite of what the steps after it build, and running from a later step must not destroy.
-    if (step.destructive) continue;
     const result = await safeVerify(step, ctx);
     if (result.ok) set({ id, status: 'verified-only', endedAt: new Date().toISOString() });
     else unmet.push(`${id}: ${result.missing.join('; ') || 'does not verify'}`);

@@ -22,7 +22,7 @@ export interface WaitOptions {
   what: string;
   /** Says what the objects look like now, for the timeout message ("Ready: False"). */
   describe?: (items: KubeObject[]) => string;
-  /** Ends the wait early (another wait found a failure): rejects with the signal's reason. */
+  /** Ends the wait early: Ctrl-C, or another wait that found a failure (rejects with its reason). */
   signal?: AbortSignal;
 }
 
@@ -142,7 +142,11 @@ export class KubeClient {
       }
       if (answer !== undefined) return answer;
     }
-    if (opts.signal?.aborted) throw opts.signal.reason;
+    if (opts.signal?.aborted) {
+      // A failure found elsewhere travels as the reason; Ctrl-C's plain abort says what was interrupted.
+      const reason: unknown = opts.signal.reason;
+      throw reason instanceof Error && reason.name !== 'AbortError' ? reason : new Error(`interrupted while waiting for ${opts.what}`);
+    }
     throw new WaitTimeoutError(opts.what, opts.timeoutMs, opts.describe?.([...seen.values()]) ?? `${seen.size} matching object(s)`);
   }
 

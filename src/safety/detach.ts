@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from '../util/exec.js';
+import { LOCK_FDS_ENV } from './run-lock.js';
 
 /** Set in the re-executed run, so that it never detaches again. */
 export const DETACHED_ENV = 'HOMELAB_DR_DETACHED';
@@ -103,6 +104,8 @@ export interface ReexecOptions {
   outputPath: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** The run's lock descriptors: a setsid child inherits them (as fd 3, 4, ...), so it holds the locks. */
+  inheritFds?: readonly number[];
 }
 
 export interface Detached {
@@ -115,7 +118,8 @@ export interface Detached {
 
 /** Starts `argv` (executable first) outside this session and returns once it is running. */
 export async function reexecDetached(argv: readonly string[], opts: ReexecOptions): Promise<Detached> {
-  const env = { ...(opts.env ?? process.env), [DETACHED_ENV]: '1', [RUN_ID_ENV]: opts.runId };
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), [DETACHED_ENV]: '1', [RUN_ID_ENV]: opts.runId };
+  delete env[LOCK_FDS_ENV];
   const cwd = opts.cwd ?? process.cwd();
   mkdirSync(dirname(opts.outputPath), { recursive: true });
   if (opts.decision.via === 'systemd-run') {
@@ -132,7 +136,9 @@ export async function reexecDetached(argv: readonly string[], opts: ReexecOption
   const output = openSync(opts.outputPath, 'a', 0o600);
   try {
     // detached: the child calls setsid(2), so it has no controlling terminal and no SIGHUP reaches it.
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', output, output], env, cwd });
+    const fds = opts.inheritFds ?? [];
+    if (fds.length > 0) env[LOCK_FDS_ENV] = fds.map((_, i) => 3 + i).join(',');
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', output, output, ...fds], env, cwd });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', reject);
@@ -168,6 +174,8 @@ export interface MaybeDetachOptions {
   stateDirFlag?: string;
   env?: NodeJS.ProcessEnv;
   argv?: readonly string[];
+  /** The run's lock descriptors, handed to a setsid child (a systemd unit waits for them instead). */
+  inheritFds?: readonly number[];
   /** Default probeSystemd(); a test injects one that never starts a real unit. */
   systemd?: () => Promise<SystemdScope | undefined>;
 }
@@ -183,6 +191,6 @@ export async function maybeDetach(opts: MaybeDetachOptions): Promise<string | un
   const decision = decideDetach({ ...base, systemd: await (opts.systemd ?? probeSystemd)() });
   if (!decision.detach) return undefined;
   const outputPath = join(opts.stateDir, 'logs', `${opts.runId}.out`);
-  const detached = await reexecDetached(detachedArgv(process.execPath, opts.argv ?? process.argv), { decision, runId: opts.runId, outputPath, env: base.env });
+  const detached = await reexecDetached(detachedArgv(process.execPath, opts.argv ?? process.argv), { decision, runId: opts.runId, outputPath, env: base.env, ...(opts.inheritFds ? { inheritFds: opts.inheritFds } : {}) });
   return detachedNotice(detached, followCommand(opts.runId, { stateDir: opts.stateDirFlag }));
 }

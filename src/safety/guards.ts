@@ -79,6 +79,6 @@ export function throwawayNameDiffers(prod: string, target: string): boolean {
 export function assertThrowawayNameDiffers(prod: string, target: string, mode: string): void {
   if (throwawayNameDiffers(prod, target)) return;
   throw new RefusedError(`${mode} refuses to act on the production cluster "${prod}" (target "${target}"); nothing was touched`, [
-    `a ${mode} needs a throwaway cluster: drop --name to get <name>-drtest-<timestamp>, or name another cluster`,
+    `a ${mode} needs a throwaway cluster: drop --name to get <name>-dt-<timestamp>-<random>, or name another cluster`,
   ]);
 }

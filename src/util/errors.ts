@@ -21,3 +21,12 @@ export class RefusedError extends Error {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The person interrupted the run (Ctrl-C) before anything was changed, or while it ran: exit 130. */
+export class InterruptedError extends Error {
+  readonly exitCode = 130;
+  constructor(message: string, readonly details: string[] = []) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}

@@ -54,6 +54,9 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
     signal: opts.signal,
     timeout: opts.timeoutMs,
     timeoutSignal: 'SIGKILL',
+    // A session of its own: Ctrl-C at the terminal and the SSH drop (SIGHUP to the job) reach homelab-dr
+    // alone, which decides; they must not kill the kwokctl delete of a teardown or a step's kubectl.
+    detached: true,
     nothrow: true,
     quiet: true,
     verbose: false,

@@ -2,7 +2,7 @@
 // its evidence (report, timeline, history, metrics), a drill broken on purpose, and Ctrl-C in a
 // dr-test. Every run goes through the compiled CLI as a child process.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -124,9 +124,34 @@ describe('a drill broken on purpose', () => {
   });
 });
 
+/**
+ * Holds a run at a known point: an app whose pod selects a node label no node has, so the apps step
+ * waits (up to 10 minutes) and "apps is running" stays true until the run is interrupted.
+ */
+function holdAtApps(dir: string): void {
+  mkdirSync(join(dir, 'kubernetes', 'held'));
+  writeFileSync(join(dir, 'kubernetes', 'held', 'held.yaml'), `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: held, namespace: apps }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: held } }
+  template:
+    metadata: { labels: { app: held } }
+    spec:
+      nodeSelector: { homelab-dr.test/hold: never }
+      containers: [{ name: held, image: registry.k8s.io/pause:3.10 }]
+`);
+  const config = join(dir, 'homelab.yaml');
+  const text = readFileSync(config, 'utf8');
+  if (!text.includes('  wait: { timeout: 10m }')) throw new Error('the example changed: cannot add the held app');
+  writeFileSync(config, text.replace('  wait: { timeout: 10m }', '    - name: held\n      manifests: ./kubernetes/held\n  wait: { timeout: 10m }'));
+}
+
 describe('Ctrl-C during a dr-test', () => {
   it('stops with exit 130, deletes the throwaway cluster, and the journal shows where it stopped', async () => {
     const dir = exampleCopy();
+    holdAtApps(dir);
     const stateDir = join(dir, 'state');
     const child = spawn(process.execPath, [cli, 'dr-test', '--config', join(dir, 'homelab.yaml'), '--yes', '--state-dir', stateDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -136,22 +161,21 @@ describe('Ctrl-C during a dr-test', () => {
     child.stdout.on('data', (d) => (out += String(d)));
     child.stderr.on('data', (d) => (out += String(d)));
     const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-    // Interrupt once the cluster exists and the namespaces step has begun.
-    const deadline = Date.now() + 120_000;
+    // Interrupt while the apps step is held: a state that stays true until the interrupt (the old test
+    // waited for the namespaces step to be running, a 40 ms window that it could miss).
     let journalPath: string | undefined;
     for (;;) {
       journalPath = Journal.find(stateDir);
-      if (journalPath && Journal.read(journalPath).steps.get('namespaces')?.status === 'running') break;
-      if (Date.now() > deadline) throw new Error(`namespaces never started:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
+      if (journalPath && Journal.read(journalPath).steps.get('apps')?.status === 'running') break;
+      if (child.exitCode !== null) throw new Error(`the run ended before apps started:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGINT');
     expect(await exited, out).toBe(130);
     const journal = Journal.read(journalPath);
     expect(journal.exitCode).toBe(130);
     expect(journal.steps.get('create-cluster')?.status).toMatch(/applied|unchanged/);
-    const stopped = [...journal.steps.values()].filter((s) => s.status === 'interrupted').map((s) => s.id);
-    expect(stopped.length, JSON.stringify([...journal.steps.values()])).toBeGreaterThan(0);
+    expect(journal.steps.get('apps')?.status, JSON.stringify([...journal.steps.values()])).toBe('interrupted');
     expect(out).toMatch(/teardown: cluster \S+ deleted/);
     expect(kwokClusters(stateDir)).toEqual([]);
   });

@@ -330,8 +330,8 @@ describe('leak scan: canary secret values through the real CLI', () => {
     const run = await runCli('dr-test', ['dr-test', '--config', config, '--provider', 'kwok', '--yes', '--state-dir', join(root, 'state-drtest')], { trace: true, timeoutMs: 400_000 });
     expect(run.code, describeRun(run)).toBe(0);
     const stderr = text(run.stderr);
-    expect(stderr).toMatch(/proof: every step that ran verifies again on the finished cluster homelab-drtest-\d{10}/);
-    expect(stderr).toMatch(/teardown: cluster homelab-drtest-\d{10} deleted/);
+    expect(stderr).toMatch(/proof: every step that ran verifies again on the finished cluster homelab-dt-\d{10}-[0-9a-z]{5}/);
+    expect(stderr).toMatch(/teardown: cluster homelab-dt-\d{10}-[0-9a-z]{5} deleted/);
     expect(stderr).toMatch(/reseal-secrets\s+3\s/); // the three SealedSecrets were created from the canaries
     expect(summarize(outputHits(run))).toEqual([]);
   });

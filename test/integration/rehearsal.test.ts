@@ -41,8 +41,8 @@ describe('rehearsal on the real control plane', () => {
     for (const id of ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) {
       expect(run.lastStatus(id)).toBe('applied');
     }
-    expect(run.stderr).toMatch(/proof: every step that ran verifies again on the finished cluster homelab-drtest-\d{10}/);
-    expect(run.stderr).toMatch(/teardown: cluster homelab-drtest-\d{10} deleted/);
+    expect(run.stderr).toMatch(/proof: every step that ran verifies again on the finished cluster homelab-dt-\d{10}-[0-9a-z]{5}/);
+    expect(run.stderr).toMatch(/teardown: cluster homelab-dt-\d{10}-[0-9a-z]{5} deleted/);
     expect(run.events.at(-1)).toMatchObject({ t: 'end', exitCode: 0 });
     expect(run.kwokClusters).toEqual([]);
     for (const v of demoValues) expect(run.all).not.toContain(v);

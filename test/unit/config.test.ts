@@ -496,7 +496,7 @@ describe('good configs', () => {
       secrets: [],
       apps: { items: [], wait: { timeoutMs: 600_000 } },
       access: { sshPort: 22, alternate: [] },
-      drill: {},
+      drill: { throwawayMaxAgeMs: 24 * 3_600_000 },
     });
   });
 

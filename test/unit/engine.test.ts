@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parallelGroups, topologicalOrder, validateDag } from '../../src/engine/dag.js';
 import { Journal } from '../../src/engine/journal.js';
 import { Ledger } from '../../src/engine/ledger.js';
-import { runSteps } from '../../src/engine/runner.js';
+import { runSteps, selectSteps } from '../../src/engine/runner.js';
 import { summaryTable } from '../../src/cli/summary.js';
 import type { Step, StepContext, StepState } from '../../src/engine/types.js';
 import { InputError, RefusedError } from '../../src/util/errors.js';
@@ -215,6 +215,31 @@ describe('runner', () => {
     expect(ctx.applied).toEqual(['ns']);
     // A non-destructive prerequisite that does not hold still refuses.
     await expect(runSteps({ steps: [del, step('create', ['delete']), step('ns', ['create'])], ctx: world(), ledger: new Ledger(), from: 'ns' })).rejects.toMatchObject({ exitCode: 3, details: ['create: create missing'] });
+  });
+
+  it('--only create with its destructive need unselected: refused (exit 3) where delete does not verify, run where it does', async () => {
+    const gone = { value: false };
+    const del = step('delete', [], { destructive: true, verify: async () => ({ ok: gone.value, missing: gone.value ? [] : ['the cluster still exists'] }) });
+    const steps = [del, step('create', ['delete'])];
+    const ctx = world();
+    // Issue 11 item 8: this ended "blocked by an unmet need", exit 1, although the help promises 3.
+    await expect(runSteps({ steps, ctx, ledger: new Ledger(), only: ['create'] })).rejects.toMatchObject({ exitCode: 3, details: ['delete: the cluster still exists'] });
+    expect(ctx.applied).toEqual([]);
+    gone.value = true;
+    const out = await runSteps({ steps, ctx, ledger: new Ledger(), only: ['create'] });
+    expect(out.exitCode).toBe(0);
+    expect(out.states.get('delete')?.status).toBe('verified-only');
+    expect(ctx.applied).toEqual(['create']);
+  });
+
+  it('an unknown --only or --from step is exit 2 naming the flag, with a did-you-mean, and --only with no step is too', () => {
+    const steps = [step('namespaces'), step('storage', ['namespaces'])];
+    expect(() => selectSteps(steps, ['namespace'])).toThrow(InputError);
+    expect(() => selectSteps(steps, ['namespace'])).toThrow('--only: unknown step "namespace"; did you mean "namespaces"?; steps are: namespaces, storage');
+    expect(() => selectSteps(steps, undefined, 'strorage')).toThrow('--from: unknown step "strorage"; did you mean "storage"?');
+    expect(() => selectSteps(steps, ['fireworks'])).toThrow(/^--only: unknown step "fireworks"; steps are/);
+    expect(() => selectSteps(steps, [])).toThrow(/^--only: no step named/);
+    expect([...selectSteps(steps, undefined, 'storage')]).toEqual(['storage']);
   });
 
   it('--from starts at a step and refuses when earlier needed steps do not verify', async () => {

@@ -22,7 +22,10 @@ export interface EvidenceTargets {
   warnings: string[];
 }
 
-export function targetsFromConfig(opts: CliOptions, drill: HomelabConfig['drill']): EvidenceTargets {
+/** Where the evidence goes: only these fields of the drill section matter, so a broken config can supply them. */
+type EvidenceDrillConfig = Pick<HomelabConfig['drill'], 'reportDir' | 'metricsTextfile' | 'notify'>;
+
+export function targetsFromConfig(opts: CliOptions, drill: EvidenceDrillConfig): EvidenceTargets {
   const stateDir = stateDirOf(opts);
   return {
     reportDir: opts.reportDir ? resolve(opts.reportDir) : drill.reportDir ?? join(stateDir, 'reports'),

@@ -2,6 +2,7 @@
 // table, and the blast radius of a hard-reset. Read-only: it reads the live production cluster only
 // to count what a hard-reset would destroy, and changes nothing.
 import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
+import { mustAlreadyVerify, selectSteps } from '../../engine/runner.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
 import type { RecoveryContext } from '../../../steps/context.js';
@@ -27,6 +28,8 @@ export interface PlanReport {
   litmusIncomplete?: string;
   /** What the litmus read of the live cluster, when it could not (it does not exist, or did not answer). */
   litmusLive?: string;
+  /** --only/--from: the steps that would run, and the unselected needs that must already verify (else exit 3). */
+  selection?: { steps: string[]; mustVerify: string[] };
   /** plan only: the screen hard-reset shows before its confirmation. */
   blastRadius?: string;
 }
@@ -48,7 +51,12 @@ async function usesOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promis
 }
 
 export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-reset' | 'dr-test' | 'drill' = 'plan'): Promise<PlanReport> {
-  const { config, warnings, steps, ctx } = await loadForCommand(opts, mode);
+  const loaded = await loadForCommand(opts, mode);
+  const { config, warnings, ctx } = loaded;
+  // --only/--from: the plan of exactly what would run (a typo is exit 2 with a did-you-mean).
+  const selected = selectSteps(loaded.steps, opts.only, opts.from);
+  const steps = loaded.steps.filter((s) => selected.has(s.id));
+  const mustVerify = mustAlreadyVerify(loaded.steps, selected);
   const plans = await Promise.all(steps.map((s) => planOf(s, ctx)));
   const litmus = (await Promise.all(steps.map((s) => usesOf(s, ctx)))).flat();
   const litmusIncomplete = await ctx.inputs.apps().then(
@@ -63,7 +71,7 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     cluster: ctx.clusterName,
     mode,
     warnings: [...warnings, ...(await scalarDifferenceWarnings(ctx.inputs))],
-    groups: parallelGroups(steps).map((g) => g.map((s) => s.id)),
+    groups: parallelGroups(loaded.steps).map((g) => g.filter((s) => selected.has(s.id)).map((s) => s.id)).filter((g) => g.length > 0),
     steps: steps.map((s, i) => ({
       id: s.id,
       title: s.title,
@@ -75,7 +83,8 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     circular: litmus.filter((row) => row.inCluster),
     ...(litmusIncomplete ? { litmusIncomplete } : {}),
     ...(litmusLive ? { litmusLive } : {}),
-    ...(mode === 'plan' ? { blastRadius: await planBlastRadius(ctx, config, steps) } : {}),
+    ...(selected.size < loaded.steps.length ? { selection: { steps: steps.map((s) => s.id), mustVerify } } : {}),
+    ...(mode === 'plan' && steps.some((s) => s.destructive) ? { blastRadius: await planBlastRadius(ctx, config, loaded.steps) } : {}),
   };
 }
 
@@ -95,6 +104,10 @@ export function renderPlan(report: PlanReport): string {
   out.push(`homelab-dr plan: ${report.config}`);
   out.push(`provider ${report.provider}, cluster "${report.cluster}"`);
   for (const w of report.warnings) out.push(`warning: ${w}`);
+  if (report.selection) {
+    out.push(`selected (--only/--from): ${report.selection.steps.join(', ')}`);
+    if (report.selection.mustVerify.length > 0) out.push(`must already verify (else the run is refused, exit 3): ${report.selection.mustVerify.join(', ')}`);
+  }
   out.push('', 'Order (steps on one line run at the same time):');
   report.groups.forEach((g, i) => {
     const names = g.map((id) => {

@@ -2,7 +2,6 @@
 // the journal, the ledger, JSON logs and live progress; Ctrl-C finishes the current item and exits 130.
 // dr-test and drill act on a throwaway cluster, prove the result by verifying every step once more, and
 // tear the cluster down in every case unless --keep.
-import { createInterface } from 'node:readline/promises';
 import { topologicalOrder } from '../../engine/dag.js';
 import { Journal, newRunId, type JournalData } from '../../engine/journal.js';
 import { Ledger } from '../../engine/ledger.js';
@@ -11,32 +10,22 @@ import { GREEN, type Step, type StepState } from '../../engine/types.js';
 import { errorMessage, InputError, RefusedError } from '../../util/errors.js';
 import { selectSteps } from '../../engine/runner.js';
 import { assertKubeconfigIsProviderCluster, assertThrowawayNameDiffers } from '../../safety/guards.js';
-import { RUN_ID_ENV } from '../../safety/detach.js';
-import { createRunLogger } from '../../util/log.js';
+import { confirmDestruction } from '../../safety/confirm.js';
+import { DETACHED_ENV, RUN_ID_ENV } from '../../safety/detach.js';
+import { lockRun, type LockHolder } from '../../safety/run-lock.js';
+import { sweepOldThrowaways } from '../../safety/teardown.js';
+import { createRunLogger, type Logger } from '../../util/log.js';
 import type { RecoveryContext } from '../../../steps/context.js';
 import { firewallGuard } from '../../../steps/firewall.js';
 import { assertSealingKeyKept } from '../../../steps/key-backup.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand, stateDirOf } from '../context.js';
 import { Progress } from '../progress.js';
+import { interruptHandler, survivesHangup } from '../run-signals.js';
 import { summaryTable } from '../summary.js';
 import { buildPlanReport } from './plan.js';
 
 type RunMode = 'hard-reset' | 'dr-test' | 'drill';
-
-async function confirmDestruction(cluster: string, opts: CliOptions): Promise<void> {
-  if (opts.yes) return;
-  if (!process.stdin.isTTY) {
-    throw new RefusedError(`destroying cluster "${cluster}" needs a typed confirmation on a terminal, or --yes`);
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`Type the cluster name (${cluster}) to destroy it: `);
-    if (answer.trim() !== cluster) throw new RefusedError(`confirmation did not match "${cluster}"; nothing was touched`);
-  } finally {
-    rl.close();
-  }
-}
 
 function previousRun(stateDir: string, opts: CliOptions): JournalData | undefined {
   if (opts.resume === undefined) return undefined;
@@ -61,13 +50,32 @@ async function proveGreen(steps: readonly Step<RecoveryContext>[], ctx: Recovery
   return failures;
 }
 
-export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJournal?(path: string): void } = {}): Promise<number> {
-  const abort = new AbortController();
+/** drill-evidence.ts learns when the journal exists, so that a refusal before it gets evidence of its own. */
+export interface RunHooks {
+  onJournal?(path: string): void;
+}
+
+export async function runCommand(mode: RunMode, opts: CliOptions, hooks: RunHooks = {}): Promise<number> {
   const stateDir = stateDirOf(opts);
   const previous = previousRun(stateDir, opts);
   // A detached re-execution continues under the run id its parent already told the operator to follow.
   const runId = process.env[RUN_ID_ENV]?.trim() || newRunId();
   const { logger, path: logPath } = createRunLogger({ stateDir, runId, toStdout: opts.json });
+  // SIGHUP (the SSH session dropping) never stops a run; its output goes on to the log and journal.
+  const hangup = survivesHangup(logger);
+  try {
+    return await runSurvivingHangup(mode, opts, { stateDir, previous, runId, logger, logPath, hooks });
+  } finally {
+    hangup();
+  }
+}
+
+async function runSurvivingHangup(
+  mode: RunMode,
+  opts: CliOptions,
+  { stateDir, previous, runId, logger, logPath, hooks }: { stateDir: string; previous: JournalData | undefined; runId: string; logger: Logger; logPath: string; hooks: RunHooks },
+): Promise<number> {
+  const abort = new AbortController();
   const { steps, ctx, config } = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
   const throwaway = mode !== 'hard-reset';
   // A typo in --only/--from is bad input (exit 2), found before a journal or a cluster exists.
@@ -81,6 +89,41 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJou
     );
   }
   if (throwaway) assertThrowawayNameDiffers(config.cluster.name, ctx.clusterName, mode);
+  // One run per state directory and per cluster, for the whole run (teardown and report included).
+  const locks = lockRun({
+    stateDir,
+    cluster: ctx.clusterName,
+    clusterHome: (await ctx.provider()).clusterHome,
+    command: `${mode}${opts.resume !== undefined ? ' --resume' : ''}`,
+    runId,
+    detached: process.env[DETACHED_ENV] === '1',
+  });
+  try {
+    return await runLocked({ mode, opts, abort, stateDir, previous, runId, logger, logPath, steps, ctx, config, throwaway, inheritFds: locks.fds, hooks });
+  } finally {
+    locks.release();
+  }
+}
+
+interface LockedRun {
+  mode: RunMode;
+  opts: CliOptions;
+  abort: AbortController;
+  stateDir: string;
+  previous: JournalData | undefined;
+  runId: string;
+  logger: Logger;
+  logPath: string;
+  steps: Step<RecoveryContext>[];
+  ctx: RecoveryContext;
+  config: RecoveryContext['config'];
+  throwaway: boolean;
+  inheritFds: number[];
+  hooks: RunHooks;
+}
+
+async function runLocked(run: LockedRun): Promise<number> {
+  const { mode, opts, abort, stateDir, previous, runId, logger, logPath, steps, ctx, config, throwaway, hooks } = run;
   if (ctx.providerName === 'existing') await assertExistingContext(ctx, config.cluster.context);
 
   if (mode !== 'dr-test') {
@@ -110,17 +153,17 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJou
     const { blastRadiusScreen } = await import('../../safety/screen.js');
     const screen = await blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
     process.stderr.write(screen.text);
-    await confirmDestruction(ctx.clusterName, opts);
+    await confirmDestruction(ctx.clusterName, { yes: opts.yes });
     if (screen.throughCluster) {
       const { maybeDetach } = await import('../../safety/detach.js');
-      const notice = await maybeDetach({ command: mode, throughCluster: true, runId, stateDir, ...(opts.stateDir ? { stateDirFlag: opts.stateDir } : {}) });
+      // The detached run inherits this run's locks, so no other run can slip in while this one exits.
+      const notice = await maybeDetach({ command: mode, throughCluster: true, runId, stateDir, inheritFds: run.inheritFds, ...(opts.stateDir ? { stateDirFlag: opts.stateDir } : {}) });
       if (notice) {
         process.stderr.write(`${notice}\n`);
         return 0;
       }
     }
   }
-
   const journal = Journal.start(stateDir, {
     runId,
     command: mode,
@@ -136,22 +179,17 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJou
     journal.append({ t: 'item', ...item });
     logger.info({ step: item.step, kind: item.kind, name: item.name, outcome: item.outcome, error: item.error }, 'item');
   });
-  const progress = opts.json ? undefined : new Progress(ordered.map((s) => s.id));
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      process.stderr.write('\ninterrupt: finishing the current item, then stopping (Ctrl-C again to abandon it)\n');
-      abort.abort();
-    } else {
-      journal.append({ t: 'end', exitCode: 130, at: new Date().toISOString() });
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  let exitCode: number = 1;
   const notes: string[] = [];
+  if (mode === 'drill') notes.push(...(await sweepBeforeDrill(ctx, config, ledger, { pid: process.pid, command: mode, runId, startedAt: new Date().toISOString() })));
+  const progress = opts.json ? undefined : new Progress(ordered.map((s) => s.id));
+  const interrupts = interruptHandler({
+    abort,
+    throwaway,
+    cluster: ctx.clusterName,
+    teardownCommand: teardownCommand(ctx.clusterName, opts),
+    onAbandon: () => journal.append({ t: 'end', exitCode: 130, at: new Date().toISOString() }),
+  });
+  let exitCode: number = 1;
   let outcome: Awaited<ReturnType<typeof runSteps>> | undefined;
   try {
     outcome = await runSteps({
@@ -179,18 +217,23 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: { onJou
       if (failures.length > 0) exitCode = 1;
     }
     if (!opts.json) process.stderr.write(`\n${summaryTable(ordered.map((s) => s.id), outcome.states, ledger.items)}`);
+  } catch (err) {
+    // A refusal inside the run (an unselected need that does not verify) ends it with its own code.
+    progress?.stop();
+    exitCode = (err as { exitCode?: number }).exitCode ?? 1;
+    throw err;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
     if (throwaway && !opts.keep && !reachedCluster(outcome?.states, previouslyGreen)) {
       notes.push(`teardown: not needed: no step of this run reached cluster ${ctx.clusterName}`);
     } else if (throwaway && !opts.keep) {
+      interrupts.tearingDown();
       const note = await teardown(ctx, ledger);
       notes.push(note);
       // A throwaway cluster left behind is a failure of the test, even when every step was green.
       if (note.startsWith('TEARDOWN FAILED') && exitCode === 0) exitCode = 1;
     }
-    else if (throwaway) notes.push(`--keep: cluster ${ctx.clusterName} is left running`);
+    else if (throwaway) notes.push(`--keep: cluster ${ctx.clusterName} is left running; remove it with: ${teardownCommand(ctx.clusterName, opts)}`);
+    interrupts.remove();
     journal.append({ t: 'end', exitCode, at: new Date().toISOString() });
     if (mode === 'drill') exitCode = await (await import('./drill-evidence.js')).reportJournaledDrill(journal.path, exitCode, opts, config, ctx.providerName, notes);
     if (!opts.json) process.stderr.write(`${notes.join('\n')}\njournal: ${journal.path}\nlog: ${logPath}\n`);
@@ -233,5 +276,24 @@ async function teardown(ctx: RecoveryContext, ledger: Ledger): Promise<string> {
   } catch (err) {
     ledger.record('teardown', 'Cluster', ctx.clusterName, 'failed', errorMessage(err));
     return `TEARDOWN FAILED: cluster ${ctx.clusterName} may still exist: ${errorMessage(err)}`;
+  }
+}
+
+/** The one command that removes a throwaway cluster this run leaves behind. */
+function teardownCommand(cluster: string, opts: CliOptions): string {
+  return `homelab-dr teardown ${cluster} --config ${opts.config}${opts.provider ? ` --provider ${opts.provider}` : ''}${opts.stateDir ? ` --state-dir ${opts.stateDir}` : ''}`;
+}
+
+/** Before a drill: this config's throwaway clusters older than drill.throwawayMaxAge go, each in the ledger (the report's housekeeping). */
+async function sweepBeforeDrill(ctx: RecoveryContext, config: RecoveryContext['config'], ledger: Ledger, holder: LockHolder): Promise<string[]> {
+  const maxAgeMs = config.drill.throwawayMaxAgeMs;
+  try {
+    const { outcomes, kept } = await sweepOldThrowaways({ provider: await ctx.provider(), production: config.cluster.name, maxAgeMs, current: ctx.clusterName, holder });
+    for (const o of outcomes) ledger.record('sweep', 'Cluster', o.name, o.outcome, o.outcome === 'skipped' ? o.message : o.error);
+    const age = `${Math.round(maxAgeMs / 3_600_000)}h`;
+    return [`sweep: ${outcomes.filter((o) => o.outcome === 'deleted').length} throwaway cluster(s) older than ${age} removed, ${kept} younger kept${outcomes.length ? `: ${outcomes.map((o) => o.message).join('; ')}` : ''}`];
+  } catch (err) {
+    ledger.record('sweep', 'Cluster', '*', 'failed', errorMessage(err));
+    return [`SWEEP FAILED: ${errorMessage(err)}`];
   }
 }

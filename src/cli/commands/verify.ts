@@ -1,6 +1,8 @@
 // `homelab-dr verify`: every step's own verify, read-only, against the live cluster: "could I recover
 // right now, and is the cluster as declared?" Exit 1 when any step does not hold.
 import { topologicalOrder } from '../../engine/dag.js';
+import { selectSteps } from '../../engine/runner.js';
+import { InputError } from '../../util/errors.js';
 import { errorMessage } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
@@ -15,11 +17,13 @@ interface StepVerdict {
 
 export async function verifyCommand(opts: CliOptions): Promise<number> {
   const { steps, ctx } = await loadForCommand(opts, 'verify');
+  // A typo in --only/--from is exit 2 with a did-you-mean, never "0/0 steps verify" and exit 0.
+  const selected = selectSteps(steps, opts.only, opts.from);
   const verdicts: StepVerdict[] = [];
   for (const step of topologicalOrder(steps)) {
     // delete-cluster holds only while the cluster is gone; on a live cluster it says nothing useful.
     if (step.destructive) continue;
-    if (opts.only && !opts.only.includes(step.id)) continue;
+    if (!selected.has(step.id)) continue;
     try {
       const v = await step.verify(ctx);
       verdicts.push({ step: step.id, ok: v.ok, missing: v.missing, ...(v.stepNotJudged !== undefined ? { stepNotJudged: v.stepNotJudged } : {}) });
@@ -28,6 +32,9 @@ export async function verifyCommand(opts: CliOptions): Promise<number> {
     }
   }
   (await ctx.kube().catch(() => undefined))?.close();
+  if (verdicts.length === 0) {
+    throw new InputError(`nothing to verify: ${[...selected].join(', ')} ha${selected.size === 1 ? 's' : 've'} no verify of a live cluster (delete-cluster holds only while the cluster is gone)`);
+  }
   const notJudgedSteps = verdicts.filter((v) => v.stepNotJudged !== undefined);
   const judged = verdicts.filter((v) => v.stepNotJudged === undefined);
   const bad = judged.filter((v) => !v.ok);
