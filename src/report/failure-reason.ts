@@ -44,7 +44,8 @@ export function stepFailureReason(step: string): FailureReason {
  * What a refusal was about, from the typed error: exit 2 is bad config or input (InputError), a refusal
  * (RefusedError, exit 3) is sorted by what its message names, and anything else is internal.
  */
-export function refusalReasonOf(err: { exitCode?: number; message?: string }): RefusalReason | 'internal' {
+export function refusalReasonOf(err: { exitCode?: number; message?: string; kind?: string }): RefusalReason | 'internal' {
+  if (err.exitCode === 3 && (err.kind === 'lock' || err.kind === 'litmus')) return err.kind;
   const text = err.message ?? '';
   // A missing tool is reported as bad input by some adapters (k3d: "k3d is not installed"): check it first.
   if ((err.exitCode === 2 || err.exitCode === 3) && /is not installed|not on PATH|command not found/i.test(text)) return 'tool';

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RefusedError } from '../util/errors.js';
+import { InputError, RefusedError } from '../util/errors.js';
 import { childEnv } from '../util/secrets-registry.js';
 
 /** Set in a detached child: the descriptors of the locks its parent holds, inherited (comma-separated). */
@@ -48,6 +48,9 @@ function flockOn(fd: number, waitSeconds: number | undefined): number | null {
   const wait = waitSeconds === undefined ? ['-n'] : ['-w', String(waitSeconds)];
   // childEnv: flock gets none of the secret values homelab-dr's own environment may hold.
   const r = spawnSync('flock', [...wait, '-E', String(HELD), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], env: childEnv() });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new InputError('flock (util-linux) is not installed, and a run needs it for its locks: apt-get install util-linux');
+  }
   if (r.error) throw new Error(`cannot run flock (util-linux) to lock a run: ${r.error.message}`);
   if (r.status !== 0 && r.status !== HELD) throw new Error(`flock failed (exit ${r.status}): ${String(r.stderr).trim()}`);
   return r.status;
@@ -90,9 +93,9 @@ export function acquireLock(path: string, opts: AcquireOptions): HeldLock {
   const status = flockOn(fd, opts.waitSeconds);
   if (status === HELD) {
     closeSync(fd);
-    throw new RefusedError(`${opts.what} is being recovered by ${describeHolder(readHolder(path))}; nothing was touched`, [
+    throw new RefusedError(`${opts.what} is held by ${describeHolder(readHolder(path))}; nothing was touched`, [
       'wait for that run to end (homelab-dr status --follow), or stop it; a run that died leaves no lock behind',
-    ]);
+    ], 'lock');
   }
   writeHolder(fd, opts.holder);
   let open = true;

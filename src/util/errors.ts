@@ -9,10 +9,13 @@ export class InputError extends Error {
   }
 }
 
+/** What a refusal was about, where a report must say it without reading the message (a drill's metrics). */
+export type RefusalKind = 'lock' | 'litmus';
+
 /** A guard or a missing confirmation refused the run: exit 3. */
 export class RefusedError extends Error {
   readonly exitCode = 3;
-  constructor(message: string, readonly details: string[] = []) {
+  constructor(message: string, readonly details: string[] = [], readonly kind?: RefusalKind) {
     super(message);
     this.name = 'RefusedError';
   }

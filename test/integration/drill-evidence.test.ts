@@ -196,7 +196,7 @@ describe('a drill refused before its journal still leaves red evidence', () => {
     try {
       const run = await drill(dir, 'lock', { args: ['--lock-file', lockFile] });
       expect(run.status, run.out).toBe(3);
-      expectRedEvidence(run, 'lock', /drill lock .*drill\.lock is held by another drill/);
+      expectRedEvidence(run, 'lock', /drill lock .*drill\.lock is held by another homelab-dr run/);
     } finally {
       holder.stdin!.end();
       await exited(holder);

@@ -144,7 +144,7 @@ describe('two runs on one cluster', () => {
     const first = start(dir, ['dr-test', '--yes']);
     const journal = await journalWhen(stateDir, appsRunning, first);
     const cluster = journal.header.cluster!;
-    const live = new RegExp(`is being recovered by pid ${first.child.pid} \\(homelab-dr dr-test, run ${journal.header.runId}, started \\d{4}-`);
+    const live = new RegExp(`is held by pid ${first.child.pid} \\(homelab-dr dr-test, run ${journal.header.runId}, started \\d{4}-`);
 
     const resumed = cliSync(dir, ['dr-test', '--resume', '--yes']);
     expect(resumed.code, resumed.out).toBe(3);

@@ -39,9 +39,12 @@ describe('failure reasons', () => {
     [new RefusedError('drill refuses: the litmus could not run to the end: app x did not render'), 'litmus'],
     [new RefusedError('cluster homelab-drill is locked by run 2026-12-01 (pid 4242)'), 'lock'],
     [new RefusedError('a kwok cluster named x already exists'), 'guard'],
+    // The run lock's own refusal is typed: its words need not say "lock".
+    [new RefusedError('cluster homelab-dt-1 is in use by pid 7 (homelab-dr dr-test)', [], 'lock'), 'lock'],
+    [new RefusedError('cluster homelab-dt-1 is in use by pid 7 (homelab-dr dr-test)'), 'guard'],
     [new Error('something broke'), 'internal'],
   ])('classifies %s as %s', (err, reason) => {
-    expect(refusalReasonOf(err as { exitCode?: number; message: string })).toBe(reason);
+    expect(refusalReasonOf(err as { exitCode?: number; message: string; kind?: string })).toBe(reason);
   });
 
   it('a red journaled drill carries the first failed step as its reason; a green one has none', () => {

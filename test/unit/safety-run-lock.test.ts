@@ -64,7 +64,7 @@ describe('run lock (flock)', () => {
     const first = acquireLock(path, { what: 'cluster homelab', holder });
     const err = refusal(() => acquireLock(path, { what: 'cluster homelab', holder: { ...holder, pid: 1, runId: 'run-b' } }));
     expect(err.exitCode).toBe(3);
-    expect(err.message).toBe(`cluster homelab is being recovered by pid ${process.pid} (homelab-dr dr-test, run run-a, started 2026-12-02T11:00:00.000Z); nothing was touched`);
+    expect(err.message).toBe(`cluster homelab is held by pid ${process.pid} (homelab-dr dr-test, run run-a, started 2026-12-02T11:00:00.000Z); nothing was touched`);
     first.release();
     const again = acquireLock(path, { what: 'cluster homelab', holder: { ...holder, runId: 'run-c' } });
     expect(readHolder(path)?.runId).toBe('run-c');
@@ -151,13 +151,13 @@ describe('run lock (flock)', () => {
     expect(clusterLockPath('prod', join(dir, 'kwok'), env)).toBe(join(dir, 'kwok', '.locks', 'cluster-prod.lock'));
     const other = acquireLock(cluster, { what: 'cluster prod', holder });
     const err = refusal(() => lockRun({ stateDir, cluster: 'prod', clusterHome: undefined, command: 'hard-reset', runId: 'r2', detached: false, env }));
-    expect(err.message).toMatch(/^cluster prod is being recovered by pid \d+ \(homelab-dr dr-test/);
+    expect(err.message).toMatch(/^cluster prod is held by pid \d+ \(homelab-dr dr-test/);
     // The state lock it took first was released with the refusal.
     acquireLock(stateLockPath(stateDir), { what: 'state', holder }).release();
     other.release();
     const run = lockRun({ stateDir, cluster: 'prod', clusterHome: undefined, command: 'hard-reset', runId: 'r3', detached: false, env });
     expect(refusal(() => lockRun({ stateDir, cluster: 'other', clusterHome: undefined, command: 'dr-test', runId: 'r4', detached: false, env })).message).toMatch(
-      new RegExp(`^state directory ${stateDir} is being recovered by pid ${process.pid} \\(homelab-dr hard-reset, run r3`),
+      new RegExp(`^state directory ${stateDir} is held by pid ${process.pid} \\(homelab-dr hard-reset, run r3`),
     );
     run.release();
   });

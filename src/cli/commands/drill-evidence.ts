@@ -11,7 +11,7 @@ import type { DrillSummary } from '../../report/summary.js';
 import { errorMessage } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { stateDirOf } from '../context.js';
-import { holdDrillLock, type HeldLock } from './drill-lock.js';
+import { acquireLock, type HeldLock } from '../../safety/run-lock.js';
 
 /** Where the evidence goes: from the config when it loads, else from what can still be read of it. */
 export interface EvidenceTargets {
@@ -137,7 +137,10 @@ export async function drillWithEvidence(opts: CliOptions, run: (hooks: DrillRun)
   let returned: number | undefined;
   let lock: HeldLock | undefined;
   try {
-    if (opts.lockFile) lock = await holdDrillLock(resolve(opts.lockFile));
+    if (opts.lockFile) {
+      const holder = { pid: process.pid, command: 'drill', runId: '(starting)', startedAt: startedAt.toISOString() };
+      lock = acquireLock(resolve(opts.lockFile), { what: `the drill lock ${resolve(opts.lockFile)}`, holder });
+    }
     returned = await run(hooks);
     if (journaled) return returned;
     // The run said why on stderr already; the evidence needs a message of its own.

@@ -129,11 +129,12 @@ async function runLocked(run: LockedRun): Promise<number> {
 
   if (mode !== 'dr-test') {
     const { circular, litmusIncomplete } = await buildPlanReport(opts, mode);
-    if (litmusIncomplete) throw new RefusedError(`${mode} refuses: the litmus could not run to the end: ${litmusIncomplete}`);
+    if (litmusIncomplete) throw new RefusedError(`${mode} refuses: the litmus could not run to the end: ${litmusIncomplete}`, [], 'litmus');
     if (circular.length > 0) {
       throw new RefusedError(
         `${mode} refuses: ${circular.length} run-time dependenc${circular.length === 1 ? 'y lives' : 'ies live'} inside the cluster being rebuilt`,
         circular.map((c) => `${c.step}: ${c.name} (${c.target}): ${c.reason}`),
+        'litmus',
       );
     }
   }

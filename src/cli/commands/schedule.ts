@@ -43,7 +43,7 @@ export function cronWord(arg: string): string {
   return quoted.replace(/%/g, '\\%');
 }
 
-/** The drill takes the lock itself (flock(1), see drill-lock.ts), so a drill refused by it still leaves evidence. */
+/** The drill takes the lock itself (flock(1), see acquireLock in src/safety/run-lock.ts), so a drill refused by it still leaves evidence. */
 function lockedCommand(s: DrillSchedule): string[] {
   return [...s.drillArgv, '--lock-file', s.lockFile];
 }
