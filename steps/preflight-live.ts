@@ -25,6 +25,8 @@ export function afterStorageApply(live: readonly LiveObject[], declared: readonl
 export async function keptClusterProblems(ctx: RecoveryContext): Promise<Problem[]> {
   if (!ctx.config.storage || !ctx.keepsCluster) return [];
   try {
+    // A cluster that is not there keeps nothing: create-cluster makes it, and the storage file's PVs are new.
+    if (!(await (await ctx.provider()).exists(ctx.clusterName))) return [];
     const declared = (await desiredStorage(ctx)).filter((o) => o.kind === 'PersistentVolume');
     const problems = await liveClaimProblems(await ctx.kube(), await appClaims(ctx), declared, (pvs) => afterStorageApply(pvs, declared));
     return problems.map((p) => ({ check: 'pv-claims' as const, subject: `PVC ${p.claim}`, message: `on the live cluster, after the storage step: ${p.message}` }));

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/engine/journal.js';
+import { holdAtApps } from './context.js';
 
 const cli = resolve('bin/homelab-dr.js');
 const STEPS = ['preflight', 'delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps'];
@@ -123,30 +124,6 @@ describe('a drill broken on purpose', () => {
     expect(kwokClusters(r.stateDir)).toEqual([]);
   });
 });
-
-/**
- * Holds a run at a known point: an app whose pod selects a node label no node has, so the apps step
- * waits (up to 10 minutes) and "apps is running" stays true until the run is interrupted.
- */
-function holdAtApps(dir: string): void {
-  mkdirSync(join(dir, 'kubernetes', 'held'));
-  writeFileSync(join(dir, 'kubernetes', 'held', 'held.yaml'), `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: held, namespace: apps }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: held } }
-  template:
-    metadata: { labels: { app: held } }
-    spec:
-      nodeSelector: { homelab-dr.test/hold: never }
-      containers: [{ name: held, image: registry.k8s.io/pause:3.10 }]
-`);
-  const config = join(dir, 'homelab.yaml');
-  const text = readFileSync(config, 'utf8');
-  if (!text.includes('  wait: { timeout: 10m }')) throw new Error('the example changed: cannot add the held app');
-  writeFileSync(config, text.replace('  wait: { timeout: 10m }', '    - name: held\n      manifests: ./kubernetes/held\n  wait: { timeout: 10m }'));
-}
 
 describe('Ctrl-C during a dr-test', () => {
   it('stops with exit 130, deletes the throwaway cluster, and the journal shows where it stopped', async () => {

@@ -7,7 +7,6 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterProvider } from '../../src/cluster/provider.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { HomelabConfig } from '../../src/config/types.js';
 import { KubeClient } from '../../src/kube/client.js';
@@ -17,7 +16,7 @@ import { silentLogger } from '../../src/util/log.js';
 import type { RecoveryContext } from '../../steps/context.js';
 import { createInputs } from '../../steps/inputs.js';
 import { gitRemoteUses, registryUses, resetFactsForTest, storeUses, useResolver } from '../../steps/uses.js';
-import { integrationCluster } from './context.js';
+import { integrationCluster, liveClusterProvider } from './context.js';
 
 const NS = 'litmus-live';
 const LB_IP = '192.0.2.77';
@@ -27,14 +26,7 @@ let kube: KubeClient;
 function contextFor(config: HomelabConfig): RecoveryContext {
   const { kubeconfig, cluster } = integrationCluster();
   // The live cluster of this test stands for production: the provider hands out its real kubeconfig.
-  const provider: ClusterProvider = {
-    name: 'kwok',
-    exists: async () => true,
-    create: async () => { throw new Error('not in this test'); },
-    delete: async () => { throw new Error('not in this test'); },
-    kubeconfig: async () => kubeconfig,
-    nodeNames: async () => [],
-  };
+  const provider = liveClusterProvider(kubeconfig, []);
   return {
     signal: new AbortController().signal,
     config: { ...config, cluster: { ...config.cluster, name: cluster } },

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseCli } from '../../src/cli/args.js';
 import { diagnoseCommand } from '../../src/cli/commands/diagnose.js';
 import { runCommand } from '../../src/cli/commands/run.js';
-import type { ClusterProvider } from '../../src/cluster/provider.js';
 import { loadConfig } from '../../src/config/load.js';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/types.js';
@@ -23,7 +22,7 @@ import type { RecoveryContext } from '../../steps/context.js';
 import { createInputs } from '../../steps/inputs.js';
 import { keptClusterProblems } from '../../steps/preflight-live.js';
 import { storage } from '../../steps/storage.js';
-import { integrationCluster } from './context.js';
+import { integrationCluster, liveClusterProvider } from './context.js';
 
 const suffix = randomBytes(3).toString('hex');
 // One storage class per replay: a claim left Pending by one replay must not bind another replay's PV.
@@ -118,14 +117,7 @@ async function diagnose(namespace: string): Promise<{ code: number; headlines: s
 /** The storage step's and preflight's view of the test cluster, kept (as with hard-reset --from storage). */
 async function keptContext(): Promise<RecoveryContext> {
   const { kubeconfig, nodeName, cluster } = integrationCluster();
-  const provider: ClusterProvider = {
-    name: 'kwok',
-    exists: async () => true,
-    create: async () => { throw new Error('not in this test'); },
-    delete: async () => { throw new Error('not in this test'); },
-    kubeconfig: async () => kubeconfig,
-    nodeNames: async () => [nodeName],
-  };
+  const provider = liveClusterProvider(kubeconfig, [nodeName]);
   const config = await loadConfig(join(configDir, 'homelab.yaml'));
   return {
     signal: new AbortController().signal,

@@ -12,30 +12,15 @@ import { isOurProcess } from '../../src/cluster/process.js';
 import { Journal, type JournalData } from '../../src/engine/journal.js';
 import { readHolder, stateLockPath } from '../../src/safety/run-lock.js';
 import { controlPlaneBinaries } from '../../src/cluster/control-plane-binaries.js';
+import { HOLD_LABEL, holdAtApps } from './context.js';
 
 const cli = resolve('bin/homelab-dr.js');
 const dir = mkdtempSync(join(tmpdir(), 'hdr-pty-'));
 const stateDir = join(dir, 'state');
 const config = join(dir, 'homelab.yaml');
-const HOLD_LABEL = 'homelab-dr.test/hold';
 
 cpSync(resolve('config/example'), dir, { recursive: true });
-mkdirSync(join(dir, 'kubernetes', 'held'));
-// The held app: its pod selects a node label no node has until the test adds it, so the apps step of
-// the hard-reset waits there for as long as the test needs.
-writeFileSync(join(dir, 'kubernetes', 'held', 'held.yaml'), `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: held, namespace: apps }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: held } }
-  template:
-    metadata: { labels: { app: held } }
-    spec:
-      nodeSelector: { ${HOLD_LABEL}: released }
-      containers: [{ name: held, image: registry.k8s.io/pause:3.10 }]
-`);
-writeFileSync(config, readFileSync(config, 'utf8').replace('  wait: { timeout: 10m }', '    - name: held\n      manifests: ./kubernetes/held\n  wait: { timeout: 10m }'));
+holdAtApps(dir);
 
 afterAll(async () => {
   await new KwokProvider({ root: join(stateDir, 'kwok') }).delete('homelab');

@@ -15,6 +15,7 @@ import { isOurProcess } from '../../src/cluster/process.js';
 import { Journal, type JournalData } from '../../src/engine/journal.js';
 import { controlPlaneBinaries } from '../../src/cluster/control-plane-binaries.js';
 import { throwawayName } from '../../src/safety/throwaway-name.js';
+import { HOLD_LABEL, holdAtApps } from './context.js';
 
 const cli = resolve('bin/homelab-dr.js');
 const dirs: string[] = [];
@@ -30,34 +31,11 @@ afterAll(async () => {
   }
 });
 
-const HOLD_LABEL = 'homelab-dr.test/hold';
-const HELD_APP = `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: held, namespace: apps }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: held } }
-  template:
-    metadata: { labels: { app: held } }
-    spec:
-      nodeSelector: { ${HOLD_LABEL}: released }
-      containers:
-        - name: held
-          image: registry.k8s.io/pause:3.10
-`;
-
 function exampleCopy(opts: { held: boolean }): string {
   const dir = mkdtempSync(join(tmpdir(), 'hdr-runsafety-'));
   dirs.push(dir);
   cpSync(resolve('config/example'), dir, { recursive: true });
-  if (opts.held) {
-    mkdirSync(join(dir, 'kubernetes', 'held'));
-    writeFileSync(join(dir, 'kubernetes', 'held', 'held.yaml'), HELD_APP);
-    const config = join(dir, 'homelab.yaml');
-    const text = readFileSync(config, 'utf8');
-    if (!text.includes('  wait: { timeout: 10m }')) throw new Error('the example changed: cannot add the held app');
-    writeFileSync(config, text.replace('  wait: { timeout: 10m }', '    - name: held\n      manifests: ./kubernetes/held\n  wait: { timeout: 10m }'));
-  }
+  if (opts.held) holdAtApps(dir);
   return dir;
 }
 

@@ -4,7 +4,6 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterProvider } from '../../src/cluster/provider.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { HomelabConfig } from '../../src/config/types.js';
 import { Ledger } from '../../src/engine/ledger.js';
@@ -15,24 +14,14 @@ import type { RecoveryContext } from '../../steps/context.js';
 import { createInputs } from '../../steps/inputs.js';
 import { namespaces } from '../../steps/namespaces.js';
 import { storage } from '../../steps/storage.js';
-import { integrationCluster } from './context.js';
+import { integrationCluster, liveClusterProvider } from './context.js';
 
 let kube: KubeClient;
 const it_ = integrationCluster;
 
 function contextFor(config: HomelabConfig): RecoveryContext {
   const { kubeconfig, nodeName, cluster } = it_();
-  const provider: ClusterProvider = {
-    name: 'kwok',
-    exists: async () => true,
-    create: async () => { throw new Error('not in this test'); },
-    delete: async () => { throw new Error('not in this test'); },
-    kubeconfig: async () => kubeconfig,
-    nodeNames: async () => [nodeName],
-    // These tests are about the steps' objects; a throwaway's path mapping has its own test.
-    hostExposure: () => ({ ports: [], paths: [] }),
-    throwawayIsolation: () => ({ ports: [], paths: [] }),
-  };
+  const provider = liveClusterProvider(kubeconfig, [nodeName]);
   return {
     signal: new AbortController().signal,
     config: { ...config, cluster: { ...config.cluster, nodeName } },

@@ -83,7 +83,8 @@ async function runSurvivingHangup(
   const selected = selectSteps(steps, opts.only, opts.from);
   // Preflight proves the tools of exactly these steps.
   ctx.selectedSteps = steps.filter((s) => selected.has(s.id));
-  ctx.keepsCluster = ctx.providerName === 'existing' || !selected.has('delete-cluster');
+  // A throwaway cluster is always made afresh; production is kept when delete-cluster does not run.
+  ctx.keepsCluster = !throwaway && (ctx.providerName === 'existing' || !selected.has('delete-cluster'));
   if (ctx.providerName === 'existing' && (throwaway || (!opts.only && !opts.from))) {
     throw new RefusedError(
       `provider existing never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
