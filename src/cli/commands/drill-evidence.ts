@@ -1,6 +1,7 @@
 // The drill's evidence (report, history, metrics, notification) for every `drill` invocation: the
 // one that ran its DAG, and the one refused before its journal started (bad config, the litmus, a lock,
 // a missing tool), which would otherwise leave no trace and let no alert fire.
+import { VERSION } from '../../version.js';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -100,7 +101,7 @@ export async function writeEvidence(summary: DrillSummary, targets: EvidenceTarg
 
 /** The evidence of a drill whose journal ran to its end (or to its failure). */
 export async function reportJournaledDrill(journalPath: string, exitCode: number, opts: CliOptions, config: HomelabConfig, providerName: string, notes: string[]): Promise<number> {
-  const versions: Record<string, string> = { 'homelab-dr': '0.1.0', node: process.version, provider: providerName };
+  const versions: Record<string, string> = { 'homelab-dr': VERSION, node: process.version, provider: providerName };
   try {
     const { kubernetesVersion } = await import('../../cluster/control-plane-binaries.js');
     if (providerName === 'kwok') versions.kubernetes = kubernetesVersion();
@@ -160,7 +161,7 @@ export async function drillWithEvidence(opts: CliOptions, run: (hooks: DrillRun)
     config: opts.config,
     startedAt,
     refusal: { reason, ...refusal },
-    versions: { 'homelab-dr': '0.1.0', node: process.version },
+    versions: { 'homelab-dr': VERSION, node: process.version },
   });
   const targets = reason === 'config' ? await targetsFromBrokenConfig(opts) : await targetsOf(opts);
   const notes: string[] = [];
