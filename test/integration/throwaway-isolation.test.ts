@@ -61,7 +61,7 @@ describe('a dr-test beside production', () => {
   it('plan shows what a dr-test gets in place of production\'s paths', () => {
     const plan = cliRun('plan');
     expect(plan.status, plan.stderr).toBe(0);
-    expect(plan.stdout).toMatch(/dr-test\/drill: throwaway cluster homelab-drtest-\d+ publishes no host port and mounts no host path; its PV paths move into scratch:/);
+    expect(plan.stdout).toMatch(/dr-test\/drill: throwaway cluster homelab-dt-\d{10}-[0-9a-z]{5} publishes no host port and mounts no host path; its PV paths move into scratch:/);
     expect(plan.stdout).toMatch(/volume \/srv\/homelab:\/srv\/homelab → scratch \S+\/scratch\/volume-0: an empty directory, not mounted \(fake nodes\); PV paths follow; removed at teardown/);
   });
 });
