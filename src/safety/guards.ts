@@ -2,7 +2,7 @@
 // throwaway cluster's name must differ from production's.
 import { isIPv4 } from 'node:net';
 import type { ClusterProvider } from '../cluster/provider.js';
-import { RefusedError } from '../util/errors.js';
+import { InputError, RefusedError } from '../util/errors.js';
 
 /** An API server address reduced to what identifies it: scheme, host, port. */
 export interface ServerAddress {
@@ -67,7 +67,16 @@ export async function assertKubeconfigIsProviderCluster(
   kubeconfigServer: () => Promise<string>,
 ): Promise<void> {
   if (!provider.apiServer || !(await provider.exists(cluster))) return;
-  assertContextMatchesProvider(await kubeconfigServer(), await provider.apiServer(cluster), cluster);
+  // A cluster left half made or half deleted (a crash, then --resume) has no kubeconfig to compare:
+  // delete-cluster removes what is left and create-cluster makes a new one, so there is nothing to guard.
+  let servers: [string, string];
+  try {
+    servers = [await kubeconfigServer(), await provider.apiServer(cluster)];
+  } catch (err) {
+    if (err instanceof InputError) return;
+    throw err;
+  }
+  assertContextMatchesProvider(servers[0], servers[1], cluster);
 }
 
 /** Cluster names are DNS labels: case and stray whitespace do not make two names different. */

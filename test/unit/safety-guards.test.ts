@@ -7,7 +7,7 @@ import {
   normalizeServer,
   throwawayNameDiffers,
 } from '../../src/safety/guards.js';
-import { RefusedError } from '../../src/util/errors.js';
+import { InputError, RefusedError } from '../../src/util/errors.js';
 
 describe('normalizeServer', () => {
   it('reduces an address to scheme, host and port, with default ports and one spelling of loopback', () => {
@@ -86,5 +86,12 @@ describe('assertKubeconfigIsProviderCluster (called by hard-reset, dr-test and d
     let asked = false;
     await assertKubeconfigIsProviderCluster(provider(false), 'homelab-drtest', async () => { asked = true; return 'https://127.0.0.1:1'; });
     expect(asked).toBe(false);
+  });
+
+  it('passes a half-made or half-deleted cluster with no kubeconfig (a crash, then --resume), and nothing else', async () => {
+    const noKubeconfig = async (): Promise<string> => { throw new InputError('no kwok cluster named homelab (no .../kubeconfig.yaml)'); };
+    await expect(assertKubeconfigIsProviderCluster(provider(true), 'homelab', noKubeconfig)).resolves.toBeUndefined();
+    const broken = async (): Promise<string> => { throw new Error('connection reset'); };
+    await expect(assertKubeconfigIsProviderCluster(provider(true), 'homelab', broken)).rejects.toThrow('connection reset');
   });
 });
