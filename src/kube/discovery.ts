@@ -28,14 +28,15 @@ export function resourcePath(info: ResourceInfo, namespace: string | undefined, 
 
 export class Discovery {
   private readonly lists = new Map<string, ApiResourceList>();
+  /** One request per group version at a time: concurrent lookups share it (and its retry, if it fails). */
+  private readonly loading = new Map<string, Promise<void>>();
 
   constructor(private readonly transport: KubeTransport) {}
 
   async resource(apiVersion: string, kind: string): Promise<ResourceInfo> {
     const cached = this.find(apiVersion, kind);
     if (cached) return cached;
-    this.lists.delete(apiVersion);
-    await this.load(apiVersion);
+    await this.reload(apiVersion);
     const fresh = this.find(apiVersion, kind);
     if (!fresh) throw new InputError(`the cluster serves no kind ${kind} in ${apiVersion} (is its CRD applied?)`);
     return fresh;
@@ -46,6 +47,16 @@ export class Discovery {
     // Subresources (pods/status) share the kind of their parent; the plain resource has no slash.
     const match = list?.resources.find((r) => r.kind === kind && !r.name.includes('/'));
     return match && { groupVersionPath: groupVersionPath(apiVersion), plural: match.name, namespaced: match.namespaced };
+  }
+
+  private reload(apiVersion: string): Promise<void> {
+    let pending = this.loading.get(apiVersion);
+    if (!pending) {
+      this.lists.delete(apiVersion);
+      pending = this.load(apiVersion).finally(() => this.loading.delete(apiVersion));
+      this.loading.set(apiVersion, pending);
+    }
+    return pending;
   }
 
   private async load(apiVersion: string): Promise<void> {

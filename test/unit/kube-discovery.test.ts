@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { groupVersionPath, resourcePath } from '../../src/kube/discovery.js';
+import { Discovery, groupVersionPath, resourcePath } from '../../src/kube/discovery.js';
+import type { KubeTransport } from '../../src/kube/transport.js';
 
 describe('REST paths', () => {
   test('core and named groups', () => {
@@ -18,5 +19,33 @@ describe('REST paths', () => {
   });
   test('names are escaped', () => {
     expect(resourcePath(nodes, undefined, 'a/b')).toBe('/api/v1/nodes/a%2Fb');
+  });
+});
+
+describe('Discovery', () => {
+  const list = { resources: [{ name: 'pods', kind: 'Pod', namespaced: true }, { name: 'nodes', kind: 'Node', namespaced: false }] };
+  function transport(answers: Array<() => Promise<unknown>>): { requests: string[]; t: KubeTransport } {
+    const requests: string[] = [];
+    const t = { request: async (_method: string, path: string) => { requests.push(path); return answers.shift()!(); } } as unknown as KubeTransport;
+    return { requests, t };
+  }
+
+  test('concurrent lookups of one group version share one request', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { requests, t } = transport([async () => { await gate; return list; }]);
+    const discovery = new Discovery(t);
+    const both = Promise.all([discovery.resource('v1', 'Pod'), discovery.resource('v1', 'Node')]);
+    release();
+    expect((await both).map((r) => r.plural)).toEqual(['pods', 'nodes']);
+    expect(requests).toEqual(['/api/v1']);
+  });
+
+  test('a failed request is not remembered: the next lookup (the retry) asks again', async () => {
+    const { requests, t } = transport([async () => { throw new Error('429 Too Many Requests'); }, async () => list]);
+    const discovery = new Discovery(t);
+    await expect(discovery.resource('v1', 'Pod')).rejects.toThrow('429');
+    expect((await discovery.resource('v1', 'Pod')).plural).toBe('pods');
+    expect(requests).toEqual(['/api/v1', '/api/v1']);
   });
 });
