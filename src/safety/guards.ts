@@ -66,11 +66,14 @@ export async function assertKubeconfigIsProviderCluster(
   cluster: string,
   kubeconfigServer: () => Promise<string>,
 ): Promise<void> {
-  if (!provider.apiServer || !(await provider.exists(cluster))) return;
-  // A cluster left half made or half deleted (a crash, then --resume) has no kubeconfig to compare:
-  // delete-cluster removes what is left and create-cluster makes a new one, so there is nothing to guard.
+  if (!provider.apiServer) return;
+  // Nothing to compare, and nothing this guard could protect, when the provider cannot be asked (its
+  // tool is missing: preflight names it, and a red preflight gates every destructive step) or the
+  // cluster is half made or half deleted with no kubeconfig (a crash, then --resume: delete-cluster
+  // removes what is left and create-cluster makes a new one).
   let servers: [string, string];
   try {
+    if (!(await provider.exists(cluster))) return;
     servers = [await kubeconfigServer(), await provider.apiServer(cluster)];
   } catch (err) {
     if (err instanceof InputError) return;

@@ -94,4 +94,11 @@ describe('assertKubeconfigIsProviderCluster (called by hard-reset, dr-test and d
     const broken = async (): Promise<string> => { throw new Error('connection reset'); };
     await expect(assertKubeconfigIsProviderCluster(provider(true), 'homelab', broken)).rejects.toThrow('connection reset');
   });
+
+  it('passes a provider that cannot be asked because its tool is missing (preflight names the tool)', async () => {
+    const noTool = { exists: async (): Promise<boolean> => { throw new InputError('k3d is not installed (PATH=/usr/bin)'); }, apiServer: async () => 'https://127.0.0.1:1' };
+    let asked = false;
+    await expect(assertKubeconfigIsProviderCluster(noTool, 'homelab', async () => { asked = true; return 'https://127.0.0.1:2'; })).resolves.toBeUndefined();
+    expect(asked).toBe(false);
+  });
 });

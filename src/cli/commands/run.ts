@@ -18,7 +18,6 @@ import { createRunLogger, type Logger } from '../../util/log.js';
 import type { RecoveryContext } from '../../../steps/context.js';
 import { firewallGuard } from '../../../steps/firewall.js';
 import { assertSealingKeyKept } from '../../../steps/key-backup.js';
-import { toolProblems } from '../../../steps/tool-checks.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand, stateDirOf } from '../context.js';
 import { Progress } from '../progress.js';
@@ -143,11 +142,8 @@ async function runLocked(run: LockedRun): Promise<number> {
   firewallGuard(ctx);
   // Before anything is destroyed: a live sealing key that no backup keeps is refused (exit 3).
   if (mode === 'hard-reset') await assertSealingKeyKept(ctx);
-  // The kubeconfig must point at the provider's own cluster. A provider whose tool is missing cannot be
-  // asked: preflight then names the tool, and a red preflight gates every destructive step.
-  if ((await toolProblems(ctx)).length === 0) {
-    await assertKubeconfigIsProviderCluster(await ctx.provider(), ctx.clusterName, async () => (await ctx.kube()).server.href);
-  }
+  // The kubeconfig must point at the provider's own cluster.
+  await assertKubeconfigIsProviderCluster(await ctx.provider(), ctx.clusterName, async () => (await ctx.kube()).server.href);
 
   const previouslyGreen = previous
     ? new Set([...previous.steps.values()].filter((s) => GREEN.has(s.status)).map((s) => s.id))
