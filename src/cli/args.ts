@@ -1,31 +1,30 @@
-// Command-line parsing with node:util parseArgs (no dependency, fast cold start).
+// Command-line parsing from the flag tables (flags.ts), with node:util parseArgs (no dependency, fast
+// cold start). Each command takes only its own flags and the global ones; a flag it does not take, an
+// unknown flag or an unknown command is exit 2 with a did-you-mean, never Node's raw parser message.
 import { parseArgs } from 'node:util';
 import type { ProviderName } from '../config/types.js';
+import { closestMatch } from '../config/suggest.js';
 import { InputError } from '../util/errors.js';
+import { COMMAND_SPECS, FLAGS, GLOBAL_FLAGS, commandsTaking, flagsOf, isCommand, type Command, type FlagName } from './flags.js';
 
-export const COMMANDS = {
-  plan: 'print the steps in order, what each would do, and the litmus table (read-only)',
-  'hard-reset': 'destroy and rebuild the production cluster (blast-radius screen, typed confirmation)',
-  'dr-test': 'run the whole DAG against a throwaway cluster, then tear it down',
-  drill: 'the scheduled, unattended dr-test, with a report',
-  schedule: 'install the monthly drill schedule',
-  verify: "run every step's verify against the live cluster (read-only)",
-  diagnose: 'walk the diagnosis ladder for pods that are not running',
-  lint: 'validate the config and every manifest offline (exit 1 on a problem)',
-  seal: 'seal a Secret from stdin or a configured secret (kubeseal-compatible)',
-  status: 'show the last run (or --resume RUN) from the journal',
-  teardown: "remove throwaway clusters left behind: NAME, or --all-throwaway (never the production cluster)",
-} as const;
+export { helpText } from './help.js';
+export type { Command } from './flags.js';
+
+/** Each command's one-line summary, in the order the help lists them. */
+export const COMMANDS = Object.fromEntries(Object.entries(COMMAND_SPECS).map(([c, s]) => [c, s.summary])) as Record<Command, string>;
 
 /** The commands that take --only and --from (each validates them: an unknown step is exit 2). */
-export const STEP_SELECTING: readonly Command[] = ['plan', 'verify', 'hard-reset', 'dr-test', 'drill'];
+export const STEP_SELECTING: readonly Command[] = commandsTaking('only');
 
-export type Command = keyof typeof COMMANDS;
+/** The config file when neither --config nor HOMELAB_DR_CONFIG names one: the bundled example's name. */
+export const DEFAULT_CONFIG = './homelab.yaml';
 
 export interface CliOptions {
   command?: Command;
   positionals: string[];
   config: string;
+  /** Where `config` came from: a missing default file is explained by naming both ways to give one. */
+  configFrom: '--config' | 'HOMELAB_DR_CONFIG' | 'default';
   provider?: ProviderName;
   only?: string[];
   from?: string;
@@ -35,7 +34,12 @@ export interface CliOptions {
   keep: boolean;
   stateDir?: string;
   reportDir?: string;
+  output?: 'json' | 'yaml';
+  /** Deprecated alias, kept until every command reads `output`: true exactly when output is json. */
   json: boolean;
+  verbose: boolean;
+  logLevel?: string;
+  events: boolean;
   help: boolean;
   version: boolean;
   concurrency: number;
@@ -43,8 +47,20 @@ export interface CliOptions {
   scope?: string;
   secret?: string;
   insecureFilePerms: boolean;
-  /** The cluster to act on instead of the derived one (dr-test's throwaway name, or verify's target). */
+  /** The cluster to act on instead of the derived one (dr-test's throwaway name, or verify's target); seal --raw: the Secret's name. */
   name?: string;
+  /** diagnose: only this namespace; seal --raw: the Secret's namespace. */
+  namespace?: string;
+  /** The kubeconfig and context through which a live cluster is read (provider existing). */
+  kubeconfig?: string;
+  context?: string;
+  /** seal: where the controller runs, to fetch its certificate. */
+  controllerNamespace?: string;
+  controllerName?: string;
+  /** seal: the SealedSecret's format. */
+  format?: 'yaml' | 'json';
+  /** seal: encrypt one value and print only the ciphertext. */
+  raw: boolean;
   /** status: keep printing the run's progress until it ends. */
   follow: boolean;
   /** schedule: a systemd OnCalendar expression (default: the config's drill.schedule, else monthly). */
@@ -59,142 +75,177 @@ export interface CliOptions {
 
 const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
 
-export function parseCli(argv: readonly string[]): CliOptions {
-  // --resume takes an optional value, which parseArgs cannot express: split it out first.
+/** --resume takes an optional value, which parseArgs cannot express: split it out first. */
+function splitResume(argv: readonly string[]): { rest: string[]; resume?: string; given: boolean } {
   const rest: string[] = [];
   let resume: string | undefined;
+  let given = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
     if (arg === '--resume') {
+      given = true;
       const next = argv[i + 1];
-      if (next !== undefined && !next.startsWith('-') && !(next in COMMANDS)) {
+      if (next !== undefined && !next.startsWith('-') && !isCommand(next)) {
         resume = next;
         i++;
       } else resume = '';
-    } else if (arg.startsWith('--resume=')) resume = arg.slice('--resume='.length);
-    else rest.push(arg);
+    } else if (arg.startsWith('--resume=')) {
+      given = true;
+      resume = arg.slice('--resume='.length);
+    } else rest.push(arg);
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        provider: { type: 'string' },
-        only: { type: 'string' },
-        from: { type: 'string' },
-        yes: { type: 'boolean', short: 'y' },
-        keep: { type: 'boolean' },
-        'state-dir': { type: 'string' },
-        'report-dir': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-        concurrency: { type: 'string' },
-        cert: { type: 'string' },
-        scope: { type: 'string' },
-        secret: { type: 'string' },
-        name: { type: 'string' },
-        follow: { type: 'boolean', short: 'f' },
-        'insecure-file-perms': { type: 'boolean' },
-        calendar: { type: 'string' },
-        user: { type: 'boolean' },
-        'lock-file': { type: 'string' },
-        'all-throwaway': { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new InputError(`${(err as Error).message} (see homelab-dr --help)`);
-  }
-  const v = parsed.values;
-  const [first, ...positionals] = parsed.positionals;
-  if (first !== undefined && !(first in COMMANDS)) {
-    throw new InputError(`unknown command "${first}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
-  }
-  if ((v.only !== undefined || v.from !== undefined) && first !== undefined && !STEP_SELECTING.includes(first as Command)) {
-    throw new InputError(`${v.only !== undefined ? '--only' : '--from'} is not a flag of ${first}; it selects steps of ${STEP_SELECTING.join(', ')}`);
-  }
-  if (v.provider !== undefined && !PROVIDERS.includes(v.provider as ProviderName)) {
-    throw new InputError(`--provider must be one of ${PROVIDERS.join(', ')}, not "${v.provider}"`);
-  }
-  const concurrency = v.concurrency === undefined ? 4 : Number(v.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InputError(`--concurrency must be a whole number >= 1`);
-  const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean);
-  return {
-    command: first as Command | undefined,
-    positionals,
-    config: v.config ?? './homelab-dr.yaml',
-    provider: v.provider as ProviderName | undefined,
-    only: list(v.only),
-    from: v.from,
-    resume,
-    yes: v.yes ?? false,
-    keep: v.keep ?? false,
-    stateDir: v['state-dir'],
-    reportDir: v['report-dir'],
-    json: v.json ?? false,
-    help: v.help ?? false,
-    version: v.version ?? false,
-    concurrency,
-    cert: v.cert,
-    scope: v.scope,
-    secret: v.secret,
-    insecureFilePerms: v['insecure-file-perms'] ?? false,
-    name: v.name,
-    follow: v.follow ?? false,
-    ...(v.calendar !== undefined ? { calendar: v.calendar } : {}),
-    ...(v.user !== undefined ? { user: v.user } : {}),
-    ...(v['lock-file'] !== undefined ? { lockFile: v['lock-file'] } : {}),
-    allThrowaway: v['all-throwaway'] ?? false,
-  };
+  return { rest, given, ...(resume !== undefined ? { resume } : {}) };
 }
 
-const COMMON = `Common flags:
-  --config, -c FILE      config file (default ./homelab-dr.yaml)
-  --provider NAME        k3d | kwok | existing (overrides the config)
-  --only STEP[,STEP]     plan, verify, hard-reset, dr-test, drill: only these steps (unselected needs must already verify, else exit 3)
-  --from STEP            the same commands: this step and every later one (an unknown step is exit 2)
-  --resume [RUN]         resume the latest run, or RUN: re-verify green steps, continue from the first that is not
-  --yes, -y              no confirmation prompt (never overrides a guard)
-  --keep                 dr-test: keep the throwaway cluster
-  --name NAME            dr-test: the throwaway cluster's name; verify: the cluster to check
-  --follow, -f           status: follow a run (e.g. a detached hard-reset) until it ends
-  --state-dir DIR        journal and logs (default $XDG_STATE_HOME/homelab-dr)
-  --report-dir DIR       drill reports
-  --concurrency N        steps that may run at the same time (default 4)
-  --insecure-file-perms  accept secret files (file store, age identity, sops key) readable by group or others
-  --json                 machine-readable output (JSON)
-  --help, -h             this help; "homelab-dr COMMAND --help" for one command
+const ALL_OPTIONS = Object.fromEntries(
+  (Object.entries(FLAGS) as Array<[FlagName, (typeof FLAGS)[FlagName]]>)
+    .filter(([name]) => name !== 'resume')
+    .map(([name, f]) => [name, { type: f.type, ...('short' in f ? { short: f.short } : {}) }]),
+);
 
-Exit codes: 0 green, 1 a step failed, 2 bad input or config, 3 refused (guard, confirmation, lock held by a live run, unmet need), 130 interrupted.`;
+function shownName(name: FlagName): string {
+  const f = FLAGS[name];
+  return 'short' in f ? `--${name} (-${f.short})` : `--${name}`;
+}
 
-export function helpText(command?: Command): string {
-  if (command) {
-    const extra =
-      command === 'seal'
-        ? '\n  --cert FILE|URL        sealing certificate\n  --scope SCOPE          strict | namespace-wide | cluster-wide\n  --secret NS/NAME       seal a configured secret from its store instead of stdin\n'
-        : command === 'schedule'
-          ? '\n  homelab-dr schedule print|install [flags]\n  --calendar EXPR        systemd OnCalendar (default: drill.schedule in the config, else monthly)\n  --user                 a user timer (systemd --user or crontab) instead of a system-wide one\n'
-          : command === 'drill'
-            ? '\n  --lock-file FILE       hold this flock(1) lock for the whole drill (the schedule passes it); held by another drill: refused, with red evidence\n'
-          : command === 'teardown'
-            ? '\n  homelab-dr teardown NAME | --all-throwaway\n  --all-throwaway        every throwaway cluster of this config (<name>-dt-<stamp>-<id>); never the production one\n  A cluster that a live run holds is left to that run. Exit 3 for the production name or another config\'s cluster.\n'
-            : command === 'diagnose'
-            ? '\n  homelab-dr diagnose [NAMESPACE]   read-only; exit 1 when it names a problem\n'
-            : '';
-    return `homelab-dr ${command}: ${COMMANDS[command]}\n\nUsage: homelab-dr ${command} [flags]\n${extra}\n${COMMON}\n`;
+function unknownCommand(word: string): InputError {
+  const match = closestMatch(word, Object.keys(COMMAND_SPECS));
+  return new InputError(`unknown command "${word}"${match ? `; did you mean "${match}"?` : ''}`, [`commands: ${Object.keys(COMMAND_SPECS).join(', ')}`, 'see homelab-dr --help']);
+}
+
+/** A flag this command does not take: unknown (did-you-mean among its own), or another command's. */
+function foreignFlag(raw: string, name: string, command: Command | undefined): InputError {
+  const where = command ? `homelab-dr ${command} --help` : 'homelab-dr --help';
+  const own = command ? flagsOf(command) : [...GLOBAL_FLAGS];
+  if (name in FLAGS && command) {
+    const takers = commandsTaking(name as FlagName);
+    return new InputError(`${raw} is not a flag of ${command}; it is a flag of ${takers.join(', ')}`, [`see ${where}`]);
   }
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  const lines = Object.entries(COMMANDS).map(([c, d]) => `  ${c.padEnd(width)}  ${d}`);
-  return `homelab-dr: disaster recovery for k3d/k3s homelab clusters, as an ordered DAG of verified steps.
+  const match = raw.startsWith('--') ? closestMatch(name, own) : undefined;
+  return new InputError(`unknown flag ${raw}${command ? ` for ${command}` : ''}${match ? `; did you mean --${match}?` : ''}`, [`see ${where}`]);
+}
 
-Usage: homelab-dr COMMAND [flags]
+interface Token {
+  kind: string;
+  name?: string;
+  rawName?: string;
+  value?: string;
+  inlineValue?: boolean;
+  index: number;
+}
 
-Commands:
-${lines.join('\n')}
+/** Every option token checked against the command's table, and its value against its type. */
+function checkTokens(tokens: readonly Token[], command: Command | undefined): void {
+  const allowed = new Set<string>(command ? flagsOf(command) : GLOBAL_FLAGS);
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const raw = t.rawName!;
+    const name = t.name!;
+    if (!allowed.has(name)) throw foreignFlag(raw, name, command);
+    const flag = FLAGS[name as FlagName];
+    if (flag.type === 'boolean' && t.value !== undefined) throw new InputError(`${raw} takes no value (given "${t.value}")`);
+    if (flag.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-')))) {
+      throw new InputError(`${raw} needs a value: ${shownName(name as FlagName)} ${'arg' in flag ? flag.arg : 'VALUE'}`, [`see ${command ? `homelab-dr ${command} --help` : 'homelab-dr --help'}`]);
+    }
+  }
+}
 
-${COMMON}
-`;
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) {
+    const match = closestMatch(value, allowed);
+    throw new InputError(`${flag} must be one of ${allowed.join(', ')}, not "${value}"${match ? `; did you mean "${match}"?` : ''}`);
+  }
+  return value as T;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function commandOf(positionals: string[]): Command | undefined {
+  const first = positionals[0];
+  if (first === undefined) return undefined;
+  if (!isCommand(first)) throw unknownCommand(first);
+  return first;
+}
+
+/** --kubeconfig and --context reach a cluster the way kubectl does: that is provider existing. */
+function providerOf(v: Values): ProviderName | undefined {
+  const provider = oneOf('--provider', v.provider as string | undefined, PROVIDERS);
+  const through = v.kubeconfig !== undefined ? '--kubeconfig' : v.context !== undefined ? '--context' : undefined;
+  if (!through) return provider;
+  if (provider !== undefined && provider !== 'existing') {
+    throw new InputError(`${through} reads the cluster through a kubeconfig, which is provider existing; it cannot be combined with --provider ${provider}`);
+  }
+  return 'existing';
+}
+
+function configOf(v: Values, env: NodeJS.ProcessEnv): Pick<CliOptions, 'config' | 'configFrom'> {
+  if (typeof v.config === 'string') return { config: v.config, configFrom: '--config' };
+  if (env.HOMELAB_DR_CONFIG) return { config: env.HOMELAB_DR_CONFIG, configFrom: 'HOMELAB_DR_CONFIG' };
+  return { config: DEFAULT_CONFIG, configFrom: 'default' };
+}
+
+function outputOf(v: Values): 'json' | 'yaml' | undefined {
+  const output = oneOf('--output', v.output as string | undefined, ['json', 'yaml'] as const);
+  if (v.json && output === 'yaml') throw new InputError('--json and -o yaml contradict each other; give one (--json is the same as -o json)');
+  return output ?? (v.json ? 'json' : undefined);
+}
+
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  const { rest, resume, given } = splitResume(argv);
+  // First pass, lenient: find the command and every option token, so each is judged against that
+  // command's own table (parseArgs' strict mode would only say "Unknown option").
+  const { positionals, tokens } = parseArgs({ args: rest, allowPositionals: true, strict: false, tokens: true, options: ALL_OPTIONS });
+  const command = commandOf(positionals);
+  checkTokens(tokens as Token[], command);
+  if (given && !(command ? flagsOf(command) : GLOBAL_FLAGS).includes('resume')) throw foreignFlag('--resume', 'resume', command);
+  const v = parseArgs({ args: rest, allowPositionals: true, strict: false, options: ALL_OPTIONS }).values as Values;
+  const concurrency = v.concurrency === undefined ? 4 : Number(v.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InputError(`--concurrency must be a whole number >= 1`);
+  const list = (s: unknown) => (typeof s === 'string' ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+  const str = (k: FlagName) => v[k] as string | undefined;
+  const output = outputOf(v);
+  const format = oneOf('--format', str('format'), ['yaml', 'json'] as const);
+  return {
+    ...(command !== undefined ? { command } : {}),
+    positionals: positionals.slice(1),
+    ...configOf(v, env),
+    provider: providerOf(v),
+    only: list(v.only),
+    from: str('from'),
+    resume,
+    yes: v.yes === true,
+    keep: v.keep === true,
+    stateDir: str('state-dir'),
+    reportDir: str('report-dir'),
+    ...(output !== undefined ? { output } : {}),
+    json: output === 'json',
+    verbose: v.verbose === true,
+    ...(v['log-level'] !== undefined ? { logLevel: str('log-level') } : {}),
+    events: v.events === true,
+    help: v.help === true,
+    version: v.version === true,
+    concurrency,
+    cert: str('cert'),
+    scope: str('scope'),
+    secret: str('secret'),
+    insecureFilePerms: v['insecure-file-perms'] === true,
+    name: str('name'),
+    ...(v.namespace !== undefined ? { namespace: str('namespace') } : {}),
+    ...(v.kubeconfig !== undefined ? { kubeconfig: str('kubeconfig') } : {}),
+    ...(v.context !== undefined ? { context: str('context') } : {}),
+    ...(v['controller-namespace'] !== undefined ? { controllerNamespace: str('controller-namespace') } : {}),
+    ...(v['controller-name'] !== undefined ? { controllerName: str('controller-name') } : {}),
+    ...(format !== undefined ? { format } : {}),
+    raw: v.raw === true,
+    follow: v.follow === true,
+    ...(v.calendar !== undefined ? { calendar: str('calendar') } : {}),
+    ...(v.user !== undefined ? { user: v.user === true } : {}),
+    ...(v['lock-file'] !== undefined ? { lockFile: str('lock-file') } : {}),
+    allThrowaway: v['all-throwaway'] === true,
+  };
 }

@@ -17,6 +17,11 @@ export function stateDirOf(opts: Pick<CliOptions, 'stateDir'>, env: NodeJS.Proce
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'homelab-dr');
 }
 
+/** --kubeconfig and --context (which imply provider existing) override the config's cluster.kubeconfig and context. */
+function clusterAccess(opts: Pick<CliOptions, 'kubeconfig' | 'context'>): { kubeconfig?: string; context?: string } {
+  return { ...(opts.kubeconfig !== undefined ? { kubeconfig: resolve(opts.kubeconfig) } : {}), ...(opts.context !== undefined ? { context: opts.context } : {}) };
+}
+
 export interface Loaded {
   config: HomelabConfig;
   warnings: string[];
@@ -33,7 +38,7 @@ export async function loadForCommand(
   // The provider's own checks (k3d: image tag, registries.yaml) follow --provider, before anything runs.
   const loaded = await loadConfig(resolve(opts.config), opts.provider ? { provider: opts.provider } : {});
   const config: HomelabConfig = opts.provider
-    ? { ...loaded, cluster: { ...loaded.cluster, provider: opts.provider } }
+    ? { ...loaded, cluster: { ...loaded.cluster, provider: opts.provider, ...clusterAccess(opts) } }
     : loaded;
   let provider: Promise<ClusterProvider> | undefined;
   let kube: Promise<KubeClient> | undefined;

@@ -2,6 +2,7 @@
 // errors to the documented exit codes.
 import { COMMANDS, helpText, parseCli, type Command } from './args.js';
 import { VERSION } from '../version.js';
+import { InputError } from '../util/errors.js';
 
 function report(err: unknown): number {
   const e = err as { exitCode?: number; message?: string; details?: string[] };
@@ -40,21 +41,32 @@ async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Pr
       return (await import('./commands/schedule.js')).scheduleCommand(opts);
     case 'teardown':
       return (await import('./commands/teardown.js')).teardownCommand(opts);
+    case 'version':
+      return (await import('./commands/version.js')).versionCommand(opts);
+    case 'completion':
+      return (await import('./commands/completion.js')).completionCommand(opts);
   }
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // No arguments at all: the operator is asking what this tool does.
+  if (argv.length === 0) {
+    process.stdout.write(helpText());
+    return 0;
+  }
   try {
     const opts = parseCli(argv);
     if (opts.version) {
       process.stdout.write(`homelab-dr ${VERSION}\n`);
       return 0;
     }
-    if (opts.help || !opts.command) {
+    if (opts.help) {
       process.stdout.write(helpText(opts.command));
-      return opts.command || opts.help ? 0 : 2;
+      return 0;
     }
-    if (!(opts.command in COMMANDS)) return 2;
+    if (!opts.command) {
+      throw new InputError('no command given: flags alone do nothing', [`commands: ${Object.keys(COMMANDS).join(', ')}`, 'see homelab-dr --help']);
+    }
     return await dispatch(opts.command, opts);
   } catch (err) {
     return report(err);

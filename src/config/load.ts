@@ -81,7 +81,7 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
-    throw new InputError(`config ${resolve(path)} ${reason}`, ['give the config file with --config FILE (default ./homelab-dr.yaml)']);
+    throw new InputError(`config ${resolve(path)} ${reason}`, ['give the config file with --config FILE, or set HOMELAB_DR_CONFIG (default ./homelab.yaml)']);
   }
   return parseConfig(text, path, options);
 }

@@ -214,3 +214,9 @@ export function sealSecret(secret: SecretToSeal, certPem: string, opts: SealOpti
     },
   };
 }
+
+/** kubeseal --raw: one value sealed for namespace/name under the scope, as the base64 ciphertext alone. */
+export function sealRaw(value: Buffer, target: { namespace: string; name: string; scope: SealingScope }, certPem: string, opts: SealOptions = {}): string {
+  const nodeKey = parseSealingCert(certPem, opts.now, opts.certSource).publicKey;
+  return hybridEncrypt(sealingKeyFor(certPem, nodeKey), value, sealingLabel(target.namespace, target.name, target.scope)).toString('base64');
+}

@@ -1,4 +1,4 @@
-// `homelab-dr diagnose [NAMESPACE]`: walk the diagnosis ladder on the live cluster (read-only).
+// `homelab-dr diagnose [-n NAMESPACE]`: walk the diagnosis ladder on the live cluster (read-only).
 // Exit 0 when it names nothing, 1 when it found problems.
 import { formatFinding } from '../../diagnose/findings.js';
 import { loadView } from '../../diagnose/diagnose.js';
@@ -9,8 +9,11 @@ import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
 
 export async function diagnoseCommand(opts: CliOptions): Promise<number> {
-  if (opts.positionals.length > 1) throw new InputError(`diagnose takes at most one namespace, not ${opts.positionals.join(' ')}`);
-  const namespace = opts.positionals[0];
+  // -n NAMESPACE, as kubectl; a lone positional namespace is still read, for scripts written before -n.
+  if (opts.positionals.length > 1 || (opts.positionals.length === 1 && opts.namespace !== undefined)) {
+    throw new InputError(`diagnose takes one namespace (-n NAMESPACE), not ${[...(opts.namespace !== undefined ? [opts.namespace] : []), ...opts.positionals].join(' ')}`);
+  }
+  const namespace = opts.namespace ?? opts.positionals[0];
   const { ctx } = await loadForCommand(opts, 'verify');
   const kube = await ctx.kube();
   try {

@@ -1,12 +1,13 @@
 // `homelab-dr seal`: kubeseal-like. A Secret from stdin, or a configured secret from its store, sealed
-// in memory with --cert (a file or an http(s) URL) and written to stdout as a SealedSecret.
+// in memory with --cert (a file or an http(s) URL) or the controller's certificate fetched through the
+// cluster, and written to stdout as a SealedSecret (or, with --raw, one value's ciphertext).
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { writeYaml } from '../../k8s/yaml-write.js';
 import { KubeYamlError, loadKubeYaml } from '../../k8s/yaml11.js';
 import { InputError, errorMessage } from '../../util/errors.js';
 import { registerSecret } from '../../util/secrets-registry.js';
-import { sealSecret, type SealingScope, type SecretToSeal } from '../../secrets/seal.js';
+import { sealRaw, sealSecret, type SealingScope, type SecretToSeal } from '../../secrets/seal.js';
 import type { CliOptions } from '../args.js';
 
 const SCOPES: readonly SealingScope[] = ['strict', 'namespace-wide', 'cluster-wide'];
@@ -92,15 +93,65 @@ async function configuredSecret(opts: CliOptions): Promise<SecretToSeal> {
   return { name, namespace, type: secret.type, labels: secret.labels, annotations: secret.annotations, data, scope: secret.scope };
 }
 
-export async function sealCommand(opts: CliOptions): Promise<number> {
-  if (!opts.cert) throw new InputError('seal needs --cert FILE|URL (the controller serves it at /v1/cert.pem)');
+/** kubeseal's rule for --raw: strict needs the namespace and name, namespace-wide the namespace, cluster-wide neither. */
+function rawTarget(opts: CliOptions, scope: SealingScope): { namespace: string; name: string; scope: SealingScope } {
+  const needs = scope === 'strict' ? ['namespace', 'name'] : scope === 'namespace-wide' ? ['namespace'] : [];
+  const missing = needs.filter((k) => !opts[k as 'namespace' | 'name']);
+  if (missing.length > 0) throw new InputError(`seal --raw with scope ${scope} needs ${missing.map((k) => (k === 'namespace' ? '--namespace (-n)' : '--name')).join(' and ')}`);
+  return { namespace: opts.namespace ?? '', name: opts.name ?? '', scope };
+}
+
+function checkFlags(opts: CliOptions): SealingScope | undefined {
   if (opts.scope !== undefined && !SCOPES.includes(opts.scope as SealingScope)) {
     throw new InputError(`--scope must be one of ${SCOPES.join(', ')}, not "${opts.scope}"`);
   }
+  if (opts.raw && opts.secret) throw new InputError('seal --raw reads one value from stdin; --secret seals a whole configured Secret: give one');
+  if (!opts.raw && (opts.name !== undefined || opts.namespace !== undefined)) {
+    throw new InputError('seal takes --name and --namespace only with --raw (a Secret from stdin names itself)');
+  }
+  if (opts.cert && (opts.kubeconfig || opts.context || opts.controllerName || opts.controllerNamespace)) {
+    throw new InputError('seal --cert reads the certificate from FILE|URL; --kubeconfig, --context and --controller-* fetch it from the cluster: give one way');
+  }
+  return opts.scope as SealingScope | undefined;
+}
+
+async function certificate(opts: CliOptions): Promise<{ pem: string; source: string }> {
+  if (opts.cert) return { pem: await readCert(opts.cert), source: `--cert ${opts.cert}` };
+  const { fetchControllerCert } = await import('./seal-cert.js');
+  let cert;
+  try {
+    cert = await fetchControllerCert(opts);
+  } catch (err) {
+    // The config or the kubeconfig itself being wrong is already bad input; anything else is said the same way.
+    if (err instanceof InputError) throw err;
+    throw new InputError(`seal needs the controller's certificate: it could not be fetched through the cluster: ${errorMessage(err)}`, [
+      'give --cert FILE|URL (the controller serves it at /v1/cert.pem), or --kubeconfig/--context for the cluster the controller runs in',
+    ]);
+  }
+  if (opts.verbose) process.stderr.write(`seal: the certificate was ${cert.from}\n`);
+  return { pem: cert.pem, source: `the controller's certificate (${cert.from})` };
+}
+
+function render(sealed: unknown, opts: CliOptions): string {
+  const format = opts.format ?? (opts.output === 'json' ? 'json' : 'yaml');
+  return format === 'json' ? `${JSON.stringify(sealed, null, 2)}\n` : writeYaml(sealed);
+}
+
+export async function sealCommand(opts: CliOptions): Promise<number> {
+  const scopeFlag = checkFlags(opts);
+  if (opts.raw) {
+    const target = rawTarget(opts, scopeFlag ?? 'strict');
+    const value = Buffer.from(await readStdin(), 'utf8');
+    registerSecret(value);
+    const { pem, source } = await certificate(opts);
+    // Like kubeseal --raw: the ciphertext alone, without a newline, ready for encryptedData.
+    process.stdout.write(sealRaw(value, target, pem, { certSource: source }));
+    return 0;
+  }
   const secret = opts.secret ? await configuredSecret(opts) : secretFromYaml(await readStdin());
-  const scope = (opts.scope as SealingScope | undefined) ?? secret.scope ?? 'strict';
-  // A refused certificate is named as the operator gave it (file or URL); the secret never is.
-  const sealed = sealSecret({ ...secret, scope }, await readCert(opts.cert), { certSource: `--cert ${opts.cert}` });
-  process.stdout.write(opts.json ? `${JSON.stringify(sealed, null, 2)}\n` : writeYaml(sealed));
+  const scope = scopeFlag ?? secret.scope ?? 'strict';
+  // A refused certificate is named as the operator gave it (file, URL or cluster); the secret never is.
+  const { pem, source } = await certificate(opts);
+  process.stdout.write(render(sealSecret({ ...secret, scope }, pem, { certSource: source }), opts));
   return 0;
 }
