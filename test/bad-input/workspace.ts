@@ -12,7 +12,7 @@ const CLI = join(REPO, 'bin/homelab-dr.js');
 const RUN_TIMEOUT_MS = 90_000;
 
 /** Variables of the developer's shell that would change what a case sees (a real SSH session, a kubeconfig). */
-const SCRUBBED_ENV = ['SSH_CONNECTION', 'SSH_CLIENT', 'KUBECONFIG', 'HOMELAB_DR_FIREWALL_NETNS'];
+const SCRUBBED_ENV = ['SSH_CONNECTION', 'SSH_CLIENT', 'KUBECONFIG', 'HOMELAB_DR_FIREWALL_NETNS', 'HOMELAB_DR_CONFIG'];
 
 export function fill(text: string, dir: string, state: string): string {
   return text.replaceAll('{dir}', dir).replaceAll('{state}', state);

@@ -51,10 +51,32 @@ describe.skipIf(!existsSync(kubeseal))(`homelab-dr seal (oracle: ${kubeseal})`, 
     expect(r.stdout).not.toContain(expected);
   });
 
+  it('--format json writes the SealedSecret as JSON; kubeseal opens it', () => {
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata: { name: tunnel, namespace: networking }\nstringData: { token: canary-json-51c2 }\n';
+    const r = spawnSync(process.execPath, [cli, 'seal', '--cert', certPath, '--format', 'json'], { input: secret, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).kind).toBe('SealedSecret');
+    expect(Buffer.from(unseal(r.stdout).data['token']!, 'base64').toString()).toBe('canary-json-51c2');
+  });
+
+  it('--raw prints only the ciphertext of stdin for --name/--namespace; kubeseal opens it only under that name', () => {
+    const r = spawnSync(process.execPath, [cli, 'seal', '--raw', '--cert', certPath, '--name', 'tunnel', '-n', 'networking'], { input: 'canary-raw-9e1d', encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    const sealedAs = (name: string) => `apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: { name: ${name}, namespace: networking }\nspec:\n  encryptedData: { token: ${r.stdout} }\n`;
+    expect(Buffer.from(unseal(sealedAs('tunnel')).data['token']!, 'base64').toString()).toBe('canary-raw-9e1d');
+    expect(() => unseal(sealedAs('other'))).toThrow();
+    const wide = spawnSync(process.execPath, [cli, 'seal', '--raw', '--cert', certPath, '--scope', 'strict', '--name', 'tunnel'], { input: 'x', encoding: 'utf8' });
+    expect(wide.status).toBe(2);
+    expect(wide.stderr).toContain('seal --raw with scope strict needs --namespace (-n)');
+  });
+
   it('bad input is exit 2 with the reason', () => {
-    const noCert = spawnSync(process.execPath, [cli, 'seal'], { input: '', encoding: 'utf8' });
+    const valid = 'apiVersion: v1\nkind: Secret\nmetadata: { name: a, namespace: b }\nstringData: { k: v }\n';
+    const noCert = spawnSync(process.execPath, [cli, 'seal'], { input: valid, encoding: 'utf8', env: { ...process.env, HOMELAB_DR_CONFIG: '' } });
     expect(noCert.status).toBe(2);
-    expect(noCert.stderr).toContain('seal needs --cert');
+    expect(noCert.stderr).toContain('seal needs a certificate: give --cert FILE|URL, or --kubeconfig/--context');
     const notSecret = spawnSync(process.execPath, [cli, 'seal', '--cert', certPath], { input: 'kind: ConfigMap\n', encoding: 'utf8' });
     expect(notSecret.status).toBe(2);
     expect(notSecret.stderr).toContain('expected a v1 Secret');

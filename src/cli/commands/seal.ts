@@ -122,9 +122,10 @@ async function certificate(opts: CliOptions): Promise<{ pem: string; source: str
   try {
     cert = await fetchControllerCert(opts);
   } catch (err) {
-    // The config or the kubeconfig itself being wrong is already bad input; anything else is said the same way.
-    if (err instanceof InputError) throw err;
+    // Bad input (no such cluster, a wrong context) or a controller that does not answer: either way, say how else to give it.
+    const details = err instanceof InputError ? err.details : [];
     throw new InputError(`seal needs the controller's certificate: it could not be fetched through the cluster: ${errorMessage(err)}`, [
+      ...details,
       'give --cert FILE|URL (the controller serves it at /v1/cert.pem), or --kubeconfig/--context for the cluster the controller runs in',
     ]);
   }
