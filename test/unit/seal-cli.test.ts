@@ -30,7 +30,8 @@ beforeAll(() => {
   writeFileSync(keyPath, key.privateKeyPem, { mode: 0o600 });
 });
 
-describe.skipIf(!existsSync(kubeseal))(`homelab-dr seal (oracle: ${kubeseal})`, () => {
+// Each case starts the CLI (and kubeseal) as child processes: seconds on a loaded 2-core machine.
+describe.skipIf(!existsSync(kubeseal))(`homelab-dr seal (oracle: ${kubeseal})`, { timeout: 30_000 }, () => {
   it('seals a Secret from stdin; kubeseal opens it; the plaintext is not in the output', () => {
     const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tunnel\n  namespace: networking\nstringData:\n  token: canary-value-7f3a9\n';
     const r = spawnSync(process.execPath, [cli, 'seal', '--cert', certPath], { input: secret, encoding: 'utf8' });
