@@ -23,10 +23,14 @@ let controller: LocalSealedSecrets;
 let stateDir: string;
 
 function seal(args: string[], input: string): Promise<{ code: number | null; out: string; err: string }> {
+  return cli(['seal', '--state-dir', stateDir, ...args], input);
+}
+
+function cli(args: string[], input = ''): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done, fail) => {
     // No config in the working directory and none in the environment: the kubeconfig alone names the cluster.
     const env = { ...process.env, HOMELAB_DR_CONFIG: '', KUBECONFIG: '' };
-    const child = spawn(process.execPath, [CLI, 'seal', '--state-dir', stateDir, ...args], { cwd: stateDir, env });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: stateDir, env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -58,9 +62,13 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
+function currentContext(): string {
+  return String((loadKubeYaml(readFileSync(kubeconfig, 'utf8'), kubeconfig).value as { 'current-context': string })['current-context']);
+}
+
 describe('seal through the kubeconfig, against the real controller', () => {
   test('a Secret from stdin, sealed with the certificate fetched through --kubeconfig/--context, is unsealed by the controller', async () => {
-    const context = String((loadKubeYaml(readFileSync(kubeconfig, 'utf8'), kubeconfig).value as { 'current-context': string })['current-context']);
+    const context = currentContext();
     const plain = { password: 'it-seal-kc-correct-horse' };
     const secret = `apiVersion: v1\nkind: Secret\nmetadata: { name: whole, namespace: ${NS} }\nstringData: { password: ${plain.password} }\n`;
     const r = await seal(['--kubeconfig', kubeconfig, '--context', context, '--format', 'json', '-v'], secret);
@@ -94,5 +102,18 @@ describe('seal through the kubeconfig, against the real controller', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('apiserver service proxy');
     expect(r.err).toContain('--cert FILE|URL');
+  });
+});
+
+describe('--kubeconfig, --context and -n reach the live cluster', () => {
+  test('diagnose -n NS reads that namespace of the cluster the context names', async () => {
+    const example = resolve('config/example/homelab.yaml');
+    const r = await cli(['diagnose', '-c', example, '--kubeconfig', kubeconfig, '--context', currentContext(), '-n', NS, '-o', 'json', '--state-dir', stateDir]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ namespace: NS, ok: true, findings: [] });
+    const wrong = await cli(['diagnose', '-c', example, '--kubeconfig', kubeconfig, '--context', 'no-such-context', '--state-dir', stateDir]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toContain('no-such-context');
   });
 });
