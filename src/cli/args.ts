@@ -22,6 +22,9 @@ export const STEP_SELECTING: readonly Command[] = ['plan', 'verify', 'hard-reset
 
 export type Command = keyof typeof COMMANDS;
 
+/** The commands that run the DAG, and so have a live event stream (--events). */
+const RUNS: readonly Command[] = ['hard-reset', 'dr-test', 'drill'];
+
 export interface CliOptions {
   command?: Command;
   positionals: string[];
@@ -35,7 +38,14 @@ export interface CliOptions {
   keep: boolean;
   stateDir?: string;
   reportDir?: string;
-  json: boolean;
+  /** -o json|yaml: the result as one versioned envelope on stdout (--json: -o json). */
+  output?: 'json' | 'yaml';
+  /** -v: log each external command, retry and API error to stderr (the debug level). */
+  verbose: boolean;
+  /** --log-level: the level of those stderr logs (default: none, or debug with -v). */
+  logLevel?: string;
+  /** --events FILE: the run's live event stream as NDJSON to FILE ('-': stdout). */
+  events?: string;
   help: boolean;
   version: boolean;
   concurrency: number;
@@ -58,6 +68,14 @@ export interface CliOptions {
 }
 
 const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
+const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** -o json|yaml, or --json (kept as the old spelling of -o json). */
+function outputFlag(output: string | undefined, json: boolean | undefined): 'json' | 'yaml' | undefined {
+  if (output !== undefined && output !== 'json' && output !== 'yaml') throw new InputError(`-o/--output must be json or yaml, not "${output}"`);
+  if (json && output === 'yaml') throw new InputError('--json and -o yaml contradict each other; give one');
+  return (output as 'json' | 'yaml' | undefined) ?? (json ? 'json' : undefined);
+}
 
 export function parseCli(argv: readonly string[]): CliOptions {
   // --resume takes an optional value, which parseArgs cannot express: split it out first.
@@ -90,6 +108,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'state-dir': { type: 'string' },
         'report-dir': { type: 'string' },
         json: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
+        verbose: { type: 'boolean', short: 'v' },
+        'log-level': { type: 'string' },
+        events: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
         concurrency: { type: 'string' },
@@ -116,11 +138,18 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if ((v.only !== undefined || v.from !== undefined) && first !== undefined && !STEP_SELECTING.includes(first as Command)) {
     throw new InputError(`${v.only !== undefined ? '--only' : '--from'} is not a flag of ${first}; it selects steps of ${STEP_SELECTING.join(', ')}`);
   }
+  if (v.events !== undefined && first !== undefined && !RUNS.includes(first as Command)) {
+    throw new InputError(`--events is not a flag of ${first}; it streams the run of ${RUNS.join(', ')}`);
+  }
   if (v.provider !== undefined && !PROVIDERS.includes(v.provider as ProviderName)) {
     throw new InputError(`--provider must be one of ${PROVIDERS.join(', ')}, not "${v.provider}"`);
   }
   const concurrency = v.concurrency === undefined ? 4 : Number(v.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new InputError(`--concurrency must be a whole number >= 1`);
+  const output = outputFlag(v.output, v.json);
+  if (v['log-level'] !== undefined && !LOG_LEVELS.includes(v['log-level'])) {
+    throw new InputError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${v['log-level']}"`);
+  }
   const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean);
   return {
     command: first as Command | undefined,
@@ -134,7 +163,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
     keep: v.keep ?? false,
     stateDir: v['state-dir'],
     reportDir: v['report-dir'],
-    json: v.json ?? false,
+    ...(output ? { output } : {}),
+    verbose: v.verbose ?? false,
+    ...(v['log-level'] !== undefined ? { logLevel: v['log-level'] } : {}),
+    ...(v.events !== undefined ? { events: v.events } : {}),
     help: v.help ?? false,
     version: v.version ?? false,
     concurrency,
@@ -165,10 +197,14 @@ const COMMON = `Common flags:
   --report-dir DIR       drill reports
   --concurrency N        steps that may run at the same time (default 4)
   --insecure-file-perms  accept secret files (file store, age identity, sops key) readable by group or others
-  --json                 machine-readable output (JSON)
+  -o, --output json|yaml plan, lint, verify, status, diagnose, runs: the result as one versioned envelope on stdout
+                         (apiVersion homelab-dr.io/v1alpha1; a config error too, kind Error); --json is -o json
+  --events FILE          hard-reset, dr-test, drill: the live event stream as NDJSON to FILE ("-": stdout)
+  -v, --verbose          log every external command (secrets scrubbed), retry and API error to stderr
+  --log-level LEVEL      the level of that log: trace, debug (-v), info, warn, error, silent
   --help, -h             this help; "homelab-dr COMMAND --help" for one command
 
-Exit codes: 0 green, 1 a step failed, 2 bad input or config, 3 refused (guard, confirmation, lock held by a live run, unmet need), 130 interrupted.`;
+Exit codes: 0 green, 1 a step failed, 2 bad input or config, 3 refused (guard, confirmation, lock held by a live run, unmet need), 70 internal error (a bug: please report it), 130 interrupted.`;
 
 export function helpText(command?: Command): string {
   if (command) {

@@ -2,17 +2,7 @@
 // errors to the documented exit codes.
 import { COMMANDS, helpText, parseCli, type Command } from './args.js';
 import { VERSION } from '../version.js';
-
-function report(err: unknown): number {
-  const e = err as { exitCode?: number; message?: string; details?: string[] };
-  if (e && (e.exitCode === 2 || e.exitCode === 3 || e.exitCode === 130)) {
-    const prefix = e.exitCode === 3 ? 'refused: ' : e.exitCode === 130 ? 'interrupted: ' : '';
-    process.stderr.write(`homelab-dr: ${prefix}${e.message}\n`);
-    for (const d of e.details ?? []) process.stderr.write(`  ${d}\n`);
-    return e.exitCode;
-  }
-  throw err;
-}
+import { exitCodeForError } from './exit.js';
 
 async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Promise<number> {
   switch (command) {
@@ -44,8 +34,13 @@ async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Pr
 }
 
 export async function main(argv: string[]): Promise<number> {
+  let opts: ReturnType<typeof parseCli> | undefined;
   try {
-    const opts = parseCli(argv);
+    opts = parseCli(argv);
+    if (opts.verbose || opts.logLevel) {
+      const { configureDiagnostics, diagnosticLevel } = await import('../util/diag-log.js');
+      configureDiagnostics(diagnosticLevel(opts));
+    }
     if (opts.version) {
       process.stdout.write(`homelab-dr ${VERSION}\n`);
       return 0;
@@ -57,6 +52,14 @@ export async function main(argv: string[]): Promise<number> {
     if (!(opts.command in COMMANDS)) return 2;
     return await dispatch(opts.command, opts);
   } catch (err) {
-    return report(err);
+    return exitCodeForError(err, opts ?? outputOfUnparsed(argv));
   }
+}
+
+/** Flags that failed to parse still say how the error should be written: -o json|yaml and -v. */
+function outputOfUnparsed(argv: readonly string[]): { output?: 'json' | 'yaml'; verbose: boolean } {
+  const at = argv.findIndex((a) => a === '-o' || a === '--output');
+  const given = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--output='))?.slice('--output='.length);
+  const output = given === 'json' || given === 'yaml' ? given : argv.includes('--json') ? 'json' : undefined;
+  return { ...(output ? { output } : {}), verbose: argv.includes('-v') || argv.includes('--verbose') };
 }

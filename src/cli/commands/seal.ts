@@ -101,6 +101,7 @@ export async function sealCommand(opts: CliOptions): Promise<number> {
   const scope = (opts.scope as SealingScope | undefined) ?? secret.scope ?? 'strict';
   // A refused certificate is named as the operator gave it (file or URL); the secret never is.
   const sealed = sealSecret({ ...secret, scope }, await readCert(opts.cert), { certSource: `--cert ${opts.cert}` });
-  process.stdout.write(opts.json ? `${JSON.stringify(sealed, null, 2)}\n` : writeYaml(sealed));
+  // A SealedSecret is a manifest to apply, not a report: -o picks its format, and it carries no envelope.
+  process.stdout.write(opts.output === 'json' ? `${JSON.stringify(sealed, null, 2)}\n` : writeYaml(sealed));
   return 0;
 }

@@ -3,6 +3,7 @@ import { Journal, type JournalData } from '../../engine/journal.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { stateDirOf } from '../context.js';
+import { envelope, writeEnvelope } from '../output.js';
 import { summaryTable } from '../summary.js';
 
 /** Prints each step change as the journal records it, until the run's end line (or a signal). */
@@ -39,8 +40,8 @@ export async function statusCommand(opts: CliOptions): Promise<number> {
   const path = opts.follow && named ? await awaitJournal(stateDir, named, 120_000) : Journal.find(stateDir, named);
   if (!path) throw new InputError(`no run journal in ${stateDir}/runs${named ? ` named ${named}` : ''}`);
   const data = opts.follow ? await follow(path) : Journal.read(path);
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ...data, steps: [...data.steps.values()] }, null, 2)}\n`);
+  if (opts.output) {
+    writeEnvelope(envelope('Status', 'status', { ...data, steps: [...data.steps.values()] }), opts.output);
     return opts.follow ? (data.exitCode ?? 1) : 0;
   }
   const ended = data.exitCode === undefined ? 'did not finish (crashed or still running)' : `ended with exit ${data.exitCode}`;
