@@ -14,7 +14,7 @@ export type RunEvent =
   | { event: 'run-start'; runId: string; command: string; cluster: string }
   | { event: 'blast-radius'; blastRadius: unknown }
   | { event: 'step-start' | 'step-finish'; step: string; status: StepState['status']; blockedBy?: string; missing?: string[]; error?: string }
-  | ({ event: 'item' } & LedgerItem)
+  | { event: 'item'; step: string; item: Omit<LedgerItem, 'step'> }
   | { event: 'run-end'; exitCode: number };
 
 const NOT_FINISHED: ReadonlySet<StepState['status']> = new Set(['pending', 'running']);
@@ -55,8 +55,8 @@ export class RunReport {
     this.emit({ event: NOT_FINISHED.has(status) ? 'step-start' : 'step-finish', step: id, status, blockedBy, missing, error });
   }
 
-  item(item: LedgerItem): void {
-    this.emit({ event: 'item', ...item });
+  item({ step, ...item }: LedgerItem): void {
+    this.emit({ event: 'item', step, item });
   }
 
   end(end: RunEnd): void {
