@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     opts = parseCli(argv);
     if (opts.verbose || opts.logLevel) {
       const { configureDiagnostics, diagnosticLevel } = await import('../util/diag-log.js');
-      configureDiagnostics(diagnosticLevel(opts));
+      await configureDiagnostics(diagnosticLevel(opts));
     }
     if (opts.version) {
       process.stdout.write(`homelab-dr ${VERSION}\n`);

@@ -5,6 +5,7 @@
 import { writeSync, openSync } from 'node:fs';
 import type { LedgerItem, StepState } from '../engine/types.js';
 import { ITEM_OUTCOMES } from '../engine/types.js';
+import { DETACHED_ENV } from '../safety/detach.js';
 import { InputError } from '../util/errors.js';
 import { scrub } from '../util/secrets-registry.js';
 import type { CliOptions } from './args.js';
@@ -34,7 +35,9 @@ export class RunReport {
 
   constructor(private readonly opts: Pick<CliOptions, 'events' | 'output'>, private readonly run: { runId: string; command: string; cluster: string }) {
     if (opts.events === '-' && opts.output) throw new InputError('--events - and -o both write to stdout; give --events a FILE');
-    this.fd = opts.events === undefined ? undefined : opts.events === '-' ? 1 : openSync(opts.events, 'w', 0o600);
+    // A detached hard-reset re-executes with the same argv: it continues the stream its parent started.
+    const flags = process.env[DETACHED_ENV] === '1' ? 'a' : 'w';
+    this.fd = opts.events === undefined ? undefined : opts.events === '-' ? 1 : openSync(opts.events, flags, 0o600);
     this.emit({ event: 'run-start', ...run });
   }
 

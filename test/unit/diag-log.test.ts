@@ -7,14 +7,14 @@ import { configureDiagnostics, diagnosticLevel } from '../../src/util/diag-log.j
 import { run } from '../../src/util/exec.js';
 import { clearSecretsForTest, registerSecret } from '../../src/util/secrets-registry.js';
 
-function collect(level: string): () => Array<Record<string, unknown>> {
+async function collect(level: string): Promise<() => Array<Record<string, unknown>>> {
   const lines: string[] = [];
-  configureDiagnostics(level, { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream);
+  await configureDiagnostics(level, { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream);
   return () => lines.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-afterEach(() => {
-  configureDiagnostics('silent');
+afterEach(async () => {
+  await configureDiagnostics('silent');
   clearSecretsForTest();
 });
 
@@ -26,7 +26,7 @@ describe('diagnostic log', () => {
   });
 
   it('logs each command with its exit code; a secret in argv, passed or registered, never appears', async () => {
-    const lines = collect('debug');
+    const lines = await collect('debug');
     const passed = 'passed-secret-4711';
     const registered = 'registered-secret-0815';
     registerSecret(registered);
@@ -41,7 +41,7 @@ describe('diagnostic log', () => {
   });
 
   it('logs each retry and each API error; at warn, the API errors (info) and commands (debug) are left out', async () => {
-    const lines = collect('debug');
+    const lines = await collect('debug');
     let attempts = 0;
     const value = await withRetry(async () => {
       attempts += 1;
@@ -53,7 +53,7 @@ describe('diagnostic log', () => {
     expect(lines()[0]).toMatchObject({ status: 503, reason: 'ServiceUnavailable', request: 'GET /api/v1/namespaces' });
     expect(lines()[1]).toMatchObject({ attempt: 1, retriesLeft: 2 });
 
-    const warnOnly = collect('warn');
+    const warnOnly = await collect('warn');
     await run('true', []);
     apiErrorFromBody(404, { kind: 'Status', reason: 'NotFound' }, 'GET /api/v1/namespaces/x');
     expect(warnOnly()).toEqual([]);
