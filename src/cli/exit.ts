@@ -8,6 +8,9 @@ import type { CliOptions } from './args.js';
 
 export const EXIT_INTERNAL = 70;
 
+/** stdout holds one document per command: main resets this, writeEnvelope sets it. */
+export const stdoutDocument = { written: false };
+
 const KNOWN: Record<number, { reason: string; prefix: string }> = {
   2: { reason: 'BadInput', prefix: '' },
   3: { reason: 'Refused', prefix: 'refused: ' },
@@ -37,6 +40,8 @@ export async function exitCodeForError(
   }
   if (opts.output) {
     // Loaded here: --help and a plain error do not pay for the YAML writer.
+    // stdout holds one document: a run that threw after its RunResult (exitCode included) adds none.
+    if (stdoutDocument.written && streams.stdout === process.stdout) return exitCode;
     const { envelope, writeEnvelope } = await import('./output.js');
     const problems = e?.problems?.length ? e.problems : details.map((d) => problemRecord({ message: d }));
     const body = { exitCode, reason: known ? known.reason : 'InternalError', message, problems };

@@ -2,7 +2,7 @@
 // errors to the documented exit codes.
 import { COMMANDS, helpText, parseCli, type Command } from './args.js';
 import { VERSION } from '../version.js';
-import { exitCodeForError } from './exit.js';
+import { exitCodeForError, stdoutDocument } from './exit.js';
 
 async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Promise<number> {
   switch (command) {
@@ -35,6 +35,7 @@ async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Pr
 
 export async function main(argv: string[]): Promise<number> {
   let opts: ReturnType<typeof parseCli> | undefined;
+  stdoutDocument.written = false;
   try {
     opts = parseCli(argv);
     if (opts.verbose || opts.logLevel) {

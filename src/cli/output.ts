@@ -3,6 +3,7 @@
 // YAML goes through the project's one YAML writer, so it reads back the same under YAML 1.1 and 1.2.
 import { writeYaml } from '../k8s/yaml-write.js';
 import { VERSION } from '../version.js';
+import { stdoutDocument } from './exit.js';
 
 export const OUTPUT_API_VERSION = 'homelab-dr.io/v1alpha1';
 
@@ -34,5 +35,6 @@ export function renderEnvelope(value: Envelope, format: OutputFormat): string {
 }
 
 export function writeEnvelope(value: Envelope, format: OutputFormat, out: Pick<NodeJS.WritableStream, 'write'> = process.stdout): void {
+  if (out === process.stdout) stdoutDocument.written = true;
   out.write(renderEnvelope(value, format));
 }

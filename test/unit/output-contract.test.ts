@@ -2,8 +2,8 @@
 // as kubectl's YAML 1.1; problems are records; a bug is exit 70 with one line (the stack only with -v);
 // a bad config under -o is a kind: Error envelope with file, line and field on stdout.
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
-import { exitCodeForError, EXIT_INTERNAL } from '../../src/cli/exit.js';
+import { describe, expect, it, vi } from 'vitest';
+import { exitCodeForError, EXIT_INTERNAL, stdoutDocument } from '../../src/cli/exit.js';
 import { envelope, OUTPUT_API_VERSION, renderEnvelope } from '../../src/cli/output.js';
 import { parseConfig } from '../../src/config/load.js';
 import { loadKubeYaml } from '../../src/k8s/yaml11.js';
@@ -98,6 +98,25 @@ describe('exitCodeForError', () => {
     const withRecords = capture();
     await exitCodeForError(cases[2]![0], { output: 'yaml' }, withRecords.streams);
     expect(parse(withRecords.out()).problems).toEqual([{ check: 'config', file: 'x', line: 3, column: 1, field: 'cluster', message: 'bad' }]);
+  });
+
+  it('stdout holds one document: after a RunResult, a refusal thrown by the run adds no Error envelope', async () => {
+    let out = '';
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      stdoutDocument.written = true;
+      expect(await exitCodeForError(new RefusedError('an unselected need does not verify'), { output: 'json' })).toBe(3);
+      expect(out).toBe('');
+      stdoutDocument.written = false;
+      expect(await exitCodeForError(new RefusedError('an unselected need does not verify'), { output: 'json' })).toBe(3);
+      expect(JSON.parse(out).kind).toBe('Error');
+      expect(stdoutDocument.written).toBe(true);
+    } finally {
+      write.mockRestore();
+      err.mockRestore();
+      stdoutDocument.written = false;
+    }
   });
 
   it('a secret value in a bug message is scrubbed from stderr and the envelope', async () => {

@@ -214,7 +214,7 @@ async function runLocked(run: LockedRun): Promise<number> {
         progress?.update(state);
       },
     });
-    progress.stop();
+    progress?.stop();
     exitCode = outcome.exitCode;
     if (throwaway && exitCode === 0) {
       const failures = await proveGreen(steps, ctx, outcome.states);
@@ -227,7 +227,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     process.stderr.write(`\n${summaryTable(ordered.map((s) => s.id), outcome.states, ledger.items)}`);
   } catch (err) {
     // A refusal inside the run (an unselected need that does not verify) ends it with its own code.
-    progress.stop();
+    progress?.stop();
     exitCode = (err as { exitCode?: number }).exitCode ?? 1;
     throw err;
   } finally {
