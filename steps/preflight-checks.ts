@@ -6,12 +6,23 @@ import { checkDeclared, namespacesNeeded } from '../src/k8s/namespaces.js';
 import { enforcePolicyOf, evaluatePodSecurity, hasPodTemplate, podSecurityMessage } from '../src/k8s/podsecurity.js';
 import { checkClaims, checkRequiredLabels } from '../src/k8s/pv-match.js';
 import { describeObject, describeSource, type KubeObject, type LoadedObject } from '../src/k8s/types.js';
+import { problemRecord, type ProblemRecord } from '../src/report/problems.js';
 import type { RenderedApp } from './inputs.js';
 
 export interface Problem {
   check: 'namespaces' | 'pv-labels' | 'pv-claims' | 'podsecurity' | 'objects' | 'values' | 'tools' | 'litmus' | 'inputs' | 'apps' | 'references' | 'waits' | 'sealing-key';
   subject: string;
   message: string;
+  /** Where the object was written, when the problem is about one manifest. */
+  file?: string;
+  line?: number;
+  /** What to do, when it reads apart from the message (rendered after it: problemSentence). */
+  fix?: string;
+}
+
+/** The problem as the record plan, lint and -o json carry. */
+export function recordOf(step: string, p: Problem): ProblemRecord {
+  return problemRecord({ step, check: p.check, object: p.subject, file: p.file, line: p.line, message: p.message, fix: p.fix });
 }
 
 export interface OfflineInputs {
@@ -44,7 +55,9 @@ export function namespaceProblems(inputs: OfflineInputs, secretsNeed: { namespac
   return checkDeclared(declared, needed).map((u) => ({
     check: 'namespaces' as const,
     subject: `Namespace ${u.namespace}`,
-    message: `${u.message}; declare it in ${inputs.config.namespaces?.file ?? 'a namespaces file'}, or set namespaces.createMissing: true`,
+    ...u.neededBy[0]!.source,
+    message: u.message,
+    fix: `declare it in ${inputs.config.namespaces?.file ?? 'a namespaces file'}, or set namespaces.createMissing: true`,
   }));
 }
 
@@ -77,7 +90,9 @@ export function podSecurityProblems(inputs: OfflineInputs): Problem[] {
     problems.push({
       check: 'podsecurity',
       subject: describeObject(obj),
-      message: `${describeObject(obj)} (${describeSource(source)}): its pods would be rejected: ${podSecurityMessage(result)}${fixes.length ? `; add: ${fixes.join(', ')}` : ''}`,
+      ...source,
+      message: `${describeObject(obj)} (${describeSource(source)}): its pods would be rejected: ${podSecurityMessage(result)}`,
+      ...(fixes.length ? { fix: `add: ${fixes.join(', ')}` } : {}),
     });
   }
   return problems;
@@ -93,8 +108,9 @@ export function objectProblems(inputs: OfflineInputs): Problem[] {
     ...unnamedObjects(all).map((u) => ({
       check: 'objects' as const,
       subject: `${u.object.obj.kind} (${describeSource(u.object.source)})`,
+      ...u.object.source,
       message: u.message,
     })),
-    ...duplicateObjects(all).map((d) => ({ check: 'objects' as const, subject: d.object, message: d.message })),
+    ...duplicateObjects(all).map((d) => ({ check: 'objects' as const, subject: d.object, ...d.declaredAt[0]!.source, message: d.message })),
   ];
 }

@@ -4,7 +4,8 @@ import type { RecoveryContext } from './context.js';
 import { healthProblems } from './preflight-health.js';
 import { exportKeyBackup, sealingKeyProblems } from './key-backup.js';
 import { keptClusterProblems } from './preflight-live.js';
-import { namespaceProblems, objectProblems, podSecurityProblems, storageProblems, type Problem } from './preflight-checks.js';
+import { namespaceProblems, objectProblems, podSecurityProblems, recordOf, storageProblems, type Problem } from './preflight-checks.js';
+import { problemSentence } from '../src/report/problems.js';
 import { toolProblems } from './tool-checks.js';
 import { gitRemoteUses, providerUses, refsOfSecrets, storeToolUses, storeUses } from './uses.js';
 
@@ -90,17 +91,17 @@ export const preflight: Step<RecoveryContext> = {
         ? [`check the alternate access path: ${ctx.config.access.alternate.map((a) => a.name).join(', ')}`]
         : ['no alternate access path is configured: a session through the cluster would drop with it']),
       // What preflight would find from the files alone, so that plan and lint show it before a run.
-      ...(await offlineProblems(ctx)).filter((p) => !REPORTED_BY_OTHER_PLANS.has(p.check)).map((p) => `PROBLEM: ${p.message}`),
+      ...(await offlineProblems(ctx)).filter((p) => !REPORTED_BY_OTHER_PLANS.has(p.check)).map((p) => ({ problem: recordOf('preflight', p) })),
     ];
   },
   verify: async (ctx): Promise<VerifyResult> => {
     const problems = await preflightProblems(ctx);
-    return { ok: problems.length === 0, missing: problems.map((p) => `${p.check}: ${p.message}`) };
+    return { ok: problems.length === 0, missing: problems.map((p) => `${p.check}: ${problemSentence(p)}`) };
   },
   // Preflight changes nothing in the cluster. "apply" writes the key backup (hard-reset only), then
   // records each problem left in the ledger, so the summary counts them.
   apply: async (ctx, ledger: StepLedger) => {
     await exportKeyBackup(ctx, ledger);
-    for (const p of await preflightProblems(ctx)) ledger.record(p.check, p.subject, 'failed', p.message);
+    for (const p of await preflightProblems(ctx)) ledger.record(p.check, p.subject, 'failed', problemSentence(p));
   },
 };

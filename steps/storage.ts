@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Step } from '../src/engine/types.js';
+import type { PlanLine } from '../src/report/problems.js';
 import { remapPvPaths, type PvPathChange } from '../src/cluster/isolation.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import { parseManifests } from '../src/k8s/manifests.js';
@@ -64,13 +65,15 @@ export const storage: Step<RecoveryContext> = {
     const objects = (await ctx.inputs.storage()).map((o) => o.obj);
     const pvs = objects.filter((o) => o.kind === 'PersistentVolume');
     const classes = objects.filter((o) => o.kind === 'StorageClass').map((o) => o.metadata.name);
-    const lines = [
+    const lines: PlanLine[] = [
       `${classes.length} StorageClass (${classes.join(', ')}), ${pvs.length} PVs: ${pvs.map(describePv).join('; ')}`,
       `node name substituted for ${st.nodeNamePlaceholder} from the provider's node`,
     ];
     for (const c of (await throwawayPaths(ctx, objects)).changes) lines.push(`throwaway: PV ${c.pv} path ${c.from} → ${c.to} (scratch, removed at teardown)`);
-    for (const p of checkRequiredLabels(pvs, st.requiredLabels)) lines.push(`PROBLEM: ${p.message}`);
-    for (const c of checkClaims(pvs, await appClaims(ctx))) lines.push(c.ok ? `PVC ${c.claim} → ${c.pv}` : `PROBLEM: ${c.message}`);
+    for (const p of checkRequiredLabels(pvs, st.requiredLabels)) lines.push({ problem: { step: 'storage', check: 'pv-labels', object: `PV ${p.pv}`, message: p.message } });
+    for (const c of checkClaims(pvs, await appClaims(ctx))) {
+      lines.push(c.ok ? `PVC ${c.claim} → ${c.pv}` : { problem: { step: 'storage', check: 'pv-claims', object: `PVC ${c.claim}`, message: c.message } });
+    }
     return lines;
   },
   apply: async (ctx, ledger) => {

@@ -34,12 +34,14 @@ export interface CliOptions {
   keep: boolean;
   stateDir?: string;
   reportDir?: string;
+  /** -o json|yaml: the result as one versioned envelope on stdout (--json: -o json). */
   output?: 'json' | 'yaml';
-  /** Deprecated alias, kept until every command reads `output`: true exactly when output is json. */
-  json: boolean;
+  /** -v: log each external command, retry and API error to stderr (the debug level). */
   verbose: boolean;
+  /** --log-level: the level of those stderr logs (default: none, or debug with -v). */
   logLevel?: string;
-  events: boolean;
+  /** --events FILE: the run's live event stream as NDJSON to FILE ('-': stdout). */
+  events?: string;
   help: boolean;
   version: boolean;
   concurrency: number;
@@ -74,6 +76,8 @@ export interface CliOptions {
 }
 
 const PROVIDERS: readonly ProviderName[] = ['k3d', 'kwok', 'existing'];
+const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 
 /** --resume takes an optional value, which parseArgs cannot express: split it out first. */
 function splitResume(argv: readonly string[]): { rest: string[]; resume?: string; given: boolean } {
@@ -148,7 +152,7 @@ function checkTokens(tokens: readonly Token[], command: Command | undefined): vo
     if (!allowed.has(name)) throw foreignFlag(raw, name, command);
     const flag = FLAGS[name as FlagName];
     if (flag.type === 'boolean' && t.value !== undefined) throw new InputError(`${raw} takes no value (given "${t.value}")`);
-    if (flag.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-')))) {
+    if (flag.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-') && t.value !== '-'))) {
       throw new InputError(`${raw} needs a value: ${shownName(name as FlagName)} ${'arg' in flag ? flag.arg : 'VALUE'}`, [`see ${command ? `homelab-dr ${command} --help` : 'homelab-dr --help'}`]);
     }
   }
@@ -223,10 +227,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     stateDir: str('state-dir'),
     reportDir: str('report-dir'),
     ...(output !== undefined ? { output } : {}),
-    json: output === 'json',
     verbose: v.verbose === true,
-    ...(v['log-level'] !== undefined ? { logLevel: str('log-level') } : {}),
-    events: v.events === true,
+    ...(v['log-level'] !== undefined ? { logLevel: oneOf('--log-level', str('log-level'), LOG_LEVELS) } : {}),
+    ...(v.events !== undefined ? { events: str('events') } : {}),
     help: v.help === true,
     version: v.version === true,
     concurrency,

@@ -17,8 +17,8 @@ export const FLAGS = {
   config: { type: 'string', short: 'c', arg: 'FILE', help: 'config file (default $HOMELAB_DR_CONFIG, else ./homelab.yaml)' },
   output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'machine-readable output: json | yaml', values: ['json', 'yaml'] },
   verbose: { type: 'boolean', short: 'v', help: 'more detail, and the stack of an internal error' },
-  'log-level': { type: 'string', arg: 'LEVEL', help: 'log level: trace | debug | info | warn | error', values: ['trace', 'debug', 'info', 'warn', 'error'] },
-  events: { type: 'boolean', help: 'stream the run\'s events as NDJSON' },
+  'log-level': { type: 'string', arg: 'LEVEL', help: 'level of the stderr log (commands, retries, API errors): trace | debug (-v) | info | warn | error | fatal | silent', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
+  events: { type: 'string', arg: 'FILE', help: 'the run\'s live event stream as NDJSON to FILE ("-": stdout)' },
   json: { type: 'boolean', help: 'deprecated: the same as -o json' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
   version: { type: 'boolean', help: 'print the version (see the version command for more)' },
@@ -53,7 +53,7 @@ export const FLAGS = {
 
 export type FlagName = keyof typeof FLAGS;
 
-export const GLOBAL_FLAGS: readonly FlagName[] = ['config', 'output', 'verbose', 'log-level', 'events', 'json', 'help', 'version'];
+export const GLOBAL_FLAGS: readonly FlagName[] = ['config', 'output', 'verbose', 'log-level', 'json', 'help', 'version'];
 
 export interface CommandSpec {
   summary: string;
@@ -68,7 +68,7 @@ export interface CommandSpec {
   notes?: string;
 }
 
-const RUN_FLAGS: readonly FlagName[] = ['provider', 'only', 'from', 'resume', 'yes', 'state-dir', 'concurrency', 'insecure-file-perms'];
+const RUN_FLAGS: readonly FlagName[] = ['provider', 'only', 'from', 'resume', 'yes', 'state-dir', 'concurrency', 'insecure-file-perms', 'events'];
 const CLUSTER_READ: readonly FlagName[] = ['kubeconfig', 'context'];
 
 export const COMMAND_SPECS = {

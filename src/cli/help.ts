@@ -2,7 +2,7 @@
 // a command's help lists only the flags that command takes, and its examples.
 import { COMMAND_SPECS, FLAGS, GLOBAL_FLAGS, flagHelp, type Command, type CommandSpec, type FlagName } from './flags.js';
 
-const EXIT_CODES = 'Exit codes: 0 green, 1 a step failed, 2 bad input or config, 3 refused (guard, confirmation, lock held by a live run, unmet need), 130 interrupted.';
+const EXIT_CODES = 'Exit codes: 0 green, 1 a step failed, 2 bad input or config, 3 refused (guard, confirmation, lock held by a live run, unmet need), 70 internal error (a bug: please report it), 130 interrupted.';
 
 function flagLine(command: Command | undefined, name: FlagName): string {
   const f = FLAGS[name];

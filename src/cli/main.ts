@@ -3,17 +3,7 @@
 import { COMMANDS, helpText, parseCli, type Command } from './args.js';
 import { VERSION } from '../version.js';
 import { InputError } from '../util/errors.js';
-
-function report(err: unknown): number {
-  const e = err as { exitCode?: number; message?: string; details?: string[] };
-  if (e && (e.exitCode === 2 || e.exitCode === 3 || e.exitCode === 130)) {
-    const prefix = e.exitCode === 3 ? 'refused: ' : e.exitCode === 130 ? 'interrupted: ' : '';
-    process.stderr.write(`homelab-dr: ${prefix}${e.message}\n`);
-    for (const d of e.details ?? []) process.stderr.write(`  ${d}\n`);
-    return e.exitCode;
-  }
-  throw err;
-}
+import { exitCodeForError, stdoutDocument } from './exit.js';
 
 async function dispatch(command: Command, opts: ReturnType<typeof parseCli>): Promise<number> {
   switch (command) {
@@ -54,8 +44,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(helpText());
     return 0;
   }
+  let opts: ReturnType<typeof parseCli> | undefined;
+  stdoutDocument.written = false;
   try {
-    const opts = parseCli(argv);
+    opts = parseCli(argv);
+    if (opts.verbose || opts.logLevel) {
+      const { configureDiagnostics, diagnosticLevel } = await import('../util/diag-log.js');
+      await configureDiagnostics(diagnosticLevel(opts));
+    }
     if (opts.version) {
       process.stdout.write(`homelab-dr ${VERSION}\n`);
       return 0;
@@ -69,6 +65,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await dispatch(opts.command, opts);
   } catch (err) {
-    return report(err);
+    return exitCodeForError(err, opts ?? outputOfUnparsed(argv));
   }
+}
+
+/** Flags that failed to parse still say how the error should be written: -o json|yaml and -v. */
+function outputOfUnparsed(argv: readonly string[]): { output?: 'json' | 'yaml'; verbose: boolean } {
+  const at = argv.findIndex((a) => a === '-o' || a === '--output');
+  const given = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--output='))?.slice('--output='.length);
+  const output = given === 'json' || given === 'yaml' ? given : argv.includes('--json') ? 'json' : undefined;
+  return { ...(output ? { output } : {}), verbose: argv.includes('-v') || argv.includes('--verbose') };
 }

@@ -3,6 +3,7 @@
 // problem is collected and reported as `file:line:col: field: message` in one InputError (exit 2).
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { problemRecord, type ProblemRecord } from '../report/problems.js';
 import { InputError } from '../util/errors.js';
 import { crossFieldIssues } from './cross-checks.js';
 import { formatFieldPath, isRecord } from './field-path.js';
@@ -30,22 +31,34 @@ function noteLine(file: string, note: SourceNote): string {
   return `${file}:${note.position.line}:${note.position.col}: ${note.message}`;
 }
 
-function issueNote(source: YamlConfigSource, issue: ConfigIssue): SourceNote {
+/** A note with its field apart, for the problem record (-o json|yaml); a syntax error has none. */
+type FieldNote = SourceNote & { field?: string; issue?: string };
+
+function issueNote(source: YamlConfigSource, issue: ConfigIssue): FieldNote {
   const seeAlso = issue.firstAt === undefined ? '' : ` (first at line ${source.locate(issue.firstAt, 'value').line})`;
+  const field = formatFieldPath(source.displayPath(issue.path));
   return {
     position: source.locate(issue.path, issue.at ?? 'value'),
-    message: `${formatFieldPath(source.displayPath(issue.path))}: ${issue.message}${seeAlso}`,
+    message: `${field}: ${issue.message}${seeAlso}`,
+    field,
+    issue: `${issue.message}${seeAlso}`,
   };
+}
+
+function noteRecord(file: string, note: FieldNote): ProblemRecord {
+  return problemRecord({ check: 'config', file, line: note.position.line, column: note.position.col, field: note.field, message: note.issue ?? note.message });
 }
 
 function byPosition(a: SourceNote, b: SourceNote): number {
   return a.position.line - b.position.line || a.position.col - b.position.col;
 }
 
-function invalid(absolutePath: string, file: string, notes: SourceNote[]): InputError {
-  const lines = [...new Set([...notes].sort(byPosition).map((note) => noteLine(file, note)))];
+function invalid(absolutePath: string, file: string, notes: FieldNote[]): InputError {
+  const sorted = [...notes].sort(byPosition);
+  const lines = [...new Set(sorted.map((note) => noteLine(file, note)))];
+  const records = sorted.filter((note, i) => sorted.findIndex((other) => noteLine(file, other) === noteLine(file, note)) === i).map((note) => noteRecord(file, note));
   const count = `${lines.length} error${lines.length === 1 ? '' : 's'}`;
-  return new InputError(`config ${absolutePath} is invalid (${count})`, lines);
+  return new InputError(`config ${absolutePath} is invalid (${count})`, lines, records);
 }
 
 /**

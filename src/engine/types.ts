@@ -1,5 +1,6 @@
 // The step contract (DESIGN.md "The step contract"). The engine knows nothing about Kubernetes:
 // a step is anything with an id, dependencies, a plan, and an apply/verify pair.
+import type { PlanLine } from '../report/problems.js';
 import type { Ledger } from './ledger.js';
 
 /** A run-time dependency of a step, for the litmus: does it live inside the cluster being rebuilt? */
@@ -39,8 +40,8 @@ export interface Step<C extends StepContext = StepContext> {
   needs: string[];
   destructive: boolean;
   uses(ctx: C): Promise<Use[]>;
-  /** What it would do, with no side effects: one line per intention. */
-  plan(ctx: C): Promise<string[]>;
+  /** What it would do, with no side effects: one line per intention, and the problems it already sees. */
+  plan(ctx: C): Promise<PlanLine[]>;
   apply(ctx: C, ledger: StepLedger): Promise<void>;
   verify(ctx: C): Promise<VerifyResult>;
 }

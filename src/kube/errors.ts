@@ -1,5 +1,6 @@
 // An API answer that was not 2xx, carrying the apiserver's own Status message (e.g. the PodSecurity
 // verdict of a dry run), which is what a person needs to read.
+import { diag } from '../util/diag-log.js';
 
 export class KubeApiError extends Error {
   constructor(
@@ -18,9 +19,11 @@ export class KubeApiError extends Error {
 /** Builds the error from a response body, which is a v1 Status when the apiserver produced it. */
 export function apiErrorFromBody(status: number, body: unknown, request: string, retryAfter?: string | string[]): KubeApiError {
   const wait = retryAfterSeconds(retryAfter);
-  if (isStatus(body)) return new KubeApiError(status, body.reason ?? 'Unknown', body.message ?? '', request, wait);
   const text = typeof body === 'string' ? body.trim().slice(0, 500) : '';
-  return new KubeApiError(status, 'Unknown', text, request, wait);
+  const error = isStatus(body) ? new KubeApiError(status, body.reason ?? 'Unknown', body.message ?? '', request, wait) : new KubeApiError(status, 'Unknown', text, request, wait);
+  // -v: every answer that was not 2xx, also those a caller expects (a 404 before a create).
+  diag().info({ status, reason: error.reason, request, apiMessage: error.apiMessage }, 'api error');
+  return error;
 }
 
 /** Retry-After in seconds (the apiserver sends whole seconds; an HTTP date is not used by it). */

@@ -1,6 +1,7 @@
 // Bounded retries for faults that go away on their own (a restarting apiserver, an etcd leader change,
 // throttling). A 4xx is the caller's mistake or a real verdict, and is never retried.
 import pRetry from 'p-retry';
+import { diag } from '../util/diag-log.js';
 import { KubeApiError } from './errors.js';
 
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -50,7 +51,8 @@ export function withRetry<T>(
     shouldRetry: ({ error }) => shouldRetry(error),
     // A throttled or unavailable apiserver says how long to wait (429/503 Retry-After); asking sooner only
     // spends the budget on more refusals. p-retry awaits this before its own backoff, so wait the difference.
-    onFailedAttempt: async ({ error, retriesLeft, retriesConsumed }) => {
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retriesConsumed }) => {
+      if (retriesLeft > 0 && shouldRetry(error)) diag().warn({ attempt: attemptNumber, retriesLeft, err: error.message }, 'retry');
       if (!(error instanceof KubeApiError) || error.retryAfterSeconds === undefined || retriesLeft <= 0 || !shouldRetry(error)) return;
       const backoff = Math.min(policy.minTimeoutMs * 2 ** retriesConsumed, policy.maxTimeoutMs);
       const extra = Math.min(error.retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS) - backoff;

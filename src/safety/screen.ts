@@ -1,15 +1,26 @@
 // The blast-radius screen as hard-reset prints it before the typed confirmation, and plan shows it
 // too: what the deletion takes with it, counted from the live cluster when it answers (read-only).
 import type { HomelabConfig } from '../config/types.js';
+import type { BlastRadius } from './blast-radius.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RecoveryContext } from '../../steps/context.js';
 import { liveSealingKeys } from '../secrets/key-backup.js';
 import { errorMessage } from '../util/errors.js';
 import { renderSealingKeys, type ScreenKeys } from './key-screen.js';
 
+/** The sealing keys as data: by name and fingerprint only, never the key itself. */
+export type ScreenKeyData = { namespace: string; keys: Array<{ name: string; status: string; fingerprint: string }> } | { namespace: string; unreadable: string };
+
 export interface Screen {
   text: string;
   throughCluster: boolean;
+  /** What the text says, as data (-o json|yaml). */
+  data: BlastRadius & { sealingKeys?: ScreenKeyData };
+}
+
+function keyData(namespace: string, live: ScreenKeys): ScreenKeyData {
+  if ('unreadable' in live) return { namespace, unreadable: live.unreadable };
+  return { namespace, keys: live.keys.map(({ name, status, fingerprint }) => ({ name, status, fingerprint })) };
 }
 
 async function screenKeys(kube: KubeClient, config: HomelabConfig): Promise<ScreenKeys | undefined> {
@@ -38,8 +49,10 @@ export async function blastRadiusScreen(ctx: RecoveryContext, config: HomelabCon
   try {
     const br = await blastRadius(kube, config, { stepIds, command, clusterName: ctx.clusterName });
     if (absent) br.live = { reachable: false, reason: `cluster "${ctx.clusterName}" does not exist (provider ${ctx.providerName}): there is nothing to destroy` };
-    const keys = renderSealingKeys(config.sealedSecrets, kube ? await screenKeys(kube, config) : undefined);
-    return { text: `${renderBlastRadius(br)}${keys.length ? `\n${keys.join('\n')}\n` : ''}`, throughCluster: br.access.throughCluster };
+    const live = kube ? await screenKeys(kube, config) : undefined;
+    const keys = renderSealingKeys(config.sealedSecrets, live);
+    const sealingKeys = config.sealedSecrets && live ? { sealingKeys: keyData(config.sealedSecrets.namespace, live) } : {};
+    return { text: `${renderBlastRadius(br)}${keys.length ? `\n${keys.join('\n')}\n` : ''}`, throughCluster: br.access.throughCluster, data: { ...br, ...sealingKeys } };
   } finally {
     kube?.close();
   }

@@ -1,9 +1,10 @@
 // Errors that map to the CLI's exit codes (DESIGN.md: 2 bad input, 3 refused).
+import type { ProblemRecord } from '../report/problems.js';
 
-/** Bad input or config: exit 2, nothing touched. */
+/** Bad input or config: exit 2, nothing touched. `problems`: the details as records (file, line, field) for -o. */
 export class InputError extends Error {
   readonly exitCode = 2;
-  constructor(message: string, readonly details: string[] = []) {
+  constructor(message: string, readonly details: string[] = [], readonly problems: ProblemRecord[] = []) {
     super(message);
     this.name = 'InputError';
   }

@@ -1,5 +1,6 @@
 // The one way homelab-dr runs an external command (k3d, kubectl, helm, nft, sops, kwokctl...).
 // It captures output and throws with the command line (secret values redacted) and stderr.
+import { diag } from './diag-log.js';
 import { childEnv } from './secrets-registry.js';
 
 export interface ExecOptions {
@@ -44,6 +45,9 @@ function quote(arg: string): string {
 export async function run(file: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const secrets = opts.secrets ?? [];
   const command = redact([file, ...args].map(quote).join(' '), secrets);
+  // -v: the command as it runs, redacted like an error's; its registered secret values are scrubbed too.
+  diag().debug({ cmd: command, ...(opts.cwd ? { cwd: opts.cwd } : {}) }, 'exec');
+  const started = Date.now();
   // zx is loaded on first use so that `--help` and `plan` do not pay for it.
   const { $ } = await import('zx');
   const shell = $({
@@ -73,6 +77,7 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
   } finally {
     clearTimeout(deadline);
   }
+  diag().debug({ cmd: command, exitCode: output.exitCode, signal: output.signal ?? undefined, ms: Date.now() - started }, 'exec done');
   const stdoutBytes = output.buffer();
   const result: ExecResult = {
     command,

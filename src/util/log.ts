@@ -1,4 +1,4 @@
-// JSON-lines logs (pino) to <state-dir>/logs/<run>.jsonl, and to stdout with --json. Every line passes
+// JSON-lines logs (pino) to <state-dir>/logs/<run>.jsonl (the live stream for machines is --events). Every line passes
 // through scrub() on its way out, so a secret value held in memory cannot reach a log by any path.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,8 +27,6 @@ export const REDACT_PATHS = [
 export interface LogOptions {
   stateDir: string;
   runId: string;
-  /** Also write JSON lines to stdout (--json). */
-  toStdout?: boolean;
 }
 
 export function createRunLogger(opts: LogOptions): { logger: Logger; path: string } {
@@ -38,7 +36,6 @@ export function createRunLogger(opts: LogOptions): { logger: Logger; path: strin
   const streams: { stream: NodeJS.WritableStream | ReturnType<typeof pino.destination> }[] = [
     { stream: pino.destination({ dest: path, sync: true, mode: 0o600 }) },
   ];
-  if (opts.toStdout) streams.push({ stream: pino.destination({ dest: 1, sync: true }) });
   const logger = pino(
     {
       base: { run: opts.runId },

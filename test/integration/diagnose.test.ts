@@ -143,9 +143,11 @@ describe('diagnose (real control plane)', () => {
     const written: string[] = [];
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
     try {
-      expect(await diagnoseCommand(parseCli(['diagnose', ns, ...flags, '--json']))).toBe(1);
-      const report = JSON.parse(written.join('')) as { ok: boolean; findings: Array<{ problem: string }> };
+      expect(await diagnoseCommand(parseCli(['diagnose', ns, ...flags, '-o', 'json']))).toBe(1);
+      const report = JSON.parse(written.join('')) as { kind: string; ok: boolean; findings: Array<{ problem: string }>; problems: unknown[] };
+      expect(report.kind).toBe('Diagnosis');
       expect(report.ok).toBe(false);
+      expect(report.problems).toEqual([expect.objectContaining({ step: 'diagnose', object: `Pod ${ns}/picky`, message: `Pending: no node matches its nodeSelector disktype=ssd-${suffix}` })]);
       expect(report.findings.map((f) => f.problem)).toEqual([`Pending: no node matches its nodeSelector disktype=ssd-${suffix}`]);
       written.length = 0;
       expect(await diagnoseCommand(parseCli(['diagnose', namespaces.empty, ...flags]))).toBe(0);

@@ -346,13 +346,13 @@ describe('leak scan: canary secret values through the real CLI', () => {
     const verify = await runCli('verify', ['verify', '--config', config, '--provider', 'kwok', '--name', drillName, '--state-dir', drillStateDir], { trace: true });
     expect(verify.code, describeRun(verify)).toBe(0);
     expect(text(verify.stdout)).toMatch(/^ok {3}reseal-secrets$/m);
-    const verifyJson = await runCli('verify-json', ['verify', '--json', '--config', config, '--provider', 'kwok', '--name', drillName, '--state-dir', drillStateDir], { trace: true });
+    const verifyJson = await runCli('verify-json', ['verify', '-o', 'json', '--config', config, '--provider', 'kwok', '--name', drillName, '--state-dir', drillStateDir], { trace: true });
     expect(verifyJson.code, describeRun(verifyJson)).toBe(0);
 
     const status = await runCli('status', ['status', '--state-dir', drillStateDir], { trace: true });
     expect(status.code, describeRun(status)).toBe(0);
     expect(text(status.stdout)).toMatch(/\(drill, .*ended with exit 0/);
-    const statusJson = await runCli('status-json', ['status', '--json', '--state-dir', drillStateDir], { trace: true });
+    const statusJson = await runCli('status-json', ['status', '-o', 'json', '--state-dir', drillStateDir], { trace: true });
     expect(statusJson.code, describeRun(statusJson)).toBe(0);
     for (const r of [drill, verify, verifyJson, status, statusJson]) expect(summarize(outputHits(r)), r.label).toEqual([]);
   });
@@ -373,7 +373,7 @@ describe('leak scan: canary secret values through the real CLI', () => {
     // The canaries really went through: the fixture's private key opens them again.
     expect(unsealValue(sealingKey.privateKeyPem, 'networking/tunnel', sealed.spec.encryptedData.blob!).toString()).toBe(canaries.stdinData);
     expect(unsealValue(sealingKey.privateKeyPem, 'networking/tunnel', sealed.spec.encryptedData.token!).toString()).toBe(canaries.stdinString);
-    const fromStdinJson = await runCli('seal-stdin-json', ['seal', '--json', '--cert', certPath], { input: secret, trace: true });
+    const fromStdinJson = await runCli('seal-stdin-json', ['seal', '-o', 'json', '--cert', certPath], { input: secret, trace: true });
     expect(fromStdinJson.code, describeRun(fromStdinJson)).toBe(0);
 
     const configured: Array<[string, string, string, Role]> = [
@@ -394,7 +394,7 @@ describe('leak scan: canary secret values through the real CLI', () => {
     const state = join(root, 'state-plan');
     for (const [label, args] of [
       ['plan', ['plan', '--config', config, '--provider', 'kwok', '--state-dir', state]],
-      ['plan-json', ['plan', '--json', '--config', config, '--provider', 'kwok', '--state-dir', state]],
+      ['plan-json', ['plan', '-o', 'json', '--config', config, '--provider', 'kwok', '--state-dir', state]],
       ['lint', ['lint', '--config', config, '--provider', 'kwok', '--state-dir', state]],
     ] as Array<[string, string[]]>) {
       const r = await runCli(label, args, { trace: true });
@@ -406,7 +406,7 @@ describe('leak scan: canary secret values through the real CLI', () => {
   });
 
   it('a key missing from its store fails preflight naming store and key, and nothing else', { timeout: 180_000 }, async () => {
-    for (const [label, extra] of [['missing-key', []], ['missing-key-json', ['--json']]] as Array<[string, string[]]>) {
+    for (const [label, extra] of [['missing-key', []], ['missing-key-json', ['-o', 'json']], ['missing-key-events', ['--events', '-']]] as Array<[string, string[]]>) {
       const r = await runCli(label, ['dr-test', ...extra, '--config', missingConfig, '--provider', 'kwok', '--yes', '--state-dir', join(root, `state-${label}`)], { trace: true });
       expect(r.code, describeRun(r)).toBe(1);
       const out = text(r.stderr) + text(r.stdout);

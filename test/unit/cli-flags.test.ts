@@ -128,12 +128,16 @@ describe('no arguments, help and version', () => {
 });
 
 describe('global flags for the output contract', () => {
-  it('-o, -v, --log-level and --events parse on every command; --json is -o json', () => {
+  it('-o, -v and --log-level parse on every command, --events FILE on the runs; --json is -o json', () => {
     for (const command of COMMANDS) {
-      const o = parseCli([command, '-o', 'yaml', '-v', '--log-level', 'debug', '--events'], {});
-      expect(o).toMatchObject({ output: 'yaml', verbose: true, logLevel: 'debug', events: true, json: false });
-      expect(parseCli([command, '--json'], {})).toMatchObject({ output: 'json', json: true });
+      const o = parseCli([command, '-o', 'yaml', '-v', '--log-level', 'debug'], {});
+      expect(o).toMatchObject({ output: 'yaml', verbose: true, logLevel: 'debug' });
+      expect(o.events).toBeUndefined();
+      expect(parseCli([command, '--json'], {})).toMatchObject({ output: 'json' });
     }
+    for (const command of ['hard-reset', 'dr-test', 'drill']) expect(parseCli([command, '--events', 'run.ndjson'], {}).events).toBe('run.ndjson');
+    expect(() => parseCli(['verify', '--events', 'x'], {})).toThrow(/--events is not a flag of verify; it is a flag of hard-reset, dr-test, drill/);
+    expect(() => parseCli(['plan', '--log-level', 'loud'], {})).toThrow(/--log-level must be one of/);
     expect(() => parseCli(['plan', '--json', '-o', 'yaml'], {})).toThrow('--json and -o yaml contradict');
   });
 });

@@ -66,8 +66,11 @@ describe('cli', { timeout: 30_000 }, () => {
     expect(screened.out).toContain('If hard-reset ran now:\n  BLAST RADIUS: hard-reset deletes cluster "homelab" (provider kwok)');
     expect(screened.out).toContain('cluster "homelab" does not exist (provider kwok): there is nothing to destroy');
     expect(screened.out).toMatch(/FAILS IN\s+LEFT IN\n\s+preflight\s+nothing touched/);
-    const json = await cli('plan', '--config', example, '--json');
+    const json = await cli('plan', '--config', example, '-o', 'json');
     const report = JSON.parse(json.out);
+    expect([report.apiVersion, report.kind]).toEqual(['homelab-dr.io/v1alpha1', 'Plan']);
+    // --json stays the old spelling of -o json.
+    expect(JSON.parse((await cli('plan', '--config', example, '--json')).out).kind).toBe('Plan');
     expect(report.groups[0]).toEqual(['preflight']);
     expect(report.steps.map((s: { id: string }) => s.id)).toContain('reseal-secrets');
     for (const v of demoValues) expect(json.out).not.toContain(v);
@@ -121,6 +124,17 @@ describe('cli', { timeout: 30_000 }, () => {
       expect.stringMatching(new RegExp(`^problem: preflight: Pod networking/root \\(${extra}:18\\): its pods would be rejected: violates PodSecurity "restricted:latest"`)),
     ]);
     expect(out).toContain('lint: 4 problem(s)');
+    // -o json: the same four problems as records, each with its step, object, file and line.
+    const records = JSON.parse((await cli('lint', '--config', config, '-o', 'json')).out);
+    expect(records).toMatchObject({ kind: 'LintResult', ok: false });
+    expect(records.problems.map((p: { step: string; check: string; file: string; line: number }) => [p.step, p.check, p.file, p.line])).toEqual([
+      ['preflight', 'objects', extra, 1],
+      ['preflight', 'objects', extra, 6],
+      ['preflight', 'namespaces', extra, 12],
+      ['preflight', 'podsecurity', extra, 18],
+    ]);
+    expect(records.problems[2]).toMatchObject({ object: 'Namespace tunnels', fix: expect.stringMatching(/^declare it in .*, or set namespaces\.createMissing: true$/) });
+    expect(records.problems[3].fix).toMatch(/^add: /);
     expect((await cli('plan', '--config', config)).out).toContain(`  - PROBLEM: duplicate ServiceAccount networking/gitlab-agent`);
 
     // The same checks gate a run: preflight (before delete-cluster) is red on them.

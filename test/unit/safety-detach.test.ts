@@ -126,6 +126,7 @@ describe('reexecDetached via setsid', () => {
     compile('src/safety/detach.ts', join(dir, 'src/safety/detach.js'));
     compile('src/util/exec.ts', join(dir, 'src/util/exec.js'));
     compile('src/util/secrets-registry.ts', join(dir, 'src/util/secrets-registry.js')); // exec.js imports it
+    compile('src/util/diag-log.ts', join(dir, 'src/util/diag-log.js')); // exec.js imports it (pino only when -v asks)
     compile('src/safety/run-lock.ts', join(dir, 'src/safety/run-lock.js')); // detach.js imports it
     compile('src/util/errors.ts', join(dir, 'src/util/errors.js')); // run-lock.js imports it
     const journal = join(dir, 'runs', 'run-1.jsonl');

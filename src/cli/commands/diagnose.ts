@@ -7,6 +7,7 @@ import type { KubeObject } from '../../kube/types.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
+import { envelope, writeEnvelope } from '../output.js';
 
 export async function diagnoseCommand(opts: CliOptions): Promise<number> {
   // -n NAMESPACE, as kubectl; a lone positional namespace is still read, for scripts written before -n.
@@ -24,8 +25,9 @@ export async function diagnoseCommand(opts: CliOptions): Promise<number> {
     const view = await loadView(kube, namespace, declared);
     const findings = diagnoseView(view);
     const scope = namespace ? `namespace ${namespace}` : 'all namespaces';
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ cluster: ctx.clusterName, namespace: namespace ?? null, ok: findings.length === 0, findings }, null, 2)}\n`);
+    if (opts.output) {
+      const problems = findings.map((f) => ({ step: 'diagnose', object: f.object, message: f.problem, ...(f.fix.length ? { fix: f.fix.join('; ') } : {}) }));
+      writeEnvelope(envelope('Diagnosis', 'diagnose', { cluster: ctx.clusterName, namespace: namespace ?? null, ok: findings.length === 0, findings, problems }), opts.output);
     } else {
       for (const finding of findings) process.stdout.write(`${formatFinding(finding).join('\n')}\n\n`);
       const examined = `${view.workloads.length} workload(s), ${view.pods.length} pod(s), ${view.pvcs.length} PVC(s)`;

@@ -5,9 +5,11 @@ import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
 import { mustAlreadyVerify, selectSteps } from '../../engine/runner.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
+import { isPlanProblem, planLineText, type PlanLine, type ProblemRecord } from '../../report/problems.js';
 import type { RecoveryContext } from '../../../steps/context.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
+import { envelope, writeEnvelope } from '../output.js';
 import { scalarDifferenceWarnings } from '../scalar-warnings.js';
 
 export interface LitmusRow extends Use {
@@ -21,7 +23,7 @@ export interface PlanReport {
   mode: string;
   warnings: string[];
   groups: string[][];
-  steps: Array<{ id: string; title: string; needs: string[]; destructive: boolean; plan: string[] }>;
+  steps: Array<{ id: string; title: string; needs: string[]; destructive: boolean; plan: PlanLine[] }>;
   litmus: LitmusRow[];
   circular: LitmusRow[];
   /** Why the litmus could not see every host the cluster serves (an app that did not render). */
@@ -30,16 +32,30 @@ export interface PlanReport {
   litmusLive?: string;
   /** --only/--from: the steps that would run, and the unselected needs that must already verify (else exit 3). */
   selection?: { steps: string[]; mustVerify: string[] };
-  /** plan only: the screen hard-reset shows before its confirmation. */
-  blastRadius?: string;
+  /** plan only: the screen hard-reset shows before its confirmation, as text and as data. */
+  blastRadius?: { text: string; data: unknown };
 }
 
-async function planOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<string[]> {
+async function planOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<PlanLine[]> {
   try {
     return await step.plan(ctx);
   } catch (err) {
-    return [`PROBLEM: cannot plan: ${errorMessage(err)}`];
+    return [{ problem: { step: step.id, message: `cannot plan: ${errorMessage(err)}` } }];
   }
+}
+
+/** The problems steps' plans already see, each with its step. */
+export function planProblems(report: PlanReport): ProblemRecord[] {
+  return report.steps.flatMap((s) => s.plan.filter(isPlanProblem).map((l) => ({ step: s.id, ...l.problem })));
+}
+
+/** The report as -o json|yaml carries it: plan lines as text, problems as records, the blast radius as data. */
+export function planBody(report: PlanReport): Record<string, unknown> {
+  return {
+    ...report,
+    steps: report.steps.map((s) => ({ ...s, plan: s.plan.filter((l): l is string => !isPlanProblem(l)), problems: planProblems({ ...report, steps: [s] }) })),
+    ...(report.blastRadius ? { blastRadius: report.blastRadius.data } : {}),
+  };
 }
 
 async function usesOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<LitmusRow[]> {
@@ -88,10 +104,14 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
   };
 }
 
-async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<string> {
-  if (ctx.providerName === 'existing') return 'provider existing: hard-reset never deletes this cluster (only --only/--from runs restore into it)\n';
+async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<{ text: string; data: unknown }> {
+  if (ctx.providerName === 'existing') {
+    const note = 'provider existing: hard-reset never deletes this cluster (only --only/--from runs restore into it)';
+    return { text: `${note}\n`, data: { command: 'hard-reset', cluster: ctx.clusterName, provider: 'existing', deletes: false, note } };
+  }
   const { blastRadiusScreen } = await import('../../safety/screen.js');
-  return (await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset')).text;
+  const screen = await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset');
+  return { text: screen.text, data: screen.data };
 }
 
 function table(rows: string[][]): string[] {
@@ -118,7 +138,7 @@ export function renderPlan(report: PlanReport): string {
   });
   for (const s of report.steps) {
     out.push('', `${s.id}: ${s.title}${s.needs.length ? ` (needs ${s.needs.join(', ')})` : ''}`);
-    for (const line of s.plan) out.push(`  - ${line}`);
+    for (const line of s.plan) out.push(`  - ${planLineText(line)}`);
   }
   out.push('', 'Litmus: can the cluster be rebuilt from zero without itself?');
   const rows = [['STEP', 'DEPENDENCY', 'WHERE', 'IN CLUSTER', 'WHY']];
@@ -132,12 +152,13 @@ export function renderPlan(report: PlanReport): string {
   } else {
     out.push('', 'No run-time dependency lives inside the cluster being rebuilt.');
   }
-  if (report.blastRadius) out.push('', 'If hard-reset ran now:', ...report.blastRadius.trimEnd().split('\n').map((l) => (l ? `  ${l}` : '')));
+  if (report.blastRadius) out.push('', 'If hard-reset ran now:', ...report.blastRadius.text.trimEnd().split('\n').map((l) => (l ? `  ${l}` : '')));
   return `${out.join('\n')}\n`;
 }
 
 export async function planCommand(opts: CliOptions): Promise<number> {
   const report = await buildPlanReport(opts);
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
+  if (opts.output) writeEnvelope(envelope('Plan', 'plan', planBody(report)), opts.output);
+  else process.stdout.write(renderPlan(report));
   return 0;
 }

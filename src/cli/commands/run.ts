@@ -21,6 +21,7 @@ import { assertSealingKeyKept } from '../../../steps/key-backup.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand, stateDirOf } from '../context.js';
 import { Progress } from '../progress.js';
+import { RunReport } from '../run-report.js';
 import { interruptHandler, survivesHangup } from '../run-signals.js';
 import { summaryTable } from '../summary.js';
 import { buildPlanReport } from './plan.js';
@@ -60,7 +61,7 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: RunHook
   const previous = previousRun(stateDir, opts);
   // A detached re-execution continues under the run id its parent already told the operator to follow.
   const runId = process.env[RUN_ID_ENV]?.trim() || newRunId();
-  const { logger, path: logPath } = createRunLogger({ stateDir, runId, toStdout: opts.json });
+  const { logger, path: logPath } = createRunLogger({ stateDir, runId });
   // SIGHUP (the SSH session dropping) never stops a run; its output goes on to the log and journal.
   const hangup = survivesHangup(logger);
   try {
@@ -125,6 +126,7 @@ interface LockedRun {
 
 async function runLocked(run: LockedRun): Promise<number> {
   const { mode, opts, abort, stateDir, previous, runId, logger, logPath, steps, ctx, config, throwaway, hooks } = run;
+  const report = new RunReport(opts, { runId, command: mode, cluster: ctx.clusterName });
   if (ctx.providerName === 'existing') await assertExistingContext(ctx, config.cluster.context);
 
   if (mode !== 'dr-test') {
@@ -156,6 +158,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     const { blastRadiusScreen } = await import('../../safety/screen.js');
     const screen = await blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
     process.stderr.write(screen.text);
+    report.blastRadius(screen.data);
     await confirmDestruction(ctx.clusterName, { yes: opts.yes });
     if (screen.throughCluster) {
       const { maybeDetach } = await import('../../safety/detach.js');
@@ -180,11 +183,12 @@ async function runLocked(run: LockedRun): Promise<number> {
   const ledger = new Ledger();
   ledger.onRecord((item) => {
     journal.append({ t: 'item', ...item });
+    report.item(item);
     logger.info({ step: item.step, kind: item.kind, name: item.name, outcome: item.outcome, error: item.error }, 'item');
   });
   const notes: string[] = [];
   if (mode === 'drill') notes.push(...(await sweepBeforeDrill(ctx, config, ledger, { pid: process.pid, command: mode, runId, startedAt: new Date().toISOString() })));
-  const progress = opts.json ? undefined : new Progress(ordered.map((s) => s.id));
+  const progress = new Progress(ordered.map((s) => s.id));
   const interrupts = interruptHandler({
     abort,
     throwaway,
@@ -205,6 +209,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       previouslyGreen,
       onState: (state) => {
         journal.append({ t: 'step', ...state });
+        report.step(state);
         logger.info({ step: state.id, status: state.status, blockedBy: state.blockedBy, missing: state.missing }, 'step');
         progress?.update(state);
       },
@@ -219,7 +224,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       for (const f of failures) ledger.record('proof', 'verify', f.split(':')[0]!, 'failed', f);
       if (failures.length > 0) exitCode = 1;
     }
-    if (!opts.json) process.stderr.write(`\n${summaryTable(ordered.map((s) => s.id), outcome.states, ledger.items)}`);
+    process.stderr.write(`\n${summaryTable(ordered.map((s) => s.id), outcome.states, ledger.items)}`);
   } catch (err) {
     // A refusal inside the run (an unselected need that does not verify) ends it with its own code.
     progress?.stop();
@@ -239,7 +244,8 @@ async function runLocked(run: LockedRun): Promise<number> {
     interrupts.remove();
     journal.append({ t: 'end', exitCode, at: new Date().toISOString() });
     if (mode === 'drill') exitCode = await (await import('./drill-evidence.js')).reportJournaledDrill(journal.path, exitCode, opts, config, ctx.providerName, notes);
-    if (!opts.json) process.stderr.write(`${notes.join('\n')}\njournal: ${journal.path}\nlog: ${logPath}\n`);
+    process.stderr.write(`${notes.join('\n')}\njournal: ${journal.path}\nlog: ${logPath}\n`);
+    report.end({ exitCode, states: outcome?.states, items: ledger.items, notes, journal: journal.path, log: logPath });
   }
   return exitCode;
 }

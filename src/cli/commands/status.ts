@@ -3,17 +3,18 @@ import { Journal, type JournalData } from '../../engine/journal.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { stateDirOf } from '../context.js';
+import { envelope, writeEnvelope } from '../output.js';
 import { summaryTable } from '../summary.js';
 
 /** Prints each step change as the journal records it, until the run's end line (or a signal). */
-async function follow(path: string): Promise<JournalData> {
+async function follow(path: string, out: NodeJS.WritableStream): Promise<JournalData> {
   const printed = new Map<string, string>();
   for (;;) {
     const data = Journal.read(path);
     for (const [id, st] of data.steps) {
       if (printed.get(id) === st.status) continue;
       printed.set(id, st.status);
-      process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${id}: ${st.status}${st.blockedBy ? ` (blocked by ${st.blockedBy})` : ''}\n`);
+      out.write(`${new Date().toISOString().slice(11, 19)} ${id}: ${st.status}${st.blockedBy ? ` (blocked by ${st.blockedBy})` : ''}\n`);
     }
     if (data.exitCode !== undefined) return data;
     await new Promise((r) => setTimeout(r, 500));
@@ -38,9 +39,10 @@ export async function statusCommand(opts: CliOptions): Promise<number> {
   const named = opts.resume || opts.positionals[0];
   const path = opts.follow && named ? await awaitJournal(stateDir, named, 120_000) : Journal.find(stateDir, named);
   if (!path) throw new InputError(`no run journal in ${stateDir}/runs${named ? ` named ${named}` : ''}`);
-  const data = opts.follow ? await follow(path) : Journal.read(path);
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ...data, steps: [...data.steps.values()] }, null, 2)}\n`);
+  // With -o the progress goes to stderr: stdout holds the one envelope.
+  const data = opts.follow ? await follow(path, opts.output ? process.stderr : process.stdout) : Journal.read(path);
+  if (opts.output) {
+    writeEnvelope(envelope('Status', 'status', { ...data, steps: [...data.steps.values()] }), opts.output);
     return opts.follow ? (data.exitCode ?? 1) : 0;
   }
   const ended = data.exitCode === undefined ? 'did not finish (crashed or still running)' : `ended with exit ${data.exitCode}`;

@@ -6,6 +6,7 @@ import { InputError } from '../../util/errors.js';
 import { errorMessage } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
+import { envelope, writeEnvelope } from '../output.js';
 
 interface StepVerdict {
   step: string;
@@ -38,8 +39,9 @@ export async function verifyCommand(opts: CliOptions): Promise<number> {
   const notJudgedSteps = verdicts.filter((v) => v.stepNotJudged !== undefined);
   const judged = verdicts.filter((v) => v.stepNotJudged === undefined);
   const bad = judged.filter((v) => !v.ok);
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ cluster: ctx.clusterName, ok: bad.length === 0, steps: verdicts }, null, 2)}\n`);
+  if (opts.output) {
+    const problems = bad.flatMap((v) => v.missing.map((message) => ({ step: v.step, message })));
+    writeEnvelope(envelope('VerifyResult', 'verify', { cluster: ctx.clusterName, ok: bad.length === 0, steps: verdicts, problems }), opts.output);
   } else {
     for (const v of verdicts) {
       process.stdout.write(`${v.stepNotJudged !== undefined ? 'n/j ' : v.ok ? 'ok  ' : 'FAIL'} ${v.step}\n`);
