@@ -16,9 +16,13 @@ import { errorMessage } from './errors.js';
 import { run } from './exec.js';
 import { childEnv } from './secrets-registry.js';
 
-/** The tools an operator brings, which the config's `tools:` map and HOMELAB_DR_<TOOL> may point at. */
-export const OPERATOR_TOOLS = ['kubectl', 'helm', 'sops', 'age', 'k3d'] as const;
+/**
+ * The tools homelab-dr itself runs by path, which the config's `tools:` map and HOMELAB_DR_<TOOL> may
+ * point at. k3d (and the docker it drives) come from PATH only: the k3d provider runs `k3d` from PATH.
+ */
+export const OPERATOR_TOOLS = ['kubectl', 'helm', 'sops', 'age'] as const;
 export type OperatorTool = (typeof OPERATOR_TOOLS)[number];
+type RangedTool = OperatorTool | 'k3d';
 
 /**
  * The one table of supported versions ([min, below)), and why (docs/tools.md says the same).
@@ -28,7 +32,7 @@ export type OperatorTool = (typeof OPERATOR_TOOLS)[number];
  * sops 3.8+ reads age keys from SOPS_AGE_KEY_FILE as the store passes them; age 1.1+ reads plugin-less identities.
  * k3d 5.6+ takes the k3d.io/v1alpha5 config homelab-dr writes.
  */
-export const SUPPORTED_VERSIONS: Readonly<Record<OperatorTool, { min: string; below: string }>> = {
+export const SUPPORTED_VERSIONS: Readonly<Record<RangedTool, { min: string; below: string }>> = {
   kubectl: { min: '1.30.0', below: '1.35.0' },
   helm: { min: '3.12.0', below: '4.0.0' },
   sops: { min: '3.8.0', below: '4.0.0' },
@@ -87,6 +91,10 @@ function isOperatorTool(tool: string): tool is OperatorTool {
   return (OPERATOR_TOOLS as readonly string[]).includes(tool);
 }
 
+function isRanged(tool: string): tool is RangedTool {
+  return Object.hasOwn(SUPPORTED_VERSIONS, tool);
+}
+
 /** The tool source of a config: the kwok rehearsal runs the pinned builds, any other provider the operator's. */
 export function toolSourceOf(config: { cluster: { provider: string }; tools?: Partial<Record<OperatorTool, string>> }, env: NodeJS.ProcessEnv = process.env): ToolSource {
   const searchEnv = config.cluster.provider === 'kwok' ? { ...env, PATH: rehearsalPath(env) } : env;
@@ -134,13 +142,14 @@ function compare(a: readonly number[], b: readonly number[]): number {
 
 /** Why a version line is outside the tool's supported range, or undefined when it is inside (or no range is known). */
 export function versionProblem(tool: string, line: string, from: string): string | undefined {
-  if (!isOperatorTool(tool)) return undefined;
+  if (!isRanged(tool)) return undefined;
   const { min, below } = SUPPORTED_VERSIONS[tool];
   const range = `supported: >=${min} <${below}`;
   const found = parseVersion(line);
   if (!found) return `${tool} from ${from} printed no version this release can read ("${line}"); ${range}`;
   if (compare(found, parseVersion(min)!) >= 0 && compare(found, parseVersion(below)!) < 0) return undefined;
-  return `${tool} ${found.join('.')} from ${from} is outside the supported range (${range}); install a supported ${tool} or point ${toolEnvVariable(tool)} or the config's tools.${tool} at one`;
+  const fix = isOperatorTool(tool) ? `install a supported ${tool} or point ${toolEnvVariable(tool)} or the config's tools.${tool} at one` : `put a supported ${tool} first on PATH`;
+  return `${tool} ${found.join('.')} from ${from} is outside the supported range (${range}); ${fix}`;
 }
 
 export interface ToolCheck {
