@@ -84,18 +84,19 @@ export function secretVariables(config: HomelabConfig): string[] {
 export function createInputs(config: HomelabConfig, opts: InputsOptions = {}): Inputs {
   // Before any child process starts (apps render before the stores are read): none inherits these.
   for (const name of secretVariables(config)) registerSecretVariable(name);
-  const tools = toolSourceOf(config);
+  // Read when an app renders or a store opens, not before: a config without either needs no tool.
+  const tools = (): ToolSource => toolSourceOf(config);
   return {
     namespaces: once(async () => (config.namespaces ? loadManifests(config.namespaces.file) : [])),
     storage: once(async () => (config.storage ? loadManifests(config.storage.file) : [])),
     sealedSecretsController: once(async () =>
       config.sealedSecrets?.controller.manifests ? loadManifests(config.sealedSecrets.controller.manifests) : [],
     ),
-    apps: once(() => Promise.all(config.apps.items.map((app) => renderApp(app, tools)))),
+    apps: once(() => Promise.all(config.apps.items.map((app) => renderApp(app, tools())))),
     values: once(async () => {
       const refs = config.secrets.flatMap((s) => Object.values(s.data).filter((v) => 'store' in v));
       if (config.sealedSecrets?.keyBackup?.from) refs.push(config.sealedSecrets.keyBackup.from);
-      const result = await readAll(openStores(config.secretStores, { tools: storeTools(tools), insecureFilePerms: opts.insecureFilePerms ?? false }), refs);
+      const result = await readAll(openStores(config.secretStores, { tools: storeTools(tools()), insecureFilePerms: opts.insecureFilePerms ?? false }), refs);
       for (const value of result.values.values()) registerSecret(value);
       return result;
     }),

@@ -6,8 +6,8 @@
 //   1. the environment variable HOMELAB_DR_<TOOL> (HOMELAB_DR_KUBECTL=/opt/k/kubectl),
 //   2. the config's `tools:` map (tools: { kubectl: /usr/local/bin/kubectl }),
 //   3. PATH.
-// The kwok rehearsal (and the test harness) put the Go-built cache's bin dirs first on that PATH,
-// explicitly (rehearsalPath); nothing else ever reads the cache for an operator's tool.
+// The kwok rehearsal (ToolSource.rehearsal) and the test harness (vitest.config.ts) put the Go-built
+// cache's bin dirs first on that PATH, explicitly (rehearsalPath); nothing else reads the cache for them.
 import { basename, dirname } from 'node:path';
 import { findExecutable } from '../cluster/k3d.js';
 import { BUILD_HINT } from '../cluster/control-plane-binaries.js';
@@ -81,6 +81,8 @@ export const TOOLS: Readonly<Record<string, ToolSpec>> = {
 export interface ToolSource {
   env: NodeJS.ProcessEnv;
   configured?: Partial<Record<OperatorTool, string>>;
+  /** The kwok rehearsal: kubectl, helm, age and sops are looked for in the build cache before PATH. */
+  rehearsal?: boolean;
 }
 
 export function toolEnvVariable(tool: string): string {
@@ -97,13 +99,12 @@ function isRanged(tool: string): tool is RangedTool {
 
 /** The tool source of a config: the kwok rehearsal runs the pinned builds, any other provider the operator's. */
 export function toolSourceOf(config: { cluster: { provider: string }; tools?: Partial<Record<OperatorTool, string>> }, env: NodeJS.ProcessEnv = process.env): ToolSource {
-  const searchEnv = config.cluster.provider === 'kwok' ? { ...env, PATH: rehearsalPath(env) } : env;
-  return { env: searchEnv, ...(config.tools ? { configured: config.tools } : {}) };
+  return { env, ...(config.tools ? { configured: config.tools } : {}), ...(config.cluster.provider === 'kwok' ? { rehearsal: true } : {}) };
 }
 
 export interface Located {
   path?: string;
-  /** Where it came from, or where it was looked for: said in every message about it. */
+  /** Where it came from (found), or where it was looked for (not found): said in every message about it. */
   from: string;
 }
 
@@ -114,19 +115,27 @@ export function locateTool(tool: string, source: ToolSource): Located {
   if ('cache' in where) {
     const cached = cachedBinary(where.cache[0], where.cache[1], source.env);
     // The cache directory as a one-entry PATH: the same executable test as for PATH.
-    return { path: findExecutable(basename(cached), dirname(cached)), from: `the build cache (${cached})` };
+    const found = findExecutable(basename(cached), dirname(cached));
+    return { path: found, from: found ? `the build cache (${cached})` : `at ${cached}` };
   }
+  if (!isOperatorTool(tool)) return onPath(where.path, source.env.PATH);
   const variable = toolEnvVariable(tool);
-  const fromEnv = isOperatorTool(tool) ? source.env[variable] : undefined;
-  if (fromEnv) return { path: executableFile(fromEnv), from: `${variable}=${fromEnv}` };
-  const fromConfig = isOperatorTool(tool) ? source.configured?.[tool] : undefined;
-  if (fromConfig) return { path: executableFile(fromConfig), from: `the config's tools.${tool} (${fromConfig})` };
-  const found = findExecutable(where.path, source.env.PATH);
-  return { path: found, from: found ? `PATH (${found})` : `PATH (${source.env.PATH ?? ''})` };
+  const fromEnv = source.env[variable];
+  if (fromEnv) return explicit(fromEnv, `${variable}=${fromEnv}`);
+  const fromConfig = source.configured?.[tool];
+  if (fromConfig) return explicit(fromConfig, `the config's tools.${tool} (${fromConfig})`);
+  return onPath(where.path, source.rehearsal ? rehearsalPath(source.env) : source.env.PATH);
 }
 
-function executableFile(path: string): string | undefined {
-  return findExecutable(basename(path), dirname(path));
+function onPath(name: string, path: string | undefined): Located {
+  const found = findExecutable(name, path);
+  return { path: found, from: found ? `PATH (${found})` : `on PATH (${path ?? ''})` };
+}
+
+/** A path the operator named: used if it is executable, never replaced by another one on PATH. */
+function explicit(path: string, named: string): Located {
+  const found = findExecutable(basename(path), dirname(path));
+  return { path: found, from: found ? named : `at ${named}` };
 }
 
 /** The first x.y.z in a version line ("Client Version: v1.33.4", `BuildInfo{Version:"v3.18.4"`). */
@@ -168,7 +177,7 @@ export async function checkTool(tool: string, source: ToolSource = { env: proces
   const spec = TOOLS[tool];
   if (!spec) return { tool, ok: false, detail: `no version check is known for ${tool} (a step declares a tool src/util/tools.ts does not list)` };
   const { path, from } = locateTool(tool, source);
-  if (!path) return { tool, ok: false, detail: `${tool} is not installed: not found in ${from}; to get it: ${spec.install}` };
+  if (!path) return { tool, ok: false, detail: `${tool} is not installed: not found ${from}; to get it: ${spec.install}` };
   try {
     const result = await run(path, spec.versionArgs, { timeoutMs: VERSION_TIMEOUT_MS, allowFailure: true, env: childEnv({ ...process.env, PATH: source.env.PATH }) });
     const firstLine = (result.stdout.trim() || result.stderr.trim()).split('\n')[0] ?? '';
@@ -187,7 +196,7 @@ const checked = new Map<string, Promise<ToolCheck>>();
 
 /** The checked path of a tool a command runs (helm for a chart, kubectl for kustomize); throws the check's message. */
 export async function toolPath(tool: OperatorTool, source: ToolSource): Promise<string> {
-  const key = `${tool}\0${JSON.stringify(source.configured ?? {})}\0${source.env[toolEnvVariable(tool)] ?? ''}\0${source.env.PATH ?? ''}`;
+  const key = `${tool}\0${JSON.stringify(source.configured ?? {})}\0${source.env[toolEnvVariable(tool)] ?? ''}\0${source.rehearsal ?? false}\0${source.env.PATH ?? ''}`;
   let check = checked.get(key);
   if (!check) checked.set(key, (check = checkTool(tool, source)));
   const result = await check;

@@ -1,12 +1,13 @@
 // Preflight's tool check, with PATH pointing at a directory of this test's own: the tools come from the
 // selected steps' declared uses, each is asked for its version, and a missing or silent one is named
 // with how to get it.
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { HomelabConfig } from '../../src/config/types.js';
+import { cachedBinary } from '../../src/util/binaries.js';
 import type { Step } from '../../src/engine/types.js';
 import { checkTool, locateTool, SUPPORTED_VERSIONS, toolPath, toolSourceOf, TOOLS, versionProblem } from '../../src/util/tools.js';
 import type { RecoveryContext } from '../../steps/context.js';
@@ -58,16 +59,21 @@ describe('where a tool comes from', () => {
   it('an explicit path that is not there is not replaced by the one on PATH', async () => {
     const check = await checkTool('kubectl', { env: { PATH: onPath, HOMELAB_DR_KUBECTL: '/nonexistent/kubectl' } });
     expect(check.ok).toBe(false);
-    expect(check.detail).toContain('kubectl is not installed: not found in HOMELAB_DR_KUBECTL=/nonexistent/kubectl');
+    expect(check.detail).toContain('kubectl is not installed: not found at HOMELAB_DR_KUBECTL=/nonexistent/kubectl');
   });
 
-  it('only the kwok rehearsal puts the build cache first on PATH', () => {
-    const env = { PATH: onPath, HOMELAB_DR_CACHE: '/c' };
-    expect(toolSourceOf({ cluster: { provider: 'k3d' } }, env).env.PATH).toBe(onPath);
-    expect(toolSourceOf({ cluster: { provider: 'existing' } }, env).env.PATH).toBe(onPath);
-    const rehearsal = toolSourceOf({ cluster: { provider: 'kwok' } }, env).env.PATH!.split(':');
-    expect(rehearsal[0]).toMatch(/^\/c\/bin\/kubernetes-v/);
-    expect(rehearsal.at(-1)).toBe(onPath);
+  it('only the kwok rehearsal looks in the build cache before PATH, and only for kubectl, helm, age and sops', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'hdr-cache-'));
+    const cachedKubectl = cachedBinary('kubernetes', 'kubectl', { HOMELAB_DR_CACHE: cache });
+    mkdirSync(dirname(cachedKubectl), { recursive: true });
+    writeFileSync(cachedKubectl, '#!/bin/sh\n');
+    chmodSync(cachedKubectl, 0o755);
+    const env = { PATH: onPath, HOMELAB_DR_CACHE: cache };
+    expect(locateTool('kubectl', toolSourceOf({ cluster: { provider: 'k3d' } }, env)).path).toBe(join(onPath, 'kubectl'));
+    expect(locateTool('kubectl', toolSourceOf({ cluster: { provider: 'existing' } }, env)).path).toBe(join(onPath, 'kubectl'));
+    expect(locateTool('kubectl', toolSourceOf({ cluster: { provider: 'kwok' } }, env)).path).toBe(cachedKubectl);
+    // nft is no pinned build: the rehearsal's message names the operator's PATH alone.
+    expect(locateTool('nft', toolSourceOf({ cluster: { provider: 'kwok' } }, env))).toEqual({ from: `on PATH (${onPath})` });
   });
 });
 
@@ -107,7 +113,7 @@ describe('checkTool', () => {
   it('a tool not on PATH is named with the package that provides it', async () => {
     const check = await checkTool('nft', { env: { PATH: binDir({}) } });
     expect(check.ok).toBe(false);
-    expect(check.detail).toMatch(/^nft is not installed: not found in PATH \(.*\); to get it: apt-get install nftables$/);
+    expect(check.detail).toMatch(/^nft is not installed: not found on PATH \(.*\); to get it: apt-get install nftables$/);
   });
 
   it('a tool that is present but does not answer its version command fails, with its exit code', async () => {

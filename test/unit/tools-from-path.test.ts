@@ -38,7 +38,7 @@ function cli(args: string[], path: string, extra: NodeJS.ProcessEnv = {}): { cod
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-describe('tools from the operator PATH, without Go and without the build cache', () => {
+describe('tools from the operator PATH, without Go and without the build cache', { timeout: 60_000 }, () => {
   const full = pathOf('full', { node, kubectl, helm });
 
   it('the child PATH has no go, no bash, and nothing but node, kubectl and helm', () => {
@@ -63,7 +63,7 @@ describe('tools from the operator PATH, without Go and without the build cache',
   it('a missing helm is named, with where it was looked for and how to get it: lint exit 1, plan says PROBLEM', () => {
     const noHelm = pathOf('no-helm', { node, kubectl });
     const lint = cli(['lint'], noHelm);
-    expect(lint.out).toContain(`helm is not installed: not found in PATH (${noHelm}); to get it: install helm 3`);
+    expect(lint.out).toContain(`helm is not installed: not found on PATH (${noHelm}); to get it: install helm 3`);
     expect(lint.code).toBe(1);
     const plan = cli(['plan'], noHelm);
     expect(plan.out).toContain('PROBLEM: cannot plan: app argocd');
