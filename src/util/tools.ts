@@ -25,12 +25,10 @@ export type OperatorTool = (typeof OPERATOR_TOOLS)[number];
 type RangedTool = OperatorTool | 'k3d';
 
 /**
- * The one table of supported versions ([min, below)), and why (docs/tools.md says the same).
- * kubectl: its skew policy is one minor either side of the apiserver; the rehearsal pins 1.33 and
- * k3s lines 1.31-1.34 are what homelabs run; kustomize (built in) changed output before 1.30.
- * helm: `template` of 3.12+ renders what the apps step dry-runs; helm 4 changed flags and is unproven.
- * sops 3.8+ reads age keys from SOPS_AGE_KEY_FILE as the store passes them; age 1.1+ reads plugin-less identities.
- * k3d 5.6+ takes the k3d.io/v1alpha5 config homelab-dr writes.
+ * The one table of supported versions ([min, below)); docs/tools.md explains it. Each range is the
+ * major line of the pinned build (scripts/control-plane.pins), which the tests run; the upper bound keeps
+ * out the next major (helm 4, sops 4 ...), whose command lines are unproven. kubectl's window is its
+ * skew policy (one minor either side of the apiserver) around the clusters homelab-dr rebuilds.
  */
 export const SUPPORTED_VERSIONS: Readonly<Record<RangedTool, { min: string; below: string }>> = {
   kubectl: { min: '1.30.0', below: '1.35.0' },
