@@ -1,4 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { rehearsalPath } from './src/util/binaries.js';
+
+// The tests run the pinned builds of kubectl, helm, age and sops (the Go-built cache), never whatever
+// the machine has on PATH; a test that needs another PATH (tools-from-path) gives its child its own.
+process.env.PATH = rehearsalPath(process.env);
 
 export default defineConfig({
   test: {

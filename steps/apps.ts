@@ -94,7 +94,7 @@ export const apps: Step<RecoveryContext> = {
   uses: async (ctx) => [
     ...ctx.config.apps.items.map((app) => {
       const tool = appSource(app).how === 'helm' ? 'helm' : 'kubectl';
-      return { name: `tool ${tool} (${app.name})`, target: tool, inCluster: false, reason: 'built into the local cache' };
+      return { name: `tool ${tool} (${app.name})`, target: tool, inCluster: false, reason: 'renders the app on this machine' };
     }),
     ...(await gitRemoteUses(ctx)),
     ...(await registryUses(ctx)),

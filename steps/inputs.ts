@@ -1,15 +1,14 @@
 // Memoised readers of a config's inputs: each file is parsed (and each app rendered) once per run,
 // whether plan, preflight or apply asks first.
-import { existsSync } from 'node:fs';
 import type { AppConfig, HomelabConfig, StoreRef } from '../src/config/types.js';
 import { loadManifests, parseManifests } from '../src/k8s/manifests.js';
 import { readAll, type ReadAllResult } from '../src/secrets/read-all.js';
 import { openStores } from '../src/secrets/stores/index.js';
 import { registerSecret, registerSecretVariable } from '../src/util/secrets-registry.js';
 import type { LoadedObject } from '../src/k8s/types.js';
-import { cachedBinary } from '../src/util/binaries.js';
 import { errorMessage } from '../src/util/errors.js';
 import { run } from '../src/util/exec.js';
+import { locateTool, toolPath, toolSourceOf, type ToolSource } from '../src/util/tools.js';
 
 export interface RenderedApp {
   app: AppConfig;
@@ -38,25 +37,18 @@ export function appSource(app: AppConfig): { how: RenderedApp['how']; path: stri
   return { how: 'helm', path: app.helm.chart };
 }
 
-function tool(component: 'kubernetes' | 'helm', name: string): string {
-  const path = cachedBinary(component, name);
-  if (!existsSync(path)) {
-    throw new Error(`${name} is not built yet (${path}); run: bash scripts/control-plane.sh`);
-  }
-  return path;
-}
-
-export async function renderApp(app: AppConfig): Promise<RenderedApp> {
+/** `tools`: where kubectl (kustomize) and helm come from (src/util/tools.ts); each is version-checked once. */
+export async function renderApp(app: AppConfig, tools: ToolSource = { env: process.env }): Promise<RenderedApp> {
   const { how, path } = appSource(app);
   try {
     if ('manifests' in app) return { app, how, objects: await loadManifests(app.manifests) };
     if ('kustomize' in app) {
-      const out = await run(tool('kubernetes', 'kubectl'), ['kustomize', app.kustomize]);
+      const out = await run(await toolPath('kubectl', tools), ['kustomize', app.kustomize]);
       return { app, how, objects: parseManifests(out.stdout, `kustomize ${app.kustomize}`) };
     }
     const args = ['template', app.helm.releaseName ?? app.name, app.helm.chart, '--namespace', app.helm.namespace];
     if (app.helm.values) args.push('--values', app.helm.values);
-    const out = await run(tool('helm', 'helm'), args);
+    const out = await run(await toolPath('helm', tools), args);
     // helm template leaves the release namespace implicit on namespaced objects.
     const objects = parseManifests(out.stdout, `helm ${app.helm.chart}`);
     return { app, how, objects };
@@ -65,10 +57,11 @@ export async function renderApp(app: AppConfig): Promise<RenderedApp> {
   }
 }
 
-function storeTools(): { age?: string; sops?: string } {
-  const age = cachedBinary('age', 'age');
-  const sops = cachedBinary('sops', 'sops');
-  return { ...(existsSync(age) ? { age } : {}), ...(existsSync(sops) ? { sops } : {}) };
+/** The stores' decryptors, found as every tool is; preflight checks their versions (a `tool sops|age` use). */
+function storeTools(tools: ToolSource): { age?: string; sops?: string } {
+  const age = locateTool('age', tools).path;
+  const sops = locateTool('sops', tools).path;
+  return { ...(age ? { age } : {}), ...(sops ? { sops } : {}) };
 }
 
 export interface InputsOptions {
@@ -91,17 +84,19 @@ export function secretVariables(config: HomelabConfig): string[] {
 export function createInputs(config: HomelabConfig, opts: InputsOptions = {}): Inputs {
   // Before any child process starts (apps render before the stores are read): none inherits these.
   for (const name of secretVariables(config)) registerSecretVariable(name);
+  // Read when an app renders or a store opens, not before: a config without either needs no tool.
+  const tools = (): ToolSource => toolSourceOf(config);
   return {
     namespaces: once(async () => (config.namespaces ? loadManifests(config.namespaces.file) : [])),
     storage: once(async () => (config.storage ? loadManifests(config.storage.file) : [])),
     sealedSecretsController: once(async () =>
       config.sealedSecrets?.controller.manifests ? loadManifests(config.sealedSecrets.controller.manifests) : [],
     ),
-    apps: once(() => Promise.all(config.apps.items.map(renderApp))),
+    apps: once(() => Promise.all(config.apps.items.map((app) => renderApp(app, tools())))),
     values: once(async () => {
       const refs = config.secrets.flatMap((s) => Object.values(s.data).filter((v) => 'store' in v));
       if (config.sealedSecrets?.keyBackup?.from) refs.push(config.sealedSecrets.keyBackup.from);
-      const result = await readAll(openStores(config.secretStores, { tools: storeTools(), insecureFilePerms: opts.insecureFilePerms ?? false }), refs);
+      const result = await readAll(openStores(config.secretStores, { tools: storeTools(tools()), insecureFilePerms: opts.insecureFilePerms ?? false }), refs);
       for (const value of result.values.values()) registerSecret(value);
       return result;
     }),

@@ -3,7 +3,7 @@
 // an unselected step's tools (nft when the firewall is not run) are never asked for.
 import type { Step, Use } from '../src/engine/types.js';
 import { errorMessage } from '../src/util/errors.js';
-import { checkTool } from '../src/util/tools.js';
+import { checkTool, toolSourceOf } from '../src/util/tools.js';
 import type { RecoveryContext } from './context.js';
 import type { Problem } from './preflight-checks.js';
 
@@ -31,10 +31,11 @@ export async function toolsOfSteps(steps: readonly Step<RecoveryContext>[], ctx:
   return { tools, problems };
 }
 
-/** One problem per selected step's tool that is missing or does not answer, naming how to get it. */
+/** One problem per selected step's tool that is missing, does not answer or is out of range, naming how to get it. */
 export async function toolProblems(ctx: RecoveryContext, env: NodeJS.ProcessEnv = process.env): Promise<Problem[]> {
   const { tools, problems } = await toolsOfSteps(ctx.selectedSteps ?? [], ctx);
-  const checks = await Promise.all([...tools.keys()].sort().map((tool) => checkTool(tool, env)));
+  const source = toolSourceOf(ctx.config, env);
+  const checks = await Promise.all([...tools.keys()].sort().map((tool) => checkTool(tool, source)));
   for (const check of checks) {
     if (check.ok) continue;
     problems.push({ check: 'tools', subject: `tool ${check.tool}`, message: `${check.detail} (run by ${tools.get(check.tool)!.join(', ')})` });

@@ -11,7 +11,7 @@ import type { ProviderName } from './types.js';
  * input: read by a step, so it must exist. output: written by homelab-dr.
  * store: a secret store's file is not checked here: it may live on media mounted only for the
  * recovery, and preflight's store check reports it with the store's name.
- * program: an exec store's `./script`, one of the config's own files: it must exist and be executable.
+ * program: an exec store's `./script`, one of the config's own files, or a `tools:` path: it must exist and be executable.
  */
 type PathRole = 'input' | 'output' | 'store' | 'program';
 
@@ -33,6 +33,8 @@ const PATH_FIELDS: ReadonlyArray<{ pattern: readonly string[]; role: PathRole }>
   { pattern: ['apps', 'items', '*', 'helm', 'values'], role: 'input' },
   { pattern: ['drill', 'reportDir'], role: 'output' },
   { pattern: ['drill', 'metricsTextfile'], role: 'output' },
+  // tools: { kubectl: /usr/local/bin/kubectl }: the operator's own programs (src/util/tools.ts).
+  { pattern: ['tools', '*'], role: 'program' },
 ];
 
 /** A chart given as oci://… or https://… is a reference, not a path. */
@@ -54,7 +56,11 @@ function collect(node: unknown, pattern: readonly string[], path: FieldPath, rol
   if (head === undefined) return;
   if (head === '*') {
     const entries: Array<[string | number, unknown]> = Array.isArray(node) ? node.map((item, i) => [i, item]) : isRecord(node) ? Object.entries(node) : [];
-    for (const [segment, child] of entries) collect(child, rest, [...path, segment], role, out);
+    for (const [segment, child] of entries) {
+      // A trailing '*' names the values themselves (every entry of `tools:`).
+      if (rest.length === 0 && isRecord(node) && typeof child === 'string' && child !== '') out.push({ path: [...path, segment], role, owner: node, key: segment, value: child });
+      else collect(child, rest, [...path, segment], role, out);
+    }
     return;
   }
   if (!isRecord(node)) return;
@@ -112,7 +118,7 @@ export function resolvePaths(data: unknown, configDir: string, checkFiles: boole
   const issues: ConfigIssue[] = [];
   const effective = provider ?? (isRecord(data) && isRecord(data.cluster) ? data.cluster.provider : undefined);
   for (const field of pathFields(data, effective)) {
-    const absolute = field.role === 'program' ? resolve(configDir, field.value) : absolutePath(field.value, configDir);
+    const absolute = absolutePath(field.value, configDir);
     setValue(field, absolute);
     if (!checkFiles || (field.role !== 'input' && field.role !== 'program')) continue;
     if (!existsSync(absolute)) {

@@ -1,5 +1,6 @@
 // The validated, path-resolved shape of a homelab-dr config (apiVersion homelab-dr/v1, kind RecoveryPlan).
 // Every path here is absolute: the loader resolves them against the config file's directory.
+import type { OperatorTool } from '../util/tools.js';
 
 export type ProviderName = 'k3d' | 'kwok' | 'existing';
 
@@ -138,4 +139,6 @@ export interface HomelabConfig {
   firewall?: FirewallConfig;
   access: AccessConfig;
   drill: DrillConfig;
+  /** Paths of the operator's tools, absolute (src/util/tools.ts: HOMELAB_DR_<TOOL> overrides, PATH is the default). */
+  tools?: Partial<Record<OperatorTool, string>>;
 }

@@ -85,6 +85,12 @@ function versionTable(versions: Record<string, string>): string[] {
   return ['## Versions', '', '| Component | Version |', '|---|---|', ...entries.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`), ''];
 }
 
+/** A rehearsal proves its pinned versions: said next to the result, not hidden in the version table. */
+function fidelitySection(fidelity: readonly string[] | undefined): string[] {
+  if (!fidelity) return [];
+  return ['## Rehearsal fidelity', '', ...fidelity.map((line) => `- ${line}`), ''];
+}
+
 export function renderReportMarkdown(s: DrillSummary): string {
   const failures = s.failures.length === 0 ? ['## Failures', '', 'None.', ''] : ['## Failures', '', ...s.failures.flatMap(failureSection)];
   const housekeeping =
@@ -93,5 +99,5 @@ export function renderReportMarkdown(s: DrillSummary): string {
       : ['## Housekeeping', '', ...s.housekeeping.map((h) => `- ${h.step}: ${h.kind} ${h.name} ${h.outcome}${h.error ? `: ${h.error.split('\n')[0]}` : ''}`), ''];
   const notJudged = s.steps.flatMap((st) => st.notJudged.map((m) => `- ${st.id}: ${m}`));
   const notJudgedSection = notJudged.length === 0 ? [] : ['## Not judged (no health rule, no status: not proven healthy)', '', ...notJudged, ''];
-  return [...summaryLines(s), '', ...stepTable(s.steps), '', ...failures, ...notJudgedSection, ...housekeeping, ...versionTable(s.versions)].join('\n');
+  return [...summaryLines(s), '', ...stepTable(s.steps), '', ...failures, ...notJudgedSection, ...housekeeping, ...fidelitySection(s.fidelity), ...versionTable(s.versions)].join('\n');
 }

@@ -89,6 +89,8 @@ export interface DrillSummary {
   housekeeping: HousekeepingItem[];
   failures: FailureReport[];
   versions: Record<string, string>;
+  /** A kwok rehearsal: its pinned versions against production's (src/fidelity.ts), one line per component. */
+  fidelity?: string[];
   /** The journal's last line was cut short by a crash. */
   tornJournal: boolean;
   /** Why the drill is not green, from a fixed set (the metrics' reason label); absent when green. */
@@ -196,12 +198,13 @@ const RTO_END: Record<DrillResult, RtoEnd> = {
 export interface SummaryInput {
   journal: JournalData;
   versions: Record<string, string>;
+  fidelity?: string[];
   /** The config the drill ran, as the operator named it (the journal holds the resolved path). */
   config: string;
   now?: Date;
 }
 
-export function summarizeDrill({ journal, versions, config, now = new Date() }: SummaryInput): DrillSummary {
+export function summarizeDrill({ journal, versions, fidelity, config, now = new Date() }: SummaryInput): DrillSummary {
   const { header } = journal;
   const startMs = Date.parse(header.startedAt);
   const lastMs = lastRecordedMs(journal);
@@ -244,6 +247,7 @@ export function summarizeDrill({ journal, versions, config, now = new Date() }: 
     housekeeping,
     failures,
     versions,
+    ...(fidelity ? { fidelity } : {}),
     tornJournal: journal.torn,
     ...(failureReason ? { failureReason } : {}),
   };

@@ -3,7 +3,7 @@
 // binary is a complete, pinned one.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type PinnedComponent = 'kubernetes' | 'etcd' | 'kwok' | 'sealed-secrets' | 'helm' | 'age' | 'sops' | 'yaml2json';
@@ -57,4 +57,13 @@ export function pinnedVersion(component: PinnedComponent): string {
 /** Absolute path of a cached binary; it may not exist yet (check with existsSync). */
 export function cachedBinary(component: PinnedComponent, name: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheRoot(env), 'bin', `${component}-${pinnedVersion(component)}`, name);
+}
+
+/**
+ * PATH with the cache's bin dirs of the operator tools (kubectl, helm, age, sops) first: what the kwok
+ * rehearsal and the test harness run. Only they call this; an operator's plan and lint use their own PATH.
+ */
+export function rehearsalPath(env: NodeJS.ProcessEnv = process.env): string {
+  const dirs = (['kubernetes', 'helm', 'age', 'sops'] as const).map((c) => dirname(cachedBinary(c, 'bin', env)));
+  return [...dirs, env.PATH ?? ''].join(delimiter);
 }

@@ -42,6 +42,8 @@ function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+const SYSTEM_BASH = '/bin/bash';
+
 export async function run(file: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const secrets = opts.secrets ?? [];
   const command = redact([file, ...args].map(quote).join(' '), secrets);
@@ -49,8 +51,11 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
   diag().debug({ cmd: command, ...(opts.cwd ? { cwd: opts.cwd } : {}) }, 'exec');
   const started = Date.now();
   // zx is loaded on first use so that `--help` and `plan` do not pay for it.
-  const { $ } = await import('zx');
+  const { $, quote: bashQuote } = await import('zx');
   const shell = $({
+    // zx runs the argv through bash, found on PATH when zx loads; a PATH of the operator's tools only
+    // (node, kubectl, helm) has none, and the system's own bash is not a tool the operator brings.
+    ...(typeof $.shell === 'string' ? {} : { shell: SYSTEM_BASH, prefix: 'set -euo pipefail;', quote: bashQuote }),
     cwd: opts.cwd,
     // A child inherits no secret held in homelab-dr's environment unless a caller passes env on purpose.
     env: opts.env ?? childEnv(),

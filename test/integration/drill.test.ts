@@ -77,6 +77,9 @@ describe('drill of the bundled example', () => {
     expect(report.rto.seconds).toBeGreaterThan(0);
     const md = readFileSync(join(runDir, 'report.md'), 'utf8');
     for (const id of STEPS) expect(md).toContain(id);
+    // A kwok rehearsal says what it proved: the example runs the pinned versions (issue 14 §7).
+    expect(report.fidelity).toEqual([expect.stringMatching(/^Kubernetes: the rehearsal runs v\S+, as production does \(cluster.image rancher\/k3s:/), expect.stringMatching(/^sealed-secrets: the rehearsal runs v\S+, as production does/)]);
+    expect(md).toContain('## Rehearsal fidelity');
     const svg = readFileSync(join(runDir, 'timeline.svg'), 'utf8');
     expect(svg.startsWith('<svg') || svg.startsWith('<?xml')).toBe(true);
     const bars = [...svg.matchAll(/<g class="step" data-step="([^"]+)"[^>]*>[\s\S]*?<\/g>/g)];

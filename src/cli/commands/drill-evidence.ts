@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { newRunId } from '../../engine/journal.js';
 import type { HomelabConfig } from '../../config/types.js';
+import type { LoadedObject } from '../../k8s/types.js';
 import { refusalReasonOf } from '../../report/failure-reason.js';
 import type { DrillSummary } from '../../report/summary.js';
 import { errorMessage } from '../../util/errors.js';
@@ -110,8 +111,25 @@ export async function reportJournaledDrill(journalPath: string, exitCode: number
   }
   const { Journal } = await import('../../engine/journal.js');
   const { summarizeDrill } = await import('../../report/summary.js');
-  const summary = summarizeDrill({ journal: Journal.read(journalPath), versions, config: opts.config });
+  const fidelity = providerName === 'kwok' ? await rehearsalFidelity(config) : undefined;
+  const summary = summarizeDrill({ journal: Journal.read(journalPath), versions, config: opts.config, ...(fidelity ? { fidelity } : {}) });
   return writeEvidence(summary, targetsFromConfig(opts, config.drill), exitCode, notes);
+}
+
+/** What the kwok rehearsal ran against what production runs; a controller manifest that no longer loads is said so. */
+async function rehearsalFidelity(config: HomelabConfig): Promise<string[]> {
+  const { fidelityOfConfig } = await import('../../fidelity.js');
+  const manifests = config.sealedSecrets?.controller.manifests;
+  let objects: LoadedObject[] = [];
+  if (manifests) {
+    const { loadManifests } = await import('../../k8s/manifests.js');
+    try {
+      objects = await loadManifests(manifests);
+    } catch (err) {
+      return [...fidelityOfConfig(config.cluster.image, []).lines.slice(0, 1), `sealed-secrets: production's version is unknown (${manifests} did not load: ${errorMessage(err)})`];
+    }
+  }
+  return fidelityOfConfig(config.cluster.image, objects.map((o) => o.obj)).lines;
 }
 
 /** The error as main.ts would print it, and the exit code it ends with (bin/homelab-dr.js: internal is 1). */

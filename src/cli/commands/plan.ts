@@ -4,6 +4,7 @@
 import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
 import { mustAlreadyVerify, selectSteps } from '../../engine/runner.js';
 import type { Step, Use } from '../../engine/types.js';
+import { fidelityOfConfig, type Fidelity } from '../../fidelity.js';
 import { errorMessage } from '../../util/errors.js';
 import { isPlanProblem, planLineText, type PlanLine, type ProblemRecord } from '../../report/problems.js';
 import type { RecoveryContext } from '../../../steps/context.js';
@@ -34,6 +35,8 @@ export interface PlanReport {
   selection?: { steps: string[]; mustVerify: string[] };
   /** plan only: the screen hard-reset shows before its confirmation, as text and as data. */
   blastRadius?: { text: string; data: unknown };
+  /** What a kwok rehearsal runs against what production runs (src/fidelity.ts). */
+  fidelity: Fidelity;
 }
 
 async function planOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<PlanLine[]> {
@@ -101,7 +104,15 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     ...(litmusLive ? { litmusLive } : {}),
     ...(selected.size < loaded.steps.length ? { selection: { steps: steps.map((s) => s.id), mustVerify } } : {}),
     ...(mode === 'plan' && steps.some((s) => s.destructive) ? { blastRadius: await planBlastRadius(ctx, config, loaded.steps) } : {}),
+    fidelity: await planFidelity(ctx),
   };
+}
+
+/** The rehearsal pins against the config's k3s image and sealed-secrets controller manifests. */
+async function planFidelity(ctx: RecoveryContext): Promise<Fidelity> {
+  // A controller manifest that does not load is reported by the sealed-secrets step's own plan.
+  const objects = await ctx.inputs.sealedSecretsController().catch(() => []);
+  return fidelityOfConfig(ctx.config.cluster.image, objects.map((o) => o.obj));
 }
 
 async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<{ text: string; data: unknown }> {
@@ -140,6 +151,8 @@ export function renderPlan(report: PlanReport): string {
     out.push('', `${s.id}: ${s.title}${s.needs.length ? ` (needs ${s.needs.join(', ')})` : ''}`);
     for (const line of s.plan) out.push(`  - ${planLineText(line)}`);
   }
+  out.push('', `Rehearsal fidelity (--provider kwok runs the pinned control plane)${report.fidelity.exact ? ': exact' : ''}:`);
+  for (const line of report.fidelity.lines) out.push(`  ${line}`);
   out.push('', 'Litmus: can the cluster be rebuilt from zero without itself?');
   const rows = [['STEP', 'DEPENDENCY', 'WHERE', 'IN CLUSTER', 'WHY']];
   for (const r of report.litmus) rows.push([r.step, r.name, r.target, r.inCluster ? 'YES: CIRCULAR' : 'no', r.reason]);

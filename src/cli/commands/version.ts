@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeYaml } from '../../k8s/yaml-write.js';
-import { cacheRoot, cachedBinary, pinnedVersion, type PinnedComponent } from '../../util/binaries.js';
+import { PINNED_COMPONENTS } from '../../pins.js';
+import { cacheRoot, cachedBinary, pinnedVersion } from '../../util/binaries.js';
 import { VERSION } from '../../version.js';
 import type { CliOptions } from '../args.js';
 
-const COMPONENTS: readonly PinnedComponent[] = ['kubernetes', 'etcd', 'kwok', 'sealed-secrets', 'helm', 'age', 'sops', 'yaml2json'];
 
 export interface VersionReport {
   version: string;
@@ -19,7 +19,7 @@ export interface VersionReport {
 
 /** A component counts as built when its versioned directory exists: the script moves it there only after its checks pass. */
 export function versionReport(env: NodeJS.ProcessEnv = process.env): VersionReport {
-  const components = COMPONENTS.map((name) => ({ name, version: pinnedVersion(name), built: existsSync(dirname(cachedBinary(name, 'x', env))) }));
+  const components = PINNED_COMPONENTS.map((name) => ({ name, version: pinnedVersion(name), built: existsSync(dirname(cachedBinary(name, 'x', env))) }));
   return { version: VERSION, node: process.version, cache: { path: cacheRoot(env), built: components.every((c) => c.built) }, components };
 }
 
