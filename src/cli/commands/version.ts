@@ -5,10 +5,9 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeYaml } from '../../k8s/yaml-write.js';
 import { PINNED_COMPONENTS } from '../../pins.js';
-import { cacheRoot, cachedBinary, pinnedVersion } from '../../util/binaries.js';
+import { cacheRoot, cachedBinary, pinnedVersion, type PinnedComponent } from '../../util/binaries.js';
 import { VERSION } from '../../version.js';
 import type { CliOptions } from '../args.js';
-
 
 export interface VersionReport {
   version: string;
