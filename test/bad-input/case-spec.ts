@@ -18,6 +18,11 @@ export interface BadInputCase {
   absent: string[];
   stdin: string;
   env: Record<string, string>;
+  /**
+   * Host tools the CLI may find: PATH becomes `{dir}/path-tools`, holding a symlink to each (found on the
+   * test's own PATH) and nothing else, so a case means "only these are installed" on any machine.
+   */
+  pathTools?: string[];
   /** Files of the bundled example to delete after copying it. */
   remove: string[];
   /** Modes to set after copying: git does not keep them. */
@@ -30,7 +35,7 @@ export interface BadInputCase {
   knownGap?: string;
 }
 
-const KEYS = new Set(['command', 'exit', 'message', 'absent', 'stdin', 'env', 'remove', 'chmod', 'expiredCert', 'needsCluster', 'knownGap']);
+const KEYS = new Set(['command', 'exit', 'message', 'absent', 'stdin', 'env', 'remove', 'chmod', 'expiredCert', 'needsCluster', 'knownGap', 'pathTools']);
 
 function stringList(value: unknown, field: string, where: string): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new Error(`${where}: ${field} must be a list of strings`);
@@ -71,6 +76,7 @@ export function readCase(casesRoot: string, name: string): BadInputCase {
     absent: stringList(raw.absent ?? [], 'absent', where),
     stdin: (raw.stdin as string | undefined) ?? '',
     env: stringMap(raw.env ?? {}, 'env', where),
+    ...(raw.pathTools !== undefined ? { pathTools: stringList(raw.pathTools, 'pathTools', where) } : {}),
     remove: stringList(raw.remove ?? [], 'remove', where),
     chmod,
     expiredCert: raw.expiredCert as string | undefined,

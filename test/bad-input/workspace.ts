@@ -1,9 +1,9 @@
 // Prepares one case: a fresh copy of the bundled example with the case's files laid over it, then runs
 // the real CLI (bin/homelab-dr.js, compiled dist/) in a child process, so exit codes are the real ones.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import type { BadInputCase } from './case-spec.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -38,7 +38,18 @@ export function prepareCase(spec: BadInputCase, root: string): string {
   cpSync(spec.dir, dir, { recursive: true, filter: (src) => resolve(src) !== join(spec.dir, 'case.yaml') });
   for (const [path, mode] of Object.entries(spec.chmod)) chmodSync(join(dir, path), mode);
   if (spec.expiredCert) writeExpiredCert(join(dir, spec.expiredCert), join(root, 'openssl-ca'));
+  if (spec.pathTools) linkPathTools(spec.pathTools, join(dir, 'path-tools'));
   return dir;
+}
+
+/** A PATH directory holding only the named host tools (each must exist here, or the case cannot mean what it says). */
+function linkPathTools(tools: readonly string[], target: string): void {
+  mkdirSync(target);
+  for (const tool of tools) {
+    const found = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, tool)).find((p) => existsSync(p));
+    if (!found) throw new Error(`pathTools: ${tool} is not installed on this machine`);
+    symlinkSync(found, join(target, tool));
+  }
 }
 
 export function caseRoot(): string {
@@ -56,6 +67,7 @@ export function runCli(spec: BadInputCase, dir: string, stateHome: string): Prom
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: stateHome };
   for (const name of SCRUBBED_ENV) delete env[name];
   for (const [name, value] of Object.entries(spec.env)) env[name] = fill(value, dir, state);
+  if (spec.pathTools) env.PATH = join(dir, 'path-tools');
   const args = spec.command.map((arg) => fill(arg, dir, state));
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
