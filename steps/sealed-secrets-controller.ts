@@ -9,7 +9,7 @@ import { servedCert } from '../src/secrets/cert-fetch.js';
 import { certFingerprint, parseSealingCert } from '../src/secrets/seal.js';
 import { errorMessage } from '../src/util/errors.js';
 import { healthWaitError, waitForHealth } from '../src/health/wait.js';
-import { applyCounted, asWire } from './apply-objects.js';
+import { applyCounted } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
 import { controllerNotPlanned, isControllerDeployment, keySecret, parseKeyBackup, type KeyPair } from './sealed-secrets-logic.js';
 import { storeUses, toolUses } from './uses.js';
@@ -90,7 +90,7 @@ async function startController(ctx: RecoveryContext, ledger: StepLedger): Promis
     return;
   }
   const kube = await ctx.kube();
-  const objects = (await ctx.inputs.sealedSecretsController()).map((o) => asWire(o.obj));
+  const objects = (await ctx.inputs.sealedSecretsController()).map((o) => o.obj);
   for (const obj of objects) await applyCounted(kube, obj, ledger);
   // The manifests' own Deployment (its selector finds its pods); preflight proved the manifests hold it.
   const deployment = objects.find((o) => isControllerDeployment(o, namespace, controllerName));

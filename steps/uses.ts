@@ -113,7 +113,7 @@ async function liveFacts(ctx: RecoveryContext): Promise<{ facts?: ClusterFacts; 
   try {
     const objects: KubeObject[] = [];
     for (const query of LIVE_KINDS) objects.push(...(await kube.list(query).catch(() => [])));
-    return { facts: clusterFactsOf(objects.map((obj) => ({ obj: obj as unknown as Record<string, unknown> }))) };
+    return { facts: clusterFactsOf(objects.map((obj) => ({ obj }))) };
   } finally {
     kube.close();
   }
@@ -125,7 +125,7 @@ async function gatherFacts(ctx: RecoveryContext): Promise<LitmusFacts> {
     ...emptyFacts(),
     resolve: resolver ?? systemResolver(process.env.HOMELAB_DR_HOSTS_FILE ? { hostsFile: process.env.HOMELAB_DR_HOSTS_FILE } : {}),
   };
-  mergeInto(facts, clusterFactsOf(apps.flatMap((a) => a.objects.map((o) => ({ obj: o.obj as unknown as Record<string, unknown>, source: o.source })))), '(manifests)');
+  mergeInto(facts, clusterFactsOf(apps.flatMap((a) => a.objects.map((o) => ({ obj: o.obj, source: o.source })))), '(manifests)');
   facts.publishedPorts = publishedPortsOf(ctx.config);
   facts.localAddresses = localAddresses();
   const live = await liveFacts(ctx);
@@ -189,7 +189,7 @@ export async function registryUses(ctx: RecoveryContext): Promise<Use[]> {
   const apps = await ctx.inputs.apps().catch(() => []);
   const images = new Map<string, Set<string>>();
   for (const { obj } of apps.flatMap((a) => a.objects)) {
-    const spec = podTemplateOf(obj as KubeObject)?.spec as { containers?: { image?: string }[]; initContainers?: { image?: string }[] } | undefined;
+    const spec = podTemplateOf(obj)?.spec as { containers?: { image?: string }[]; initContainers?: { image?: string }[] } | undefined;
     for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
       const registry = c.image ? registryOf(c.image) : undefined;
       if (registry) images.set(registry, (images.get(registry) ?? new Set()).add(c.image!));

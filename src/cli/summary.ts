@@ -1,5 +1,5 @@
 // The summary table: counts per step and in total, computed from ledger items only.
-import { emptyCounts, type Counts } from '../engine/ledger.js';
+import { emptyCounts, type Counts } from '../util/helpers.js';
 import { ITEM_OUTCOMES, type LedgerItem, type StepState } from '../engine/types.js';
 
 function statusText(state: StepState | undefined): string {

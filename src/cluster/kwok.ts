@@ -11,6 +11,7 @@ import type { ClusterConfig } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { run } from '../util/exec.js';
+import { sleep } from '../util/helpers.js';
 import { childEnv } from '../util/secrets-registry.js';
 import { controlPlaneBinaries, etcdVersion, kubernetesVersion } from './control-plane-binaries.js';
 import {
@@ -218,7 +219,7 @@ async function waitApiserverReady(client: KubeClient, deadline: number): Promise
     } catch (err) {
       last = errorMessage(err);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   throw new Error(`kube-apiserver did not become ready${last ? `: ${last}` : ''}`);
 }

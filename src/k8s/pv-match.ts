@@ -1,7 +1,8 @@
 // Why a PVC stays Pending: compare it with every PV field by field, the way the PV binder does,
 // and name what differs ("PV appdata-pv (local-storage, 50Gi, RWO) lacks label environment").
 import { compareQuantities, parseQuantity } from './quantity.js';
-import { isRecord, type KubeObject } from './types.js';
+import { isRecord } from '../util/helpers.js';
+import type { KubeObject } from './types.js';
 
 export interface ClaimMatch {
   ok: boolean;

@@ -2,11 +2,11 @@
 // Preflight asks each tool the selected steps declare (a `tool NAME` use) for its version before
 // anything is destroyed: a tool found missing after the cluster is gone is the outage.
 import { basename, dirname } from 'node:path';
-import { findExecutable } from '../cluster/k3d.js';
 import { BUILD_HINT } from '../cluster/control-plane-binaries.js';
 import { cachedBinary, type PinnedComponent } from './binaries.js';
 import { errorMessage } from './errors.js';
 import { run } from './exec.js';
+import { which } from './helpers.js';
 import { childEnv } from './secrets-registry.js';
 
 /** cache: only the pinned build is used; path: looked up on PATH; cache-or-path: the pinned build, else PATH. */
@@ -57,13 +57,13 @@ const VERSION_TIMEOUT_MS = 15_000;
 
 function locate(spec: ToolSpec, env: NodeJS.ProcessEnv): { path?: string; looked: string } {
   const where = spec.where;
-  if ('path' in where) return { path: findExecutable(where.path, env.PATH), looked: `on PATH (${env.PATH ?? ''})` };
+  if ('path' in where) return { path: which(where.path, env.PATH), looked: `on PATH (${env.PATH ?? ''})` };
   const [component, file] = 'cache' in where ? where.cache : where.cacheOrPath;
   const cached = cachedBinary(component, file, env);
   // The cache directory as a one-entry PATH: the same executable test as for PATH.
-  const inCache = findExecutable(basename(cached), dirname(cached));
+  const inCache = which(basename(cached), dirname(cached));
   if (inCache || 'cache' in where) return { path: inCache, looked: `at ${cached}` };
-  return { path: findExecutable(where.cacheOrPath[1], env.PATH), looked: `at ${cached} or on PATH (${env.PATH ?? ''})` };
+  return { path: which(where.cacheOrPath[1], env.PATH), looked: `at ${cached} or on PATH (${env.PATH ?? ''})` };
 }
 
 /** Finds the tool and runs its version command; never throws. */

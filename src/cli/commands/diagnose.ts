@@ -3,7 +3,6 @@
 import { formatFinding } from '../../diagnose/findings.js';
 import { loadView } from '../../diagnose/diagnose.js';
 import { diagnoseView } from '../../diagnose/view.js';
-import type { KubeObject } from '../../kube/types.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
@@ -16,7 +15,7 @@ export async function diagnoseCommand(opts: CliOptions): Promise<number> {
   try {
     // The storage file's PVs tell a PV made by hand (without the config's labels) from the config's own.
     const declared = ctx.config.storage
-      ? (await ctx.inputs.storage()).map((o) => o.obj as KubeObject).filter((o) => o.kind === 'PersistentVolume')
+      ? (await ctx.inputs.storage()).map((o) => o.obj).filter((o) => o.kind === 'PersistentVolume')
       : undefined;
     const view = await loadView(kube, namespace, declared);
     const findings = diagnoseView(view);
