@@ -7,22 +7,15 @@ import type { KubeObject } from '../src/kube/types.js';
 import { clusterFactsOf, emptyFacts, judgeTarget, kubeCallsOf, registryOf, type ClusterFacts, type Resolve } from '../src/litmus.js';
 import { localAddresses, systemResolver } from '../src/litmus-resolve.js';
 import { errorMessage } from '../src/util/errors.js';
-import type { RecoveryContext } from './context.js';
+import { providerKind, type RecoveryContext } from './context.js';
 
 /** Programs run on this machine, as `tool NAME` uses: preflight asks each for its version (steps/tool-checks.ts). */
 export function toolUses(tools: readonly string[], reason = 'runs on this machine'): Use[] {
   return tools.map((t) => ({ name: `tool ${t}`, target: t, inCluster: false, reason }));
 }
 
-/** kwokctl starts the pinned control plane; provider existing runs no program (only its kubeconfig). */
-const PROVIDER_TOOLS: Record<string, string[]> = {
-  k3d: ['k3d', 'docker'],
-  kwok: ['kwokctl', 'kwok', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kubectl'],
-  existing: [],
-};
-
 export function providerUses(ctx: RecoveryContext): Use[] {
-  return toolUses(PROVIDER_TOOLS[ctx.providerName] ?? []);
+  return toolUses(providerKind(ctx).tools);
 }
 
 /** The programs the stores run to decrypt (sops, age); an exec store's program is the config's own. */

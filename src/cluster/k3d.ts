@@ -8,7 +8,7 @@ import { InputError, RefusedError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { which } from '../util/helpers.js';
 import { apiServerFromList, clusterNamesFromList, k3dConfigYaml, k3dCreateArgs, k3dSimpleConfig, serverContainer } from './k3d-config.js';
-import { mapPaths, mapPorts, parseVolume, portsNeeded, throwawayClusterConfig, type HostExposure, type PathMapping, type ThrowawayIsolation } from './isolation.js';
+import { mapPaths, mapPorts, portsNeeded, throwawayClusterConfig, type PathMapping, type ThrowawayIsolation } from './isolation.js';
 import { freeLoopbackPorts } from './ports.js';
 import {
   NODE_REGISTRIES_PATH,
@@ -85,11 +85,6 @@ export class K3dProvider implements ClusterProvider {
   kubeconfigPath(cluster: string): string {
     checkClusterName(cluster);
     return join(this.root, cluster, 'kubeconfig.yaml');
-  }
-
-  /** Every `ports:` entry is published on the host, every `volumes:` source is mounted from it. */
-  hostExposure(config: ClusterConfig): HostExposure {
-    return { ports: config.ports.map((p) => p.port), paths: config.volumes.flatMap((v) => parseVolume(v.volume)?.source ?? []) };
   }
 
   /** The scratch directories live beside the cluster's kubeconfig, which delete() removes whole. */

@@ -27,10 +27,10 @@ import {
   type KwokBinaries,
   type KwokClusterPaths,
 } from './kwok-args.js';
-import { stopLocalSealedSecrets, stopLocalSealedSecretsNow } from './local-sealed-secrets.js';
+import { startLocalSealedSecrets, stopLocalSealedSecrets, stopLocalSealedSecretsNow } from './local-sealed-secrets.js';
 import { freeLoopbackPorts, portInUse } from './ports.js';
-import { mapPaths, type HostExposure, type ThrowawayIsolation } from './isolation.js';
-import type { ClusterProvider, CreateClusterOptions } from './provider.js';
+import { mapPaths, type ThrowawayIsolation } from './isolation.js';
+import type { ClusterProvider, CreateClusterOptions, LocalController } from './provider.js';
 
 const KWOK_BINARIES = ['kubeApiserver', 'kubeControllerManager', 'kubeScheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl'] as const;
 const DEFAULT_CREATE_TIMEOUT_MS = 120_000;
@@ -55,17 +55,33 @@ export class KwokProvider implements ClusterProvider {
     return kwokClusterPaths(this.root, cluster);
   }
 
-  /** Everything listens on 127.0.0.1 on ports kwokctl picks, and fake nodes mount no host path. */
-  hostExposure(): HostExposure {
-    return { ports: [], paths: [] };
-  }
-
   /**
    * Nothing to map on the host, but the PVs of a throwaway run still point into the scratch directory
    * (removed with the cluster), so a rehearsal's storage is the drill's on k3d, never production's paths.
    */
   throwawayIsolation(cluster: string, config: ClusterConfig): ThrowawayIsolation {
     return { ports: [], paths: mapPaths(config.volumes, join(this.paths(cluster).extras, 'scratch'), false) };
+  }
+
+  /** Fake nodes run no pods, so the real controller binary runs beside the cluster. */
+  async startLocalSealedSecrets(cluster: string, opts: { namespace: string; controllerName: string }): Promise<LocalController> {
+    const paths = this.paths(cluster);
+    // A controller still running for this cluster is one whose run was killed before it recorded the
+    // controller's URL: nobody supervises it and start would refuse. The new one loads the key pair the
+    // old one may already have stored.
+    const leftoverPid = await stopLocalSealedSecrets(paths);
+    const handle = await startLocalSealedSecrets(paths, opts);
+    await writeFile(this.certUrlFile(cluster), `${handle.certUrl}\n`);
+    return { pid: handle.pid(), certUrl: handle.certUrl, ...(leftoverPid ? { leftoverPid } : {}) };
+  }
+
+  async localSealedSecretsCertUrl(cluster: string): Promise<string | undefined> {
+    const file = this.certUrlFile(cluster);
+    return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  }
+
+  private certUrlFile(cluster: string): string {
+    return join(this.paths(cluster).extras, 'sealed-secrets-cert-url');
   }
 
   get clusterHome(): string {

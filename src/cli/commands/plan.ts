@@ -5,7 +5,7 @@ import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
 import { mustAlreadyVerify, selectSteps } from '../../engine/runner.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
-import type { RecoveryContext } from '../../../steps/context.js';
+import { providerKind, type RecoveryContext } from '../../../steps/context.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand } from '../context.js';
 import { scalarDifferenceWarnings } from '../scalar-warnings.js';
@@ -89,7 +89,8 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
 }
 
 async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<string> {
-  if (ctx.providerName === 'existing') return 'provider existing: hard-reset never deletes this cluster (only --only/--from runs restore into it)\n';
+  const kind = providerKind(ctx);
+  if (!kind.ownsCluster) return `provider ${kind.name}: hard-reset never deletes this cluster (only --only/--from runs restore into it)\n`;
   const { blastRadiusScreen } = await import('../../safety/screen.js');
   return (await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset')).text;
 }

@@ -15,7 +15,7 @@ import { DETACHED_ENV, RUN_ID_ENV } from '../../safety/detach.js';
 import { lockRun, type LockHolder } from '../../safety/run-lock.js';
 import { sweepOldThrowaways } from '../../safety/teardown.js';
 import { createRunLogger, type Logger } from '../../util/log.js';
-import type { RecoveryContext } from '../../../steps/context.js';
+import { providerKind, type RecoveryContext } from '../../../steps/context.js';
 import { firewallGuard } from '../../../steps/firewall.js';
 import { assertSealingKeyKept } from '../../../steps/key-backup.js';
 import type { CliOptions } from '../args.js';
@@ -83,10 +83,11 @@ async function runSurvivingHangup(
   // Preflight proves the tools of exactly these steps.
   ctx.selectedSteps = steps.filter((s) => selected.has(s.id));
   // A throwaway cluster is always made afresh; production is kept when delete-cluster does not run.
-  ctx.keepsCluster = !throwaway && (ctx.providerName === 'existing' || !selected.has('delete-cluster'));
-  if (ctx.providerName === 'existing' && (throwaway || (!opts.only && !opts.from))) {
+  const kind = providerKind(ctx);
+  ctx.keepsCluster = !throwaway && (!kind.ownsCluster || !selected.has('delete-cluster'));
+  if (!kind.ownsCluster && (throwaway || (!opts.only && !opts.from))) {
     throw new RefusedError(
-      `provider existing never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
+      `provider ${kind.name} never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
     );
   }
   if (throwaway) assertThrowawayNameDiffers(config.cluster.name, ctx.clusterName, mode);
@@ -125,7 +126,7 @@ interface LockedRun {
 
 async function runLocked(run: LockedRun): Promise<number> {
   const { mode, opts, abort, stateDir, previous, runId, logger, logPath, steps, ctx, config, throwaway, hooks } = run;
-  if (ctx.providerName === 'existing') await assertExistingContext(ctx, config.cluster.context);
+  if (!providerKind(ctx).ownsCluster) await assertExistingContext(ctx, config.cluster.context);
 
   if (mode !== 'dr-test') {
     const { circular, litmusIncomplete } = await buildPlanReport(opts, mode);
