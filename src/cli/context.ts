@@ -6,6 +6,7 @@ import type { ClusterProvider } from '../cluster/provider.js';
 import type { HomelabConfig } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Step } from '../engine/types.js';
+import { assertKubeconfigIsProviderCluster } from '../safety/guards.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { targetClusterName, type Mode, type RecoveryContext } from '../../steps/context.js';
 import { buildSteps } from '../../steps/index.js';
@@ -15,6 +16,11 @@ import type { CliOptions } from './args.js';
 export function stateDirOf(opts: Pick<CliOptions, 'stateDir'>, env: NodeJS.ProcessEnv = process.env): string {
   if (opts.stateDir) return resolve(opts.stateDir);
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'homelab-dr');
+}
+
+/** Before a command reads or changes a live cluster: the kubeconfig's server must be the provider's own cluster (exit 3). */
+export async function assertTargetIsProviderCluster(ctx: RecoveryContext): Promise<void> {
+  await assertKubeconfigIsProviderCluster(await ctx.provider(), ctx.clusterName, async () => (await ctx.kube()).server.href);
 }
 
 export interface Loaded {

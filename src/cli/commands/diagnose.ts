@@ -5,12 +5,13 @@ import { loadView } from '../../diagnose/diagnose.js';
 import { diagnoseView } from '../../diagnose/view.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
-import { loadForCommand } from '../context.js';
+import { assertTargetIsProviderCluster, loadForCommand } from '../context.js';
 
 export async function diagnoseCommand(opts: CliOptions): Promise<number> {
   if (opts.positionals.length > 1) throw new InputError(`diagnose takes at most one namespace, not ${opts.positionals.join(' ')}`);
   const namespace = opts.positionals[0];
   const { ctx } = await loadForCommand(opts, 'verify');
+  await assertTargetIsProviderCluster(ctx);
   const kube = await ctx.kube();
   try {
     // The storage file's PVs tell a PV made by hand (without the config's labels) from the config's own.

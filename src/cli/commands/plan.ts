@@ -7,7 +7,7 @@ import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
 import { providerKind, type RecoveryContext } from '../../../steps/context.js';
 import type { CliOptions } from '../args.js';
-import { loadForCommand } from '../context.js';
+import { loadForCommand, type Loaded } from '../context.js';
 import { scalarDifferenceWarnings } from '../scalar-warnings.js';
 
 export interface LitmusRow extends Use {
@@ -50,8 +50,9 @@ async function usesOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promis
   }
 }
 
-export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-reset' | 'dr-test' | 'drill' = 'plan'): Promise<PlanReport> {
-  const loaded = await loadForCommand(opts, mode);
+/** `loaded`: a run's own load, so the config is read and the apps rendered once per run. */
+export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-reset' | 'dr-test' | 'drill' = 'plan', loaded?: Loaded): Promise<PlanReport> {
+  loaded ??= await loadForCommand(opts, mode);
   const { config, warnings, ctx } = loaded;
   // --only/--from: the plan of exactly what would run (a typo is exit 2 with a did-you-mean).
   const selected = selectSteps(loaded.steps, opts.only, opts.from);
