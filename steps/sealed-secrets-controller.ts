@@ -89,7 +89,8 @@ export const sealedSecretsController: Step<RecoveryContext> = {
   uses: async (ctx) => {
     const from = ctx.config.sealedSecrets?.keyBackup?.from;
     // A local controller is the real binary, and helm renders its upstream objects.
-    return [...toolUses(providerKind(ctx).controllerTools), ...(from ? await storeUses(ctx, [from.store]) : [])];
+    const local = providerKind(ctx).sealedSecretsController === 'local-process';
+    return [...toolUses(local ? ['sealed-secrets-controller', 'helm'] : []), ...(from ? await storeUses(ctx, [from.store]) : [])];
   },
   plan: async (ctx) => {
     const ss = ctx.config.sealedSecrets;

@@ -14,8 +14,6 @@ export interface ProviderKind {
   readonly unsupportedSteps: readonly string[];
   /** Where the sealed-secrets controller runs: applied into the cluster, or a supervised local process (kwok: fake nodes run no pods). */
   readonly sealedSecretsController: 'in-cluster' | 'local-process';
-  /** Programs the controller step runs on this machine (the local controller, helm for its upstream objects). */
-  readonly controllerTools: readonly string[];
   /** True when its node takes the configured nodeName (kwok), so a missing one is an error, not the first node. */
   readonly namesItsNode: boolean;
   /** The host ports and host paths a cluster of this config publishes. */
@@ -25,39 +23,28 @@ export interface ProviderKind {
 }
 
 const nothingExposed = (): HostExposure => ({ ports: [], paths: [] });
+const inCluster = { ownsCluster: true, unsupportedSteps: [], sealedSecretsController: 'in-cluster', namesItsNode: false } as const;
 
 const k3d: ProviderKind = {
+  ...inCluster,
   name: 'k3d',
   tools: ['k3d', 'docker'],
-  ownsCluster: true,
-  unsupportedSteps: [],
-  sealedSecretsController: 'in-cluster',
-  controllerTools: [],
-  namesItsNode: false,
   // Every `ports:` entry is published on the host, every `volumes:` source is mounted from it.
   hostExposure: (config) => ({ ports: config.ports.map((p) => p.port), paths: config.volumes.flatMap((v) => parseVolume(v.volume)?.source ?? []) }),
-  createPlan: (cluster, c, throwaway) => {
-    const lines = [`k3d cluster create "${cluster}": ${c.servers} server(s), ${c.agents} agent(s)${c.image ? `, image ${c.image}` : ''}`];
-    if (c.registries) {
-      lines.push(`registry config given at creation: use ${c.registries.use.join(', ') || '(none)'}${c.registries.config ? `, config ${c.registries.config}` : ''}`);
-    }
-    if (!throwaway) {
-      for (const p of c.ports) lines.push(`port ${p.port} on ${p.nodeFilters.join(',')}`);
-      for (const v of c.volumes) lines.push(`volume ${v.volume} on ${v.nodeFilters.join(',')}`);
-    }
-    for (const a of c.k3sArgs) lines.push(`k3s arg ${a.arg} on ${a.nodeFilters.join(',')}`);
-    return lines;
-  },
+  createPlan: (cluster, c, throwaway) => [
+    `k3d cluster create "${cluster}": ${c.servers} server(s), ${c.agents} agent(s)${c.image ? `, image ${c.image}` : ''}`,
+    ...(c.registries ? [`registry config given at creation: use ${c.registries.use.join(', ') || '(none)'}${c.registries.config ? `, config ${c.registries.config}` : ''}`] : []),
+    ...(throwaway ? [] : [...c.ports.map((p) => `port ${p.port} on ${p.nodeFilters.join(',')}`), ...c.volumes.map((v) => `volume ${v.volume} on ${v.nodeFilters.join(',')}`)]),
+    ...c.k3sArgs.map((a) => `k3s arg ${a.arg} on ${a.nodeFilters.join(',')}`),
+  ],
 };
 
 // kwokctl starts the pinned control plane; everything listens on 127.0.0.1 and fake nodes mount no host path.
 const kwok: ProviderKind = {
+  ...inCluster,
   name: 'kwok',
   tools: ['kwokctl', 'kwok', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kubectl'],
-  ownsCluster: true,
-  unsupportedSteps: [],
   sealedSecretsController: 'local-process',
-  controllerTools: ['sealed-secrets-controller', 'helm'],
   namesItsNode: true,
   hostExposure: nothingExposed,
   createPlan: (cluster, c) => [
@@ -65,16 +52,14 @@ const kwok: ProviderKind = {
   ],
 };
 
-// existing runs no program (only its kubeconfig), and never deletes or creates: its cluster step only proves the cluster answers.
+// existing runs no program (only its kubeconfig), never deletes or creates (its cluster step only proves
+// the cluster answers), and whatever the cluster publishes was set up outside homelab-dr.
 const existing: ProviderKind = {
-  // Whatever the cluster publishes was set up outside homelab-dr.
+  ...inCluster,
   name: 'existing',
   tools: [],
   ownsCluster: false,
   unsupportedSteps: ['delete-cluster'],
-  sealedSecretsController: 'in-cluster',
-  controllerTools: [],
-  namesItsNode: false,
   hostExposure: nothingExposed,
   createPlan: (_cluster, c) => [`use the existing cluster of kubeconfig context "${c.context ?? '(current)'}"; nothing is created`],
 };

@@ -30,7 +30,7 @@ import {
 import { startLocalSealedSecrets, stopLocalSealedSecrets, stopLocalSealedSecretsNow } from './local-sealed-secrets.js';
 import { freeLoopbackPorts, portInUse } from './ports.js';
 import { mapPaths, type ThrowawayIsolation } from './isolation.js';
-import type { ClusterProvider, CreateClusterOptions, LocalController } from './provider.js';
+import type { ClusterProvider, CreateClusterOptions } from './provider.js';
 
 const KWOK_BINARIES = ['kubeApiserver', 'kubeControllerManager', 'kubeScheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl'] as const;
 const DEFAULT_CREATE_TIMEOUT_MS = 120_000;
@@ -64,7 +64,7 @@ export class KwokProvider implements ClusterProvider {
   }
 
   /** Fake nodes run no pods, so the real controller binary runs beside the cluster. */
-  async startLocalSealedSecrets(cluster: string, opts: { namespace: string; controllerName: string }): Promise<LocalController> {
+  async startLocalSealedSecrets(cluster: string, opts: { namespace: string; controllerName: string }): Promise<{ pid?: number; certUrl: string; leftoverPid?: number }> {
     const paths = this.paths(cluster);
     // A controller still running for this cluster is one whose run was killed before it recorded the
     // controller's URL: nobody supervises it and start would refuse. The new one loads the key pair the

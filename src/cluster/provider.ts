@@ -47,14 +47,7 @@ export interface ClusterProvider {
    * Set where the sealed-secrets controller runs as a supervised local process (kinds.ts
    * sealedSecretsController: 'local-process'): starts it, first stopping one an interrupted run left.
    */
-  startLocalSealedSecrets?(cluster: string, opts: { namespace: string; controllerName: string }): Promise<LocalController>;
+  startLocalSealedSecrets?(cluster: string, opts: { namespace: string; controllerName: string }): Promise<{ pid?: number; certUrl: string; leftoverPid?: number }>;
   /** Where that local controller serves its certificate, once started. */
   localSealedSecretsCertUrl?(cluster: string): Promise<string | undefined>;
-}
-
-export interface LocalController {
-  pid: number | undefined;
-  certUrl: string;
-  /** The pid of a controller an interrupted run left running, now stopped. */
-  leftoverPid?: number;
 }

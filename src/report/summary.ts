@@ -3,7 +3,7 @@
 // no two of them can disagree about what happened.
 import type { JournalData } from '../engine/journal.js';
 import { GREEN, type ItemOutcome, type LedgerItem, type StepState, type StepStatus } from '../engine/types.js';
-import { emptyCounts, type Counts } from '../util/helpers.js';
+import { countOutcomes, emptyCounts, type Counts } from '../util/helpers.js';
 import { stepFailureReason, type FailureReason, type RefusalReason } from './failure-reason.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -95,12 +95,6 @@ export interface DrillSummary {
   failureReason?: FailureReason;
   /** Set when the drill was refused before its journal started. */
   refusal?: Refusal;
-}
-
-function countOutcomes(items: readonly LedgerItem[]): Counts {
-  const counts = emptyCounts();
-  for (const item of items) counts[item.outcome]++;
-  return counts;
 }
 
 const seconds = (fromMs: number, toMs: number) => Math.round(toMs - fromMs) / 1000;

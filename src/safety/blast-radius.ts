@@ -1,6 +1,7 @@
 // The blast-radius screen, shown before any destructive step (and by `plan`): what dies, which data
 // survives, whether this very session runs through the cluster, the other ways in, and the state a
 // failure at each step leaves. blastRadius() gathers; renderBlastRadius() is pure.
+import { alignColumns } from '../util/helpers.js';
 import type { HomelabConfig, ProviderName } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
@@ -106,10 +107,7 @@ export async function blastRadius(kube: KubeClient | undefined, config: HomelabC
   return { command, cluster, provider, live, access, alternates, rollback: rollbackTable(opts.stepIds), resume: continueCommand(command) };
 }
 
-function table(rows: readonly string[][], indent = '  '): string[] {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  return rows.map((r) => `${indent}${r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ')}`.trimEnd());
-}
+const table = (rows: readonly string[][]): string[] => alignColumns(rows, '  ');
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -28,6 +28,23 @@ export function emptyCounts(): Counts {
   return Object.fromEntries(ITEM_OUTCOMES.map((o) => [o, 0])) as Counts;
 }
 
+export function countOutcomes(items: readonly { outcome: ItemOutcome }[]): Counts {
+  const counts = emptyCounts();
+  for (const item of items) counts[item.outcome]++;
+  return counts;
+}
+
+/** Rows as aligned columns, two spaces apart; the last column runs free. */
+export function alignColumns(rows: readonly (readonly string[])[], indent = ''): string[] {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows.map((r) => `${indent}${r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ')}`.trimEnd());
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A JSON object as a record, anything else as an empty one: for reading optional nested fields. */
+export function asRecord(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {};
 }

@@ -14,7 +14,6 @@ describe('provider kinds', () => {
     const provider = await providerFor(name, { stateDir: '/nonexistent/hdr-kinds' });
     expect(PROVIDER_KINDS[name].name).toBe(provider.name);
     expect(PROVIDER_KINDS[name].sealedSecretsController === 'local-process').toBe(typeof provider.startLocalSealedSecrets === 'function');
-    expect(PROVIDER_KINDS[name].controllerTools.length > 0).toBe(PROVIDER_KINDS[name].sealedSecretsController === 'local-process');
   });
 
   test('existing drops delete-cluster, and create-cluster then needs what delete-cluster needed', async () => {

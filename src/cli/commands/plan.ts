@@ -5,6 +5,7 @@ import { parallelGroups, topologicalOrder } from '../../engine/dag.js';
 import { mustAlreadyVerify, selectSteps } from '../../engine/runner.js';
 import type { Step, Use } from '../../engine/types.js';
 import { errorMessage } from '../../util/errors.js';
+import { alignColumns } from '../../util/helpers.js';
 import { providerKind, type RecoveryContext } from '../../../steps/context.js';
 import type { CliOptions } from '../args.js';
 import { loadForCommand, type Loaded } from '../context.js';
@@ -96,11 +97,6 @@ async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['co
   return (await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset')).text;
 }
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
-}
-
 export function renderPlan(report: PlanReport): string {
   const out: string[] = [];
   out.push(`homelab-dr plan: ${report.config}`);
@@ -125,7 +121,7 @@ export function renderPlan(report: PlanReport): string {
   out.push('', 'Litmus: can the cluster be rebuilt from zero without itself?');
   const rows = [['STEP', 'DEPENDENCY', 'WHERE', 'IN CLUSTER', 'WHY']];
   for (const r of report.litmus) rows.push([r.step, r.name, r.target, r.inCluster ? 'YES: CIRCULAR' : 'no', r.reason]);
-  out.push(...table(rows).map((l) => `  ${l}`));
+  out.push(...alignColumns(rows, '  '));
   if (report.litmusLive) out.push(`  (live: ${report.litmusLive})`);
   if (report.circular.length > 0) {
     out.push('', `${report.circular.length} circular dependenc${report.circular.length === 1 ? 'y' : 'ies'}: hard-reset and drill refuse to run with ${report.circular.length === 1 ? 'it' : 'them'}.`);
