@@ -6,7 +6,6 @@ import { throwawayNameDiffers } from '../src/safety/guards.js';
 import { providerKind, targetClusterName, type RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
 
-
 /** The node whose name the storage step substitutes: the configured one, else the first. */
 export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
   const names = await (await ctx.provider()).nodeNames(ctx.clusterName);

@@ -52,8 +52,7 @@ const kwok: ProviderKind = {
   ],
 };
 
-// existing runs no program (only its kubeconfig), never deletes or creates (its cluster step only proves
-// the cluster answers), and whatever the cluster publishes was set up outside homelab-dr.
+// existing runs no program, never deletes or creates (its cluster step proves the cluster answers), publishes nothing of ours.
 const existing: ProviderKind = {
   ...inCluster,
   name: 'existing',

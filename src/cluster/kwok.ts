@@ -34,6 +34,7 @@ import type { ClusterProvider, CreateClusterOptions } from './provider.js';
 
 const KWOK_BINARIES = ['kubeApiserver', 'kubeControllerManager', 'kubeScheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl'] as const;
 const DEFAULT_CREATE_TIMEOUT_MS = 120_000;
+const CERT_URL_FILE = 'sealed-secrets-cert-url';
 
 export interface KwokProviderOptions {
   /** Where kwokctl keeps clusters (its KWOK_WORKDIR); default `$XDG_STATE_HOME/homelab-dr/kwok`. */
@@ -71,17 +72,13 @@ export class KwokProvider implements ClusterProvider {
     // old one may already have stored.
     const leftoverPid = await stopLocalSealedSecrets(paths);
     const handle = await startLocalSealedSecrets(paths, opts);
-    await writeFile(this.certUrlFile(cluster), `${handle.certUrl}\n`);
+    await writeFile(join(paths.extras, CERT_URL_FILE), `${handle.certUrl}\n`);
     return { pid: handle.pid(), certUrl: handle.certUrl, ...(leftoverPid ? { leftoverPid } : {}) };
   }
 
   async localSealedSecretsCertUrl(cluster: string): Promise<string | undefined> {
-    const file = this.certUrlFile(cluster);
+    const file = join(this.paths(cluster).extras, CERT_URL_FILE);
     return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-  }
-
-  private certUrlFile(cluster: string): string {
-    return join(this.paths(cluster).extras, 'sealed-secrets-cert-url');
   }
 
   get clusterHome(): string {

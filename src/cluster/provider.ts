@@ -43,10 +43,7 @@ export interface ClusterProvider {
   readonly clusterHome?: string;
   /** The apiserver's https URL. */
   apiServer?(cluster: string): Promise<string>;
-  /**
-   * Set where the sealed-secrets controller runs as a supervised local process (kinds.ts
-   * sealedSecretsController: 'local-process'): starts it, first stopping one an interrupted run left.
-   */
+  /** Set where the sealed-secrets controller runs as a local process (kinds.ts): starts it, stopping one an interrupted run left. */
   startLocalSealedSecrets?(cluster: string, opts: { namespace: string; controllerName: string }): Promise<{ pid?: number; certUrl: string; leftoverPid?: number }>;
   /** Where that local controller serves its certificate, once started. */
   localSealedSecretsCertUrl?(cluster: string): Promise<string | undefined>;

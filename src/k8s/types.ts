@@ -1,7 +1,6 @@
-// Plain Kubernetes objects as parsed from YAML: only the fields homelab-dr reads are typed.
-import type { ScalarDifference } from './yaml-lines.js';
-
+// Objects as parsed from YAML, with where they were written. They are the one object type (kube/types.ts).
 import type { KubeObject } from '../kube/types.js';
+import type { ScalarDifference } from './yaml-lines.js';
 export type { KubeObject, ObjectMeta } from '../kube/types.js';
 
 /** Where an object was written: the file and the 1-based line its document starts on. */

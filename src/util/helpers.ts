@@ -1,5 +1,4 @@
-// The small helpers every layer shares, one of each: finding a program, waiting, counting outcomes,
-// and telling a JSON object from anything else.
+// The small helpers every layer shares, one of each: which, sleep, counts, columns, records.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ITEM_OUTCOMES, type ItemOutcome } from '../engine/types.js';

@@ -22,12 +22,8 @@ export async function verifyCommand(opts: CliOptions): Promise<number> {
   await assertTargetIsProviderCluster(ctx);
   // delete-cluster holds only while the cluster is gone; on a live cluster it says nothing useful.
   const verifiable = topologicalOrder(steps).filter((s) => !s.destructive && selected.has(s.id));
-  const verdicts: StepVerdict[] = (await verifyAll(verifiable, ctx)).map(({ step, result: v }) => ({
-    step: step.id,
-    ok: v.ok,
-    missing: v.missing,
-    ...(v.stepNotJudged !== undefined ? { stepNotJudged: v.stepNotJudged } : {}),
-  }));
+  const verdicts: StepVerdict[] = (await verifyAll(verifiable, ctx)).map(({ step, result: { ok, missing, stepNotJudged } }) =>
+    ({ step: step.id, ok, missing, ...(stepNotJudged !== undefined ? { stepNotJudged } : {}) }));
   (await ctx.kube().catch(() => undefined))?.close();
   if (verdicts.length === 0) {
     throw new InputError(`nothing to verify: ${[...selected].join(', ')} ha${selected.size === 1 ? 's' : 've'} no verify of a live cluster (delete-cluster holds only while the cluster is gone)`);
