@@ -29,3 +29,18 @@ test('hard-reset loads the config once, through to its litmus refusal', async ()
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('verifyAll (runner needs, dr-test proof, verify command) scrubs a secret from a verify that throws', async () => {
+  const { verifyAll } = await import('../../src/engine/runner.js');
+  const { registerSecret } = await import('../../src/util/secrets-registry.js');
+  registerSecret('s3cr3t-token-value');
+  const step = (id: string, verify: () => Promise<{ ok: boolean; missing: string[] }>) =>
+    ({ id, title: id, needs: [], destructive: false, uses: async () => [], plan: async () => [], apply: async () => {}, verify });
+  const verdicts = await verifyAll(
+    [step('a', async () => ({ ok: true, missing: [] })), step('b', async () => { throw new Error('bad token s3cr3t-token-value'); })],
+    { signal: new AbortController().signal },
+  );
+  expect(verdicts.map((v) => [v.step.id, v.result.ok])).toEqual([['a', true], ['b', false]]);
+  expect(verdicts[1]!.result.missing.join('\n')).not.toContain('s3cr3t-token-value');
+  expect(verdicts[1]!.result.missing[0]).toMatch(/^verify failed: bad token /);
+});
