@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../src/util/helpers.js';
 import { stringify } from 'yaml';
 import { kwokClusterPaths } from '../src/cluster/kwok-args.js';
 import { KwokProvider } from '../src/cluster/kwok.js';

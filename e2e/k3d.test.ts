@@ -7,15 +7,16 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ClusterConfig } from '../src/config/types.js';
-import { findExecutable, K3dProvider, registriesDrift } from '../src/cluster/k3d.js';
+import { K3dProvider, registriesDrift } from '../src/cluster/k3d.js';
+import { which } from '../src/util/helpers.js';
 
 const CREATE_TIMEOUT_MS = 240_000;
 
 function whyNotRunnable(): string | undefined {
-  if (!findExecutable('docker', process.env.PATH)) return 'docker is not installed';
+  if (!which('docker', process.env.PATH)) return 'docker is not installed';
   const info = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 30_000 });
   if (info.status !== 0) return `\`docker info\` failed: ${(info.stderr || info.error?.message || '').trim().split('\n')[0]}`;
-  if (!findExecutable('k3d', process.env.PATH)) return 'k3d is not installed';
+  if (!which('k3d', process.env.PATH)) return 'k3d is not installed';
   return undefined;
 }
 

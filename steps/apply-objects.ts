@@ -4,13 +4,8 @@ import type { StepLedger } from '../src/engine/types.js';
 import type { KubeClient } from '../src/kube/client.js';
 import { refOf } from '../src/kube/types.js';
 import type { KubeObject } from '../src/kube/types.js';
-import type { KubeObject as ManifestObject } from '../src/k8s/types.js';
 import { describeObject } from '../src/k8s/types.js';
 import { errorMessage } from '../src/util/errors.js';
-
-export function asWire(obj: ManifestObject): KubeObject {
-  return obj as unknown as KubeObject;
-}
 
 export interface AppliedObject {
   outcome: 'created' | 'configured' | 'unchanged' | 'failed';
@@ -21,15 +16,15 @@ export interface AppliedObject {
 /** Applies and records; `explain` may turn an API error into one with the fix. */
 export async function applyCounted(
   kube: KubeClient,
-  obj: ManifestObject,
+  obj: KubeObject,
   ledger: StepLedger,
-  explain: (err: unknown, obj: ManifestObject) => string = (err) => errorMessage(err),
+  explain: (err: unknown, obj: KubeObject) => string = (err) => errorMessage(err),
 ): Promise<AppliedObject> {
   const name = describeObject(obj);
   const [kind, ...rest] = name.split(' ');
   try {
-    const before = await kube.get(refOf(asWire(obj)));
-    const live = await kube.apply(asWire(obj), { force: true });
+    const before = await kube.get(refOf(obj));
+    const live = await kube.apply(obj, { force: true });
     const outcome = !before ? 'created' : before.metadata.resourceVersion === live.metadata.resourceVersion ? 'unchanged' : 'configured';
     ledger.record(kind!, rest.join(' '), outcome);
     return { outcome, live };

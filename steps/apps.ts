@@ -3,11 +3,11 @@ import { healthWithPods } from '../src/health/pod.js';
 import { healthOf } from '../src/health/rules.js';
 import { healthWaitError, waitForHealth } from '../src/health/wait.js';
 import type { KubeClient } from '../src/kube/client.js';
-import { refOf, type KubeObject as LiveObject } from '../src/kube/types.js';
+import { refOf, type KubeObject } from '../src/kube/types.js';
 import { orderForApply } from '../src/k8s/manifests.js';
-import { describeObject, type KubeObject } from '../src/k8s/types.js';
+import { describeObject } from '../src/k8s/types.js';
 import { errorMessage } from '../src/util/errors.js';
-import { applyCounted, asWire } from './apply-objects.js';
+import { applyCounted } from './apply-objects.js';
 import { isPodSecurityRejection, podProbeFor, rejectionSummary, type Rejection } from './apps-logic.js';
 import type { RecoveryContext } from './context.js';
 import { appSource } from './inputs.js';
@@ -32,7 +32,7 @@ async function dryRunAll(kube: KubeClient, objects: readonly KubeObject[]): Prom
     for (const candidate of [obj, podProbeFor(obj)]) {
       if (!candidate) continue;
       try {
-        await kube.apply(asWire(candidate), { dryRun: true, force: true });
+        await kube.apply(candidate, { dryRun: true, force: true });
       } catch (err) {
         const message = errorMessage(err);
         if (candidate !== obj && !isPodSecurityRejection(message)) continue;
@@ -52,7 +52,7 @@ async function applyApps(ctx: RecoveryContext, ledger: StepLedger): Promise<void
   const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
   const appliedCrds: KubeObject[] = [];
   for (const crd of crds) if ((await applyCounted(kube, crd, ledger)).outcome !== 'failed') appliedCrds.push(crd);
-  const established = healthWaitError(await waitForHealth(kube, appliedCrds.map(asWire), { timeoutMs, signal: ctx.signal }));
+  const established = healthWaitError(await waitForHealth(kube, appliedCrds, { timeoutMs, signal: ctx.signal }));
   if (established) throw established;
   if (ledger.parent.failed('apps').length > 0) return;
   const rest = objects.filter((o) => o.kind !== 'CustomResourceDefinition');
@@ -82,7 +82,7 @@ async function applyApps(ctx: RecoveryContext, ledger: StepLedger): Promise<void
   }
   // Watches, not sleeps, ending at the first Failed (named here); a timeout is not recorded here:
   // verify names what is unhealthy, with the diagnosis ladder. What failed to apply is not awaited.
-  const waited = await waitForHealth(kube, applied.map(asWire), { timeoutMs, signal: ctx.signal });
+  const waited = await waitForHealth(kube, applied, { timeoutMs, signal: ctx.signal });
   if (waited.failed) throw healthWaitError(waited);
 }
 
@@ -117,7 +117,7 @@ export const apps: Step<RecoveryContext> = {
     const checked = desired.map((obj) => ({ kind: obj.kind, name: obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '') }));
     const pods = podsByNamespace(kube);
     for (const obj of desired) {
-      const live = await kube.get(refOf(asWire(obj)));
+      const live = await kube.get(refOf(obj));
       if (!live) {
         missing.push(`${describeObject(obj)} does not exist`);
         continue;
@@ -135,8 +135,8 @@ export const apps: Step<RecoveryContext> = {
 };
 
 /** The pods of a namespace, listed once per verify (workloads are judged through them). */
-function podsByNamespace(kube: KubeClient): (namespace: string | undefined) => Promise<LiveObject[]> {
-  const lists = new Map<string, Promise<LiveObject[]>>();
+function podsByNamespace(kube: KubeClient): (namespace: string | undefined) => Promise<KubeObject[]> {
+  const lists = new Map<string, Promise<KubeObject[]>>();
   return (namespace) => {
     if (!namespace) return Promise.resolve([]);
     let list = lists.get(namespace);

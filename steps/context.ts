@@ -1,5 +1,6 @@
 // What every recovery step receives: the loaded config, the run's mode and target, and memoised
 // readers of the inputs (manifests, rendered apps) so that plan, preflight and apply parse them once.
+import { PROVIDER_KINDS, type ProviderKind } from '../src/cluster/kinds.js';
 import type { ClusterProvider } from '../src/cluster/provider.js';
 import type { HomelabConfig, ProviderName } from '../src/config/types.js';
 import type { KubeClient } from '../src/kube/client.js';
@@ -26,6 +27,11 @@ export interface RecoveryContext extends StepContext {
   keepsCluster?: boolean;
   /** A client for the target cluster; `fresh` drops the cached one (after delete/create). */
   kube(opts?: { fresh?: boolean }): Promise<KubeClient>;
+}
+
+/** What the run's provider is, answered offline: steps ask it, never the provider's name. */
+export function providerKind(ctx: Pick<RecoveryContext, 'providerName'>): ProviderKind {
+  return PROVIDER_KINDS[ctx.providerName];
 }
 
 /**

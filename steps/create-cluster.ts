@@ -3,24 +3,23 @@ import { healthOf } from '../src/health/rules.js';
 import { errorMessage } from '../src/util/errors.js';
 import { isolationLines } from '../src/cluster/isolation.js';
 import { throwawayNameDiffers } from '../src/safety/guards.js';
-import { targetClusterName, type RecoveryContext } from './context.js';
+import { providerKind, targetClusterName, type RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
-
 
 /** The node whose name the storage step substitutes: the configured one, else the first. */
 export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
   const names = await (await ctx.provider()).nodeNames(ctx.clusterName);
   const wanted = ctx.config.cluster.nodeName;
   if (wanted && names.includes(wanted)) return wanted;
-  if (wanted && ctx.providerName === 'kwok') throw new Error(`node ${wanted} is not in cluster ${ctx.clusterName} (nodes: ${names.join(', ') || 'none'})`);
+  if (wanted && providerKind(ctx).namesItsNode) throw new Error(`node ${wanted} is not in cluster ${ctx.clusterName} (nodes: ${names.join(', ') || 'none'})`);
   if (names.length === 0) throw new Error(`cluster ${ctx.clusterName} has no nodes`);
   return [...names].sort()[0]!;
 }
 
 /** dr-test and drill act on a throwaway cluster; so does `verify --name <throwaway>`, whose name is not production's. */
 export function isThrowaway(ctx: Pick<RecoveryContext, 'mode' | 'clusterName' | 'config' | 'providerName'>): boolean {
-  // Provider existing has no throwaway cluster: it only ever acts on the context it was given.
-  if (ctx.mode === 'verify') return ctx.providerName !== 'existing' && throwawayNameDiffers(ctx.config.cluster.name, ctx.clusterName);
+  // A provider that owns no cluster (existing) has no throwaway: it only ever acts on the context it was given.
+  if (ctx.mode === 'verify') return providerKind(ctx).ownsCluster && throwawayNameDiffers(ctx.config.cluster.name, ctx.clusterName);
   return ctx.mode === 'dr-test' || ctx.mode === 'drill';
 }
 
@@ -29,11 +28,11 @@ export function isThrowaway(ctx: Pick<RecoveryContext, 'mode' | 'clusterName' | 
  * the run's own mapping; for plan the mapping a dr-test would apply, so the operator sees it before.
  */
 async function throwawayPlan(ctx: RecoveryContext): Promise<string[]> {
-  if (ctx.providerName === 'existing' || (ctx.mode !== 'plan' && !isThrowaway(ctx))) return [];
+  if (!providerKind(ctx).ownsCluster || (ctx.mode !== 'plan' && !isThrowaway(ctx))) return [];
   const provider = await ctx.provider();
   // plan shows the mapping of a dr-test started now; the real run's name (and so its scratch path) is its own.
   const [name, prefix] = isThrowaway(ctx) ? [ctx.clusterName, ''] : [targetClusterName(ctx.config, 'dr-test'), 'dr-test/drill: '];
-  const published = provider.hostExposure(ctx.config.cluster);
+  const published = providerKind(ctx).hostExposure(ctx.config.cluster);
   const lines = isolationLines(provider.throwawayIsolation(name, ctx.config.cluster));
   const head = published.ports.length + published.paths.length > 0
     ? `${prefix}throwaway cluster ${name} shares no host port or path with production:`
@@ -47,26 +46,7 @@ export const createCluster: Step<RecoveryContext> = {
   needs: ['delete-cluster'],
   destructive: false,
   uses: async (ctx) => providerUses(ctx),
-  plan: async (ctx) => {
-    const c = ctx.config.cluster;
-    if (ctx.providerName === 'kwok') {
-      return [
-        `create kwok cluster "${ctx.clusterName}" (real kube-apiserver, etcd, controller-manager, scheduler; loopback only) with fake node "${c.nodeName ?? `${ctx.clusterName}-server-0`}"`,
-        ...(await throwawayPlan(ctx)),
-      ];
-    }
-    if (ctx.providerName === 'existing') return [`use the existing cluster of kubeconfig context "${c.context ?? '(current)'}"; nothing is created`];
-    const lines = [`k3d cluster create "${ctx.clusterName}": ${c.servers} server(s), ${c.agents} agent(s)${c.image ? `, image ${c.image}` : ''}`];
-    if (c.registries) {
-      lines.push(`registry config given at creation: use ${c.registries.use.join(', ') || '(none)'}${c.registries.config ? `, config ${c.registries.config}` : ''}`);
-    }
-    if (!isThrowaway(ctx)) {
-      for (const p of c.ports) lines.push(`port ${p.port} on ${p.nodeFilters.join(',')}`);
-      for (const v of c.volumes) lines.push(`volume ${v.volume} on ${v.nodeFilters.join(',')}`);
-    }
-    for (const a of c.k3sArgs) lines.push(`k3s arg ${a.arg} on ${a.nodeFilters.join(',')}`);
-    return [...lines, ...(await throwawayPlan(ctx))];
-  },
+  plan: async (ctx) => [...providerKind(ctx).createPlan(ctx.clusterName, ctx.config.cluster, isThrowaway(ctx)), ...(await throwawayPlan(ctx))],
   verify: async (ctx) => {
     const provider = await ctx.provider();
     if (!(await provider.exists(ctx.clusterName))) return { ok: false, missing: [`cluster ${ctx.clusterName} does not exist`] };
@@ -83,8 +63,8 @@ export const createCluster: Step<RecoveryContext> = {
     const provider = await ctx.provider();
     // verify failed, so a cluster of this name is the leftover of a create that was interrupted (a run
     // killed mid-create, resumed after its delete-cluster went green): the provider refuses to reuse a
-    // half-made cluster, so it goes first. Provider existing never creates or deletes anything.
-    if (ctx.providerName !== 'existing' && (await provider.exists(ctx.clusterName))) {
+    // half-made cluster, so it goes first. A provider that owns no cluster (existing) never deletes one.
+    if (providerKind(ctx).ownsCluster && (await provider.exists(ctx.clusterName))) {
       await provider.delete(ctx.clusterName);
       ledger.record('Cluster', ctx.clusterName, 'deleted');
     }

@@ -1,5 +1,5 @@
 import type { Step } from '../src/engine/types.js';
-import type { RecoveryContext } from './context.js';
+import { providerKind, type RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
 
 export const deleteCluster: Step<RecoveryContext> = {
@@ -9,7 +9,7 @@ export const deleteCluster: Step<RecoveryContext> = {
   destructive: true,
   uses: async (ctx) => providerUses(ctx),
   plan: async (ctx) => [
-    `delete ${ctx.providerName} cluster "${ctx.clusterName}" if it exists (after the blast-radius screen and a typed confirmation)`,
+    `delete ${providerKind(ctx).name} cluster "${ctx.clusterName}" if it exists (after the blast-radius screen and a typed confirmation)`,
   ],
   verify: async (ctx) => {
     const exists = await (await ctx.provider()).exists(ctx.clusterName);

@@ -20,7 +20,7 @@ import { desiredTable, renderScript } from '../src/firewall/ruleset.js';
 import { accessRoutes } from '../src/safety/access-path.js';
 import { throwawayNameDiffers } from '../src/safety/guards.js';
 import { RefusedError, errorMessage } from '../src/util/errors.js';
-import type { Mode, RecoveryContext } from './context.js';
+import { providerKind, type Mode, type RecoveryContext } from './context.js';
 
 export const FIREWALL_NETNS_ENV = 'HOMELAB_DR_FIREWALL_NETNS';
 
@@ -32,9 +32,10 @@ export function firewallTarget(mode: Mode, env: NodeJS.ProcessEnv): FirewallTarg
   return mode === 'dr-test' || mode === 'drill' ? { kind: 'rehearse' } : { kind: 'apply', nft: {} };
 }
 
-/** Only a k3d cluster publishes host ports; kwok and existing clusters publish none of ours. */
+/** The host ports the provider publishes for this config (k3d: every `ports:` entry; kwok and existing: none of ours). */
 function clusterPorts(ctx: RecoveryContext): PublishedPorts {
-  return ctx.providerName === 'k3d' ? publishedPorts(ctx.config.cluster.ports) : { ports: [], notes: [] };
+  const published = new Set(providerKind(ctx).hostExposure(ctx.config.cluster).ports);
+  return publishedPorts(ctx.config.cluster.ports.filter((p) => published.has(p.port)));
 }
 
 export function desiredFirewall(ctx: RecoveryContext): Table {

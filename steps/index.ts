@@ -1,4 +1,5 @@
 // The default recovery DAG (DESIGN.md "The DAG"). Optional steps appear only when configured.
+import { PROVIDER_KINDS } from '../src/cluster/kinds.js';
 import type { HomelabConfig } from '../src/config/types.js';
 import type { Step } from '../src/engine/types.js';
 import { apps } from './apps.js';
@@ -15,14 +16,17 @@ import { storage } from './storage.js';
 
 /** dr-test and drill never publish: a throwaway cluster's certificate must not replace production's. */
 export function buildSteps(config: HomelabConfig, mode?: Mode): Step<RecoveryContext>[] {
-  // provider existing never deletes or creates: its cluster step only proves the cluster answers.
-  const steps: Step<RecoveryContext>[] =
-    config.cluster.provider === 'existing'
-      ? [preflight, { ...createCluster, needs: ['preflight'] }, namespaces, storage]
-      : [preflight, deleteCluster, createCluster, namespaces, storage];
+  const steps = withoutSteps([preflight, deleteCluster, createCluster, namespaces, storage], PROVIDER_KINDS[config.cluster.provider].unsupportedSteps);
   if (config.sealedSecrets) steps.push(sealedSecretsController, resealSecrets);
   steps.push(config.sealedSecrets ? apps : { ...apps, needs: ['storage'] });
   if (config.firewall) steps.push(firewall);
   if (config.sealedSecrets?.certOut && mode !== 'dr-test' && mode !== 'drill') steps.push(publishCert);
   return steps;
+}
+
+/** Drops the steps a provider cannot run; a step that needed one needs that step's needs instead. */
+function withoutSteps(steps: Step<RecoveryContext>[], dropped: readonly string[]): Step<RecoveryContext>[] {
+  const needsOf = new Map(steps.map((s) => [s.id, s.needs]));
+  const rewire = (needs: readonly string[]): string[] => [...new Set(needs.flatMap((n) => (dropped.includes(n) ? rewire(needsOf.get(n) ?? []) : [n])))];
+  return steps.filter((s) => !dropped.includes(s.id)).map((s) => (s.needs.some((n) => dropped.includes(n)) ? { ...s, needs: rewire(s.needs) } : s));
 }

@@ -17,13 +17,13 @@ import {
 } from '../src/secrets/key-backup.js';
 import { certFingerprint } from '../src/secrets/seal.js';
 import { errorMessage, RefusedError } from '../src/util/errors.js';
-import type { RecoveryContext } from './context.js';
+import { providerKind, type RecoveryContext } from './context.js';
 import type { Problem } from './preflight-checks.js';
 import { parseKeyBackup as parseStoredPair } from './sealed-secrets-logic.js';
 
 /** Whether this run can destroy a sealing key: hard-reset of a cluster homelab-dr deletes. */
 export function keyAtStake(ctx: RecoveryContext): boolean {
-  return ctx.mode === 'hard-reset' && ctx.providerName !== 'existing' && ctx.config.sealedSecrets !== undefined;
+  return ctx.mode === 'hard-reset' && providerKind(ctx).ownsCluster && ctx.config.sealedSecrets !== undefined;
 }
 
 export type LiveKeys = { keys: SealingKey[]; unreadable?: undefined } | { keys?: undefined; unreadable: string };

@@ -2,8 +2,7 @@
 // step will apply the storage file over the live PVs, which adds the file's labels but leaves each PV's
 // claimRef, phase and node affinity as they are. Predict that, and name every claim of the apps that
 // still could not bind, with the cause and the fix, before the run starts.
-import type { KubeObject as LiveObject } from '../src/kube/types.js';
-import type { KubeObject } from '../src/k8s/types.js';
+import type { KubeObject } from '../src/kube/types.js';
 import { errorMessage } from '../src/util/errors.js';
 import type { RecoveryContext } from './context.js';
 import type { Problem } from './preflight-checks.js';
@@ -11,14 +10,14 @@ import { appClaims, desiredStorage } from './storage.js';
 import { liveClaimProblems } from './storage-live.js';
 
 /** The PVs after the storage step: live ones with the file's labels added, the file's others new and Available. */
-export function afterStorageApply(live: readonly LiveObject[], declared: readonly KubeObject[]): LiveObject[] {
+export function afterStorageApply(live: readonly KubeObject[], declared: readonly KubeObject[]): KubeObject[] {
   const merged = live.map((pv) => {
     const file = declared.find((d) => d.metadata.name === pv.metadata.name);
     return file ? { ...pv, metadata: { ...pv.metadata, labels: { ...pv.metadata.labels, ...file.metadata.labels } } } : pv;
   });
   const fresh = declared
     .filter((d) => !live.some((pv) => pv.metadata.name === d.metadata.name))
-    .map((d) => ({ ...d, status: { phase: 'Available' } }) as unknown as LiveObject);
+    .map((d) => ({ ...d, status: { phase: 'Available' } }));
   return [...merged, ...fresh];
 }
 

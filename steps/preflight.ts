@@ -1,6 +1,6 @@
 import type { Step, StepLedger, VerifyResult } from '../src/engine/types.js';
 import { errorMessage } from '../src/util/errors.js';
-import type { RecoveryContext } from './context.js';
+import { providerKind, type RecoveryContext } from './context.js';
 import { healthProblems } from './preflight-health.js';
 import { exportKeyBackup, sealingKeyProblems } from './key-backup.js';
 import { keptClusterProblems } from './preflight-live.js';
@@ -29,8 +29,8 @@ export async function offlineProblems(ctx: RecoveryContext): Promise<Problem[]> 
     ...namespaceProblems(inputs, secretsNeed),
     ...storageProblems(inputs),
     ...podSecurityProblems(inputs),
-    // kwok runs the controller as a local process: it applies no Deployment to wait for.
-    ...healthProblems(inputs, ctx.providerName === 'kwok'),
+    // A controller run as a local process (kwok) applies no Deployment to wait for.
+    ...healthProblems(inputs, providerKind(ctx).sealedSecretsController === 'local-process'),
   ];
 }
 
@@ -78,7 +78,7 @@ export const preflight: Step<RecoveryContext> = {
     return [
       'validate the config and parse every manifest (done for this plan)',
       'prove every tool the selected steps run exists and answers its version command',
-      ...(ctx.mode === 'hard-reset' && keyFile && ctx.providerName !== 'existing'
+      ...(ctx.mode === 'hard-reset' && keyFile && providerKind(ctx).ownsCluster
         ? [`export every sealing key Secret of the live cluster to ${keyFile} (mode 0600) and prove each pair with a probe`]
         : []),
       'check every object has a name and is declared once, and every namespace an object needs is declared (offline)',

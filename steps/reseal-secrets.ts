@@ -60,7 +60,7 @@ async function applySealed(ctx: RecoveryContext, ledger: StepLedger): Promise<vo
     }
     try {
       const sealed = sealSecret({ name: secret.name, namespace: secret.namespace, type: secret.type, labels: secret.labels, annotations: secret.annotations, scope: secret.scope, data }, cert.pem);
-      const result = await applyCounted(kube, sealed as unknown as Parameters<typeof applyCounted>[1], ledger);
+      const result = await applyCounted(kube, sealed, ledger);
       if (result.outcome !== 'failed') applied.push(secret);
     } catch (err) {
       ledger.record('SealedSecret', name, 'failed', errorMessage(err));

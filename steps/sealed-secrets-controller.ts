@@ -1,6 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { KwokProvider } from '../src/cluster/kwok.js';
 import type { Step, StepLedger } from '../src/engine/types.js';
 import type { KubeObject } from '../src/k8s/types.js';
 import { keySecretOf, readKeyBackup } from '../src/secrets/key-backup.js';
@@ -9,8 +6,8 @@ import { servedCert } from '../src/secrets/cert-fetch.js';
 import { certFingerprint, parseSealingCert } from '../src/secrets/seal.js';
 import { errorMessage } from '../src/util/errors.js';
 import { healthWaitError, waitForHealth } from '../src/health/wait.js';
-import { applyCounted, asWire } from './apply-objects.js';
-import type { RecoveryContext } from './context.js';
+import { applyCounted } from './apply-objects.js';
+import { providerKind, type RecoveryContext } from './context.js';
 import { controllerNotPlanned, isControllerDeployment, keySecret, parseKeyBackup, type KeyPair } from './sealed-secrets-logic.js';
 import { storeUses, toolUses } from './uses.js';
 
@@ -19,19 +16,9 @@ function settings(ctx: RecoveryContext) {
   return { namespace: ss.namespace, controllerName: ss.controllerName };
 }
 
-async function kwokPaths(ctx: RecoveryContext) {
-  return ((await ctx.provider()) as KwokProvider).paths(ctx.clusterName);
-}
-
-async function certUrlFile(ctx: RecoveryContext): Promise<string> {
-  return join((await kwokPaths(ctx)).extras, 'sealed-secrets-cert-url');
-}
-
-/** Where the local controller of a kwok cluster serves its certificate, once started. */
+/** Where a controller the provider runs as a local process serves its certificate, once started. */
 export async function localCertUrl(ctx: RecoveryContext): Promise<string | undefined> {
-  if (ctx.providerName !== 'kwok') return undefined;
-  const file = await certUrlFile(ctx);
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  return (await ctx.provider()).localSealedSecretsCertUrl?.(ctx.clusterName);
 }
 
 async function storedPair(ctx: RecoveryContext): Promise<KeyPair | undefined> {
@@ -76,21 +63,15 @@ async function keysToRestore(ctx: RecoveryContext): Promise<Restore> {
 
 async function startController(ctx: RecoveryContext, ledger: StepLedger): Promise<void> {
   const { namespace, controllerName } = settings(ctx);
-  if (ctx.providerName === 'kwok') {
-    const { startLocalSealedSecrets, stopLocalSealedSecrets } = await import('../src/cluster/local-sealed-secrets.js');
-    const paths = await kwokPaths(ctx);
-    // verify failed, so a controller still running for this cluster is one whose run was killed before it
-    // recorded the controller's URL: nobody supervises it and start would refuse. Stop it; the new one
-    // loads the key pair the old one may already have stored.
-    const leftover = await stopLocalSealedSecrets(paths);
-    if (leftover) ledger.record('Process', `sealed-secrets-controller (pid ${leftover}, left running by an interrupted run)`, 'deleted');
-    const handle = await startLocalSealedSecrets(paths, { namespace, controllerName });
-    writeFileSync(await certUrlFile(ctx), `${handle.certUrl}\n`);
-    ledger.record('Process', `sealed-secrets-controller (pid ${handle.pid()}, ${handle.certUrl})`, 'created');
+  const provider = await ctx.provider();
+  if (provider.startLocalSealedSecrets) {
+    const local = await provider.startLocalSealedSecrets(ctx.clusterName, { namespace, controllerName });
+    if (local.leftoverPid) ledger.record('Process', `sealed-secrets-controller (pid ${local.leftoverPid}, left running by an interrupted run)`, 'deleted');
+    ledger.record('Process', `sealed-secrets-controller (pid ${local.pid}, ${local.certUrl})`, 'created');
     return;
   }
   const kube = await ctx.kube();
-  const objects = (await ctx.inputs.sealedSecretsController()).map((o) => asWire(o.obj));
+  const objects = (await ctx.inputs.sealedSecretsController()).map((o) => o.obj);
   for (const obj of objects) await applyCounted(kube, obj, ledger);
   // The manifests' own Deployment (its selector finds its pods); preflight proved the manifests hold it.
   const deployment = objects.find((o) => isControllerDeployment(o, namespace, controllerName));
@@ -107,9 +88,9 @@ export const sealedSecretsController: Step<RecoveryContext> = {
   destructive: false,
   uses: async (ctx) => {
     const from = ctx.config.sealedSecrets?.keyBackup?.from;
-    // On kwok the step runs the real controller binary, and helm renders its upstream objects.
-    const tools = ctx.providerName === 'kwok' ? toolUses(['sealed-secrets-controller', 'helm']) : [];
-    return [...tools, ...(from ? await storeUses(ctx, [from.store]) : [])];
+    // A local controller is the real binary, and helm renders its upstream objects.
+    const local = providerKind(ctx).sealedSecretsController === 'local-process';
+    return [...toolUses(local ? ['sealed-secrets-controller', 'helm'] : []), ...(from ? await storeUses(ctx, [from.store]) : [])];
   },
   plan: async (ctx) => {
     const ss = ctx.config.sealedSecrets;
@@ -124,9 +105,9 @@ export const sealedSecretsController: Step<RecoveryContext> = {
     if (!ss.keyBackup) {
       lines.push('no key backup: the controller makes a new key pair, and SealedSecrets sealed for the old one will not decrypt');
     }
-    // Read under kwok too: preflight checks these manifests whatever the provider, and a plan names a broken one.
+    // Read for a local controller too: preflight checks these manifests whatever the provider, and a plan names a broken one.
     const objects = await ctx.inputs.sealedSecretsController();
-    if (ctx.providerName === 'kwok') {
+    if (providerKind(ctx).sealedSecretsController === 'local-process') {
       lines.push(`kwok: run the real controller binary as a supervised local process on 127.0.0.1 (the ${objects.length} object(s) of ${ss.controller.manifests ?? '(no manifests)'} are for k3d and existing)`);
     } else {
       lines.push(`apply ${objects.length} object(s) from ${ss.controller.manifests ?? '(no manifests)'} and wait until the controller is Available`);

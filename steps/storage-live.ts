@@ -2,11 +2,10 @@
 // that is kept (`--from storage`): read every PV, PVC and node once, then judge (claim-problems.ts).
 import { liveClaimProblems as judge, type ClaimProblem } from '../src/diagnose/claim-problems.js';
 import type { KubeClient } from '../src/kube/client.js';
-import type { KubeObject as LiveObject } from '../src/kube/types.js';
-import type { KubeObject } from '../src/k8s/types.js';
+import type { KubeObject } from '../src/kube/types.js';
 
 /** The live PVs, PVCs (every namespace) and nodes. */
-export async function readLiveStorage(kube: KubeClient): Promise<{ pvs: LiveObject[]; claims: LiveObject[]; nodes: LiveObject[] }> {
+export async function readLiveStorage(kube: KubeClient): Promise<{ pvs: KubeObject[]; claims: KubeObject[]; nodes: KubeObject[] }> {
   const [pvs, claims, nodes] = await Promise.all([
     kube.list({ apiVersion: 'v1', kind: 'PersistentVolume' }),
     kube.list({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
@@ -15,16 +14,13 @@ export async function readLiveStorage(kube: KubeClient): Promise<{ pvs: LiveObje
   return { pvs, claims, nodes };
 }
 
-// Manifest objects always have a name here (preflight's object check refuses an unnamed one).
-const asLive = (objects: readonly KubeObject[]): LiveObject[] => objects as unknown as LiveObject[];
-
 /** Why each selecting PVC of the apps cannot bind to the live PVs (after `predict`, when given). */
 export async function liveClaimProblems(
   kube: KubeClient,
   appClaims: readonly KubeObject[],
   declared: readonly KubeObject[],
-  predict?: (pvs: LiveObject[]) => LiveObject[],
+  predict?: (pvs: KubeObject[]) => KubeObject[],
 ): Promise<ClaimProblem[]> {
   const live = await readLiveStorage(kube);
-  return judge(asLive(appClaims), { ...live, pvs: predict ? predict(live.pvs) : live.pvs, declared: asLive(declared) });
+  return judge(appClaims, { ...live, pvs: predict ? predict(live.pvs) : live.pvs, declared });
 }

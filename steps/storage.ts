@@ -102,9 +102,9 @@ export const storage: Step<RecoveryContext> = {
       const live = await kube.get({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name ?? '' });
       if (!live) missing.push(`${describeObject(obj)} does not exist`);
       else if (obj.kind === 'PersistentVolume') {
-        livePvs.push(live as unknown as KubeObject);
+        livePvs.push(live);
         // A throwaway's PV on production's path would hand production's data to the drill's apps.
-        const [want, have] = [pvPath(obj), pvPath(live as unknown as KubeObject)];
+        const [want, have] = [pvPath(obj), pvPath(live)];
         if (want !== have) missing.push(`PV ${obj.metadata.name} points at ${have ?? '(no path)'}, want ${want ?? '(no path)'}`);
       }
     }

@@ -7,22 +7,15 @@ import type { KubeObject } from '../src/kube/types.js';
 import { clusterFactsOf, emptyFacts, judgeTarget, kubeCallsOf, registryOf, type ClusterFacts, type Resolve } from '../src/litmus.js';
 import { localAddresses, systemResolver } from '../src/litmus-resolve.js';
 import { errorMessage } from '../src/util/errors.js';
-import type { RecoveryContext } from './context.js';
+import { providerKind, type RecoveryContext } from './context.js';
 
 /** Programs run on this machine, as `tool NAME` uses: preflight asks each for its version (steps/tool-checks.ts). */
 export function toolUses(tools: readonly string[], reason = 'runs on this machine'): Use[] {
   return tools.map((t) => ({ name: `tool ${t}`, target: t, inCluster: false, reason }));
 }
 
-/** kwokctl starts the pinned control plane; provider existing runs no program (only its kubeconfig). */
-const PROVIDER_TOOLS: Record<string, string[]> = {
-  k3d: ['k3d', 'docker'],
-  kwok: ['kwokctl', 'kwok', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kubectl'],
-  existing: [],
-};
-
 export function providerUses(ctx: RecoveryContext): Use[] {
-  return toolUses(PROVIDER_TOOLS[ctx.providerName] ?? []);
+  return toolUses(providerKind(ctx).tools);
 }
 
 /** The programs the stores run to decrypt (sops, age); an exec store's program is the config's own. */
@@ -113,7 +106,7 @@ async function liveFacts(ctx: RecoveryContext): Promise<{ facts?: ClusterFacts; 
   try {
     const objects: KubeObject[] = [];
     for (const query of LIVE_KINDS) objects.push(...(await kube.list(query).catch(() => [])));
-    return { facts: clusterFactsOf(objects.map((obj) => ({ obj: obj as unknown as Record<string, unknown> }))) };
+    return { facts: clusterFactsOf(objects.map((obj) => ({ obj }))) };
   } finally {
     kube.close();
   }
@@ -125,7 +118,7 @@ async function gatherFacts(ctx: RecoveryContext): Promise<LitmusFacts> {
     ...emptyFacts(),
     resolve: resolver ?? systemResolver(process.env.HOMELAB_DR_HOSTS_FILE ? { hostsFile: process.env.HOMELAB_DR_HOSTS_FILE } : {}),
   };
-  mergeInto(facts, clusterFactsOf(apps.flatMap((a) => a.objects.map((o) => ({ obj: o.obj as unknown as Record<string, unknown>, source: o.source })))), '(manifests)');
+  mergeInto(facts, clusterFactsOf(apps.flatMap((a) => a.objects.map((o) => ({ obj: o.obj, source: o.source })))), '(manifests)');
   facts.publishedPorts = publishedPortsOf(ctx.config);
   facts.localAddresses = localAddresses();
   const live = await liveFacts(ctx);
@@ -189,7 +182,7 @@ export async function registryUses(ctx: RecoveryContext): Promise<Use[]> {
   const apps = await ctx.inputs.apps().catch(() => []);
   const images = new Map<string, Set<string>>();
   for (const { obj } of apps.flatMap((a) => a.objects)) {
-    const spec = podTemplateOf(obj as KubeObject)?.spec as { containers?: { image?: string }[]; initContainers?: { image?: string }[] } | undefined;
+    const spec = podTemplateOf(obj)?.spec as { containers?: { image?: string }[]; initContainers?: { image?: string }[] } | undefined;
     for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
       const registry = c.image ? registryOf(c.image) : undefined;
       if (registry) images.set(registry, (images.get(registry) ?? new Set()).add(c.image!));

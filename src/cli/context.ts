@@ -6,6 +6,7 @@ import type { ClusterProvider } from '../cluster/provider.js';
 import type { HomelabConfig } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Step } from '../engine/types.js';
+import { assertKubeconfigIsProviderCluster } from '../safety/guards.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { targetClusterName, type Mode, type RecoveryContext } from '../../steps/context.js';
 import { buildSteps } from '../../steps/index.js';
@@ -20,6 +21,11 @@ export function stateDirOf(opts: Pick<CliOptions, 'stateDir'>, env: NodeJS.Proce
 /** --kubeconfig and --context (which imply provider existing) override the config's cluster.kubeconfig and context. */
 function clusterAccess(opts: Pick<CliOptions, 'kubeconfig' | 'context'>): { kubeconfig?: string; context?: string } {
   return { ...(opts.kubeconfig !== undefined ? { kubeconfig: resolve(opts.kubeconfig) } : {}), ...(opts.context !== undefined ? { context: opts.context } : {}) };
+}
+
+/** Before a command reads or changes a live cluster: the kubeconfig's server must be the provider's own cluster (exit 3). */
+export async function assertTargetIsProviderCluster(ctx: RecoveryContext): Promise<void> {
+  await assertKubeconfigIsProviderCluster(await ctx.provider(), ctx.clusterName, async () => (await ctx.kube()).server.href);
 }
 
 export interface Loaded {

@@ -1,5 +1,5 @@
 // The summary table: counts per step and in total, computed from ledger items only.
-import { emptyCounts, type Counts } from '../engine/ledger.js';
+import { alignColumns, countOutcomes } from '../util/helpers.js';
 import { ITEM_OUTCOMES, type LedgerItem, type StepState } from '../engine/types.js';
 
 function statusText(state: StepState | undefined): string {
@@ -25,22 +25,14 @@ function statusText(state: StepState | undefined): string {
 }
 
 export function summaryTable(stepIds: readonly string[], states: ReadonlyMap<string, StepState>, items: readonly LedgerItem[]): string {
-  const per = new Map<string, Counts>(stepIds.map((id) => [id, emptyCounts()]));
-  const total = emptyCounts();
-  for (const i of items) {
-    const c = per.get(i.step) ?? emptyCounts();
-    c[i.outcome] += 1;
-    per.set(i.step, c);
-    total[i.outcome] += 1;
-  }
+  const per = [...new Set([...stepIds, ...items.map((i) => i.step)])].map((id) => [id, countOutcomes(items.filter((i) => i.step === id))] as const);
+  const total = countOutcomes(items);
   const head = ['STEP', ...ITEM_OUTCOMES.map((o) => o.toUpperCase()), 'RESULT'];
   // Rows that are not steps (teardown, proof) happen after the DAG: their counts say what happened.
   const result = (id: string) => (stepIds.includes(id) ? statusText(states.get(id)) : 'after the run');
-  const rows = [...per].map(([id, c]) => [id, ...ITEM_OUTCOMES.map((o) => String(c[o])), result(id)]);
+  const rows = per.map(([id, c]) => [id, ...ITEM_OUTCOMES.map((o) => String(c[o])), result(id)]);
   rows.push(['TOTAL', ...ITEM_OUTCOMES.map((o) => String(total[o])), '']);
-  const all = [head, ...rows];
-  const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  const lines = all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  const lines = alignColumns([head, ...rows]);
   const failures = items.filter((i) => i.outcome === 'failed').map((i) => `  FAILED ${i.step}: ${i.kind} ${i.name}: ${i.error}`);
   // A verify finding that repeats a failed item's error is said once, as the failure.
   const said = (step: string, line: string) => items.some((i) => i.step === step && i.outcome === 'failed' && i.error && line.endsWith(i.error));

@@ -5,6 +5,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { writeYaml } from '../k8s/yaml-write.js';
 import { loadKubeYaml } from '../k8s/yaml11.js';
 import { InputError } from '../util/errors.js';
+import { asRecord } from '../util/helpers.js';
 
 export interface KubeconfigSource {
   path: string;
@@ -28,14 +29,10 @@ export interface PinnedKubeconfig {
   text: string;
 }
 
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
 // kubectl reads a kubeconfig with the same YAML 1.1 rules as a manifest.
 function parseSource(source: KubeconfigSource): Record<string, unknown> {
   try {
-    return record(loadKubeYaml(source.text, source.path).value);
+    return asRecord(loadKubeYaml(source.text, source.path).value);
   } catch (err) {
     throw new InputError(`${source.path}: not a valid kubeconfig: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -45,7 +42,7 @@ function parseSource(source: KubeconfigSource): Record<string, unknown> {
 function findNamed(docs: Array<{ path: string; doc: Record<string, unknown> }>, list: string, name: string): Found<NamedEntry> | undefined {
   for (const { path, doc } of docs) {
     const entries = Array.isArray(doc[list]) ? (doc[list] as unknown[]) : [];
-    const entry = entries.find((e): e is NamedEntry => record(e).name === name);
+    const entry = entries.find((e): e is NamedEntry => asRecord(e).name === name);
     if (entry) return { entry, path };
   }
   return undefined;
@@ -57,15 +54,15 @@ function absoluteFrom(file: string, value: unknown): unknown {
 
 /** The file references kubectl resolves against the kubeconfig's own directory. */
 function resolveClusterPaths(found: Found<NamedEntry>): NamedEntry {
-  const cluster = { ...record(found.entry.cluster) };
+  const cluster = { ...asRecord(found.entry.cluster) };
   cluster['certificate-authority'] = absoluteFrom(found.path, cluster['certificate-authority']);
   return { ...found.entry, cluster: dropUndefined(cluster) };
 }
 
 function resolveUserPaths(found: Found<NamedEntry>): NamedEntry {
-  const user = { ...record(found.entry.user) };
+  const user = { ...asRecord(found.entry.user) };
   for (const key of ['client-certificate', 'client-key', 'tokenFile']) user[key] = absoluteFrom(found.path, user[key]);
-  const exec = record(user.exec);
+  const exec = asRecord(user.exec);
   // A bare exec command is looked up on PATH; only one with a slash is a path relative to the file.
   if (typeof exec.command === 'string' && exec.command.includes('/')) user.exec = { ...exec, command: absoluteFrom(found.path, exec.command) };
   return { ...found.entry, user: dropUndefined(user) };
@@ -83,14 +80,14 @@ export function pinnedKubeconfig(sources: readonly KubeconfigSource[], context?:
   if (!contextName) throw new InputError(`cluster.context is not set and ${files} has no current-context`);
   const contextFound = findNamed(docs, 'contexts', contextName);
   if (!contextFound) {
-    const known = docs.flatMap(({ doc }) => (Array.isArray(doc.contexts) ? doc.contexts : []).map((c) => record(c).name)).filter(Boolean);
+    const known = docs.flatMap(({ doc }) => (Array.isArray(doc.contexts) ? doc.contexts : []).map((c) => asRecord(c).name)).filter(Boolean);
     throw new InputError(`cluster.context: context "${contextName}" is not in ${files} (contexts: ${known.join(', ') || 'none'})`);
   }
-  const contextBody = record(contextFound.entry.context);
+  const contextBody = asRecord(contextFound.entry.context);
   const clusterName = String(contextBody.cluster ?? '');
   const clusterFound = findNamed(docs, 'clusters', clusterName);
   if (!clusterFound) throw new InputError(`context "${contextName}" names cluster "${clusterName}", which is not in ${files}`);
-  const server = record(clusterFound.entry.cluster).server;
+  const server = asRecord(clusterFound.entry.cluster).server;
   if (typeof server !== 'string' || server === '') throw new InputError(`cluster "${clusterName}" in ${clusterFound.path} has no server`);
   const userName = typeof contextBody.user === 'string' ? contextBody.user : undefined;
   const userFound = userName !== undefined ? findNamed(docs, 'users', userName) : undefined;

@@ -10,7 +10,7 @@ import { KubeTransport } from '../kube/transport.js';
 import { InputError, RefusedError } from '../util/errors.js';
 import { kubeconfigFiles, pinnedKubeconfig, type KubeconfigSource } from './existing-kubeconfig.js';
 import { nodeNamesVia, writePrivateFile } from './provider-files.js';
-import type { HostExposure, ThrowawayIsolation } from './isolation.js';
+import type { ThrowawayIsolation } from './isolation.js';
 import type { ClusterProvider } from './provider.js';
 
 const REACHABILITY_TIMEOUT_MS = 5_000;
@@ -51,11 +51,6 @@ export class ExistingProvider implements ClusterProvider {
 
   async delete(cluster: string): Promise<void> {
     throw new RefusedError(`provider existing never creates or deletes a cluster (asked to delete ${cluster})`);
-  }
-
-  /** Whatever the cluster publishes was set up outside homelab-dr. */
-  hostExposure(): HostExposure {
-    return { ports: [], paths: [] };
   }
 
   /** Never asked: dr-test and drill refuse provider existing before anything runs. */

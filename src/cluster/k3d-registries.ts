@@ -2,14 +2,11 @@
 // Differences name paths only: registries.yaml carries registry passwords, so no value is ever shown.
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { InputError } from '../util/errors.js';
+import { isRecord } from '../util/helpers.js';
 
 export const NODE_REGISTRIES_PATH = '/etc/rancher/k3s/registries.yaml';
 
 type Tree = Record<string, unknown>;
-
-function isTree(value: unknown): value is Tree {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * k3d re-marshals the file it writes, dropping empty and false fields, so an absent field and an
@@ -20,7 +17,7 @@ export function pruneEmpty(value: unknown): unknown {
     const items = value.map(pruneEmpty).filter((item) => item !== undefined);
     return items.length > 0 ? items : undefined;
   }
-  if (isTree(value)) {
+  if (isRecord(value)) {
     const entries = Object.entries(value)
       .map(([key, child]) => [key, pruneEmpty(child)] as const)
       .filter(([, child]) => child !== undefined);
@@ -53,7 +50,7 @@ function parseTree(text: string): { tree?: unknown; problem?: string } {
   } catch (err) {
     return { problem: `is not valid YAML: ${(err as Error).message.split('\n')[0]}` };
   }
-  if (tree !== null && tree !== undefined && !isTree(tree)) return { problem: 'is not a mapping' };
+  if (tree !== null && tree !== undefined && !isRecord(tree)) return { problem: 'is not a mapping' };
   return { tree };
 }
 
@@ -69,7 +66,7 @@ export function parseRegistriesYaml(text: string, origin: string): Tree {
   const { tree, problem } = parseTree(text);
   if (problem) throw new InputError(`${origin}: registries.yaml ${problem}`);
   const pruned = pruneEmpty(tree);
-  return isTree(pruned) ? pruned : {};
+  return isRecord(pruned) ? pruned : {};
 }
 
 function pathLabel(path: readonly string[]): string {
@@ -78,7 +75,7 @@ function pathLabel(path: readonly string[]): string {
 
 function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
-  if (isTree(a) && isTree(b)) {
+  if (isRecord(a) && isRecord(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     return [...keys].every((key) => sameValue(a[key], b[key]));
   }
@@ -104,7 +101,7 @@ function isGeneratedMirror(path: readonly string[], use: readonly string[]): boo
 }
 
 function collectDifferences(desired: unknown, running: unknown, path: string[], use: readonly string[], out: string[]): void {
-  if (isTree(desired) && isTree(running)) {
+  if (isRecord(desired) && isRecord(running)) {
     const keys = [...new Set([...Object.keys(desired), ...Object.keys(running)])].sort();
     for (const key of keys) {
       const childPath = [...path, key];
@@ -141,9 +138,9 @@ export function registriesDriftMessage(cluster: string, container: string, diffe
 
 /** Every credential value under configs.*.auth, to be redacted from k3d's output. */
 export function registryCredentialValues(registries: Tree): string[] {
-  const configs = isTree(registries.configs) ? Object.values(registries.configs) : [];
+  const configs = isRecord(registries.configs) ? Object.values(registries.configs) : [];
   return configs.flatMap((entry) => {
-    const auth = isTree(entry) ? entry.auth : undefined;
-    return isTree(auth) ? Object.values(auth).filter((v): v is string => typeof v === 'string') : [];
+    const auth = isRecord(entry) ? entry.auth : undefined;
+    return isRecord(auth) ? Object.values(auth).filter((v): v is string => typeof v === 'string') : [];
   });
 }

@@ -1,14 +1,14 @@
 // The k3d provider: a k3s cluster in Docker containers, created from a k3d config file that carries
 // the registry config, so registries.yaml is only ever given at creation and never by restarting a node.
-import { accessSync, constants } from 'node:fs';
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { ClusterConfig } from '../config/types.js';
 import { InputError, RefusedError } from '../util/errors.js';
 import { run } from '../util/exec.js';
+import { which } from '../util/helpers.js';
 import { apiServerFromList, clusterNamesFromList, k3dConfigYaml, k3dCreateArgs, k3dSimpleConfig, serverContainer } from './k3d-config.js';
-import { mapPaths, mapPorts, parseVolume, portsNeeded, throwawayClusterConfig, type HostExposure, type PathMapping, type ThrowawayIsolation } from './isolation.js';
+import { mapPaths, mapPorts, portsNeeded, throwawayClusterConfig, type PathMapping, type ThrowawayIsolation } from './isolation.js';
 import { freeLoopbackPorts } from './ports.js';
 import {
   NODE_REGISTRIES_PATH,
@@ -25,23 +25,8 @@ const K3D_COMMAND_TIMEOUT_MS = 120_000;
 /** k3d derives container and network names from the cluster name, so keep it a short DNS label. */
 const K3D_CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 
-/** Absolute path of an executable on PATH, or undefined. */
-export function findExecutable(name: string, pathEnv: string | undefined): string | undefined {
-  for (const dir of (pathEnv ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
 export function requireExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const found = findExecutable(name, env.PATH);
+  const found = which(name, env.PATH);
   if (!found) throw new InputError(`${name} is not installed (PATH=${env.PATH ?? ''})`);
   return found;
 }
@@ -100,11 +85,6 @@ export class K3dProvider implements ClusterProvider {
   kubeconfigPath(cluster: string): string {
     checkClusterName(cluster);
     return join(this.root, cluster, 'kubeconfig.yaml');
-  }
-
-  /** Every `ports:` entry is published on the host, every `volumes:` source is mounted from it. */
-  hostExposure(config: ClusterConfig): HostExposure {
-    return { ports: config.ports.map((p) => p.port), paths: config.volumes.flatMap((v) => parseVolume(v.volume)?.source ?? []) };
   }
 
   /** The scratch directories live beside the cluster's kubeconfig, which delete() removes whole. */

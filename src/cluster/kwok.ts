@@ -11,6 +11,7 @@ import type { ClusterConfig } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { InputError, RefusedError, errorMessage } from '../util/errors.js';
 import { run } from '../util/exec.js';
+import { sleep } from '../util/helpers.js';
 import { childEnv } from '../util/secrets-registry.js';
 import { controlPlaneBinaries, etcdVersion, kubernetesVersion } from './control-plane-binaries.js';
 import {
@@ -26,13 +27,14 @@ import {
   type KwokBinaries,
   type KwokClusterPaths,
 } from './kwok-args.js';
-import { stopLocalSealedSecrets, stopLocalSealedSecretsNow } from './local-sealed-secrets.js';
+import { startLocalSealedSecrets, stopLocalSealedSecrets, stopLocalSealedSecretsNow } from './local-sealed-secrets.js';
 import { freeLoopbackPorts, portInUse } from './ports.js';
-import { mapPaths, type HostExposure, type ThrowawayIsolation } from './isolation.js';
+import { mapPaths, type ThrowawayIsolation } from './isolation.js';
 import type { ClusterProvider, CreateClusterOptions } from './provider.js';
 
 const KWOK_BINARIES = ['kubeApiserver', 'kubeControllerManager', 'kubeScheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl'] as const;
 const DEFAULT_CREATE_TIMEOUT_MS = 120_000;
+const CERT_URL_FILE = 'sealed-secrets-cert-url';
 
 export interface KwokProviderOptions {
   /** Where kwokctl keeps clusters (its KWOK_WORKDIR); default `$XDG_STATE_HOME/homelab-dr/kwok`. */
@@ -54,17 +56,29 @@ export class KwokProvider implements ClusterProvider {
     return kwokClusterPaths(this.root, cluster);
   }
 
-  /** Everything listens on 127.0.0.1 on ports kwokctl picks, and fake nodes mount no host path. */
-  hostExposure(): HostExposure {
-    return { ports: [], paths: [] };
-  }
-
   /**
    * Nothing to map on the host, but the PVs of a throwaway run still point into the scratch directory
    * (removed with the cluster), so a rehearsal's storage is the drill's on k3d, never production's paths.
    */
   throwawayIsolation(cluster: string, config: ClusterConfig): ThrowawayIsolation {
     return { ports: [], paths: mapPaths(config.volumes, join(this.paths(cluster).extras, 'scratch'), false) };
+  }
+
+  /** Fake nodes run no pods, so the real controller binary runs beside the cluster. */
+  async startLocalSealedSecrets(cluster: string, opts: { namespace: string; controllerName: string }): Promise<{ pid?: number; certUrl: string; leftoverPid?: number }> {
+    const paths = this.paths(cluster);
+    // A controller still running for this cluster is one whose run was killed before it recorded the
+    // controller's URL: nobody supervises it and start would refuse. The new one loads the key pair the
+    // old one may already have stored.
+    const leftoverPid = await stopLocalSealedSecrets(paths);
+    const handle = await startLocalSealedSecrets(paths, opts);
+    await writeFile(join(paths.extras, CERT_URL_FILE), `${handle.certUrl}\n`);
+    return { pid: handle.pid(), certUrl: handle.certUrl, ...(leftoverPid ? { leftoverPid } : {}) };
+  }
+
+  async localSealedSecretsCertUrl(cluster: string): Promise<string | undefined> {
+    const file = join(this.paths(cluster).extras, CERT_URL_FILE);
+    return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
   }
 
   get clusterHome(): string {
@@ -218,7 +232,7 @@ async function waitApiserverReady(client: KubeClient, deadline: number): Promise
     } catch (err) {
       last = errorMessage(err);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   throw new Error(`kube-apiserver did not become ready${last ? `: ${last}` : ''}`);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { healthWaitError, waitForHealth } from '../health/wait.js';
 import type { KubeClient } from '../kube/client.js';
 import { InputError, RefusedError } from '../util/errors.js';
+import { sleep } from '../util/helpers.js';
 import { registerSecret } from '../util/secrets-registry.js';
 import { controlPlaneBinaries } from './control-plane-binaries.js';
 import type { KwokClusterPaths } from './kwok-args.js';
@@ -226,7 +227,7 @@ async function waitCertServed(handle: LocalSealedSecrets, restarts: number, time
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
   }
   throw new Error(`the local sealed-secrets controller did not serve ${handle.certUrl} within ${timeoutMs / 1000}s (exits: ${handle.exits.join(', ') || 'none'}); last log lines:\n${logTail(handle.logFile)}`);
 }

@@ -1,5 +1,6 @@
 // Pid-file bookkeeping for processes that outlive the command that started them.
 import { readFileSync } from 'node:fs';
+import { sleep } from '../util/helpers.js';
 
 export function readPid(pidFile: string): number | undefined {
   try {
@@ -42,8 +43,4 @@ export async function stopProcess(pid: number, expected: string, graceMs = 5000)
 async function waitGone(pid: number, expected: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (isOurProcess(pid, expected) && Date.now() < deadline) await sleep(50);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

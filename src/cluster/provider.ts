@@ -1,7 +1,7 @@
 // A cluster provider creates and destroys the cluster a recovery (or a rehearsal) rebuilds. Steps see
 // only this interface, so unit tests inject a fake and integration tests the real kwok provider.
 import type { ClusterConfig, ProviderName } from '../config/types.js';
-import type { HostExposure, ThrowawayIsolation } from './isolation.js';
+import type { ThrowawayIsolation } from './isolation.js';
 
 export interface CreateClusterOptions {
   /** The config's cluster section (k3d reads ports, volumes, registries and k3s args from it). */
@@ -27,10 +27,8 @@ export interface ClusterProvider {
    * create returns the mapping it applied (with the free ports it picked).
    */
   create(cluster: string, opts?: CreateClusterOptions): Promise<ThrowawayIsolation | void>;
-  /** The host ports and host paths a cluster of this config publishes. */
-  hostExposure(config: ClusterConfig): HostExposure;
   /**
-   * How a throwaway cluster of this name maps them: pure, for the plan and the storage step.
+   * How a throwaway cluster of this name maps the host ports and paths it publishes (kinds.ts hostExposure): pure, for the plan and the storage step.
    * `freePorts` are the ports create picked; without them the mapping says a free port is chosen at creation.
    */
   throwawayIsolation(cluster: string, config: ClusterConfig, freePorts?: readonly number[]): ThrowawayIsolation;
@@ -45,4 +43,8 @@ export interface ClusterProvider {
   readonly clusterHome?: string;
   /** The apiserver's https URL. */
   apiServer?(cluster: string): Promise<string>;
+  /** Set where the sealed-secrets controller runs as a local process (kinds.ts): starts it, stopping one an interrupted run left. */
+  startLocalSealedSecrets?(cluster: string, opts: { namespace: string; controllerName: string }): Promise<{ pid?: number; certUrl: string; leftoverPid?: number }>;
+  /** Where that local controller serves its certificate, once started. */
+  localSealedSecretsCertUrl?(cluster: string): Promise<string | undefined>;
 }

@@ -2,7 +2,7 @@
 // run time from the upstream module in the Go module cache, so no upstream file is copied into the repo.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseManifests as parseKubeManifests } from '../k8s/manifests.js';
+import { parseManifests } from '../k8s/manifests.js';
 import type { KubeObject } from '../kube/types.js';
 import { InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
@@ -27,11 +27,6 @@ export async function readModuleDir(moduleDirFile: string): Promise<string> {
   return dir;
 }
 
-// Through the one manifest reader (kubectl's YAML 1.1 rules), as the objects travel on the wire.
-export function parseManifests(text: string, source: string): KubeObject[] {
-  return parseKubeManifests(text, source).map(({ obj }) => obj as KubeObject);
-}
-
 export async function sealedSecretsCrd(moduleDir: string): Promise<KubeObject> {
   const file = join(chartDir(moduleDir), 'crds', 'bitnami.com_sealedsecrets.yaml');
   let text: string;
@@ -40,7 +35,7 @@ export async function sealedSecretsCrd(moduleDir: string): Promise<KubeObject> {
   } catch {
     throw new InputError(`the SealedSecret CRD is not in the module cache (${file}): ${BUILD_HINT}`);
   }
-  const [crd] = parseManifests(text, file);
+  const [crd] = parseManifests(text, file).map((o) => o.obj);
   if (!crd) throw new InputError(`${file} holds no object`);
   return crd;
 }
@@ -51,5 +46,5 @@ export async function sealedSecretsRbac(helm: string, moduleDir: string, namespa
   args.push('--set', `fullnameOverride=${controllerName}`, '--set', 'rbac.serviceProxier.create=false');
   for (const template of RBAC_TEMPLATES) args.push('--show-only', template);
   const rendered = await run(helm, args, { timeoutMs: 60_000 });
-  return parseManifests(rendered.stdout, `helm template ${chartDir(moduleDir)}`);
+  return parseManifests(rendered.stdout, `helm template ${chartDir(moduleDir)}`).map((o) => o.obj);
 }

@@ -2,7 +2,8 @@
 // run even when the schema found problems, so that one pass reports everything.
 import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
-import { isRecord, type FieldPath } from './field-path.js';
+import { isRecord } from '../util/helpers.js';
+import type { FieldPath } from './field-path.js';
 import type { ConfigIssue } from './issues.js';
 import { didYouMean } from './suggest.js';
 

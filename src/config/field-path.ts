@@ -1,4 +1,5 @@
 // Field paths as a person reads them: cluster.servers, apps[1].name, labels["example.com/tier"].
+import { isRecord } from '../util/helpers.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -32,8 +33,4 @@ export function pointerToPath(pointer: string, data: unknown): FieldPath {
     }
   }
   return path;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

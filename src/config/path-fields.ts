@@ -3,7 +3,8 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { isRecord, type FieldPath } from './field-path.js';
+import { isRecord } from '../util/helpers.js';
+import type { FieldPath } from './field-path.js';
 import type { ConfigIssue } from './issues.js';
 import type { ProviderName } from './types.js';
 

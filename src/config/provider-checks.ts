@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { imageTagProblem } from '../cluster/k3d-config.js';
 import { registriesYamlProblem } from '../cluster/k3d-registries.js';
-import { isRecord } from './field-path.js';
+import { isRecord } from '../util/helpers.js';
 import type { ConfigIssue } from './issues.js';
 
 function k3dIssues(cluster: Record<string, unknown>, checkFiles: boolean): ConfigIssue[] {

@@ -1,7 +1,8 @@
 // Turns ajv's errors into one plain sentence per problem, tied to a field path. Wrapper errors of
 // if/then and oneOf are folded so that each problem is reported once.
 import type { ErrorObject } from 'ajv';
-import { pointerToPath, isRecord } from './field-path.js';
+import { isRecord } from '../util/helpers.js';
+import { pointerToPath } from './field-path.js';
 import type { ConfigIssue } from './issues.js';
 import { didYouMean } from './suggest.js';
 

@@ -2,7 +2,8 @@
 // and column. `apps` written as a list is presented to validation as { items: [...] }, the one shape
 // the schema's defaults and the loader work on; paths are mapped back to what the user wrote.
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { isRecord, type FieldPath } from './field-path.js';
+import { isRecord } from '../util/helpers.js';
+import type { FieldPath } from './field-path.js';
 import type { ConfigIssue } from './issues.js';
 import { APPS_WAIT_BESIDE_LIST_FIX, findAppsWaitBesideList } from './legacy-apps-wait.js';
 

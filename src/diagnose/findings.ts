@@ -1,4 +1,5 @@
 // What the diagnosis ladder returns, and the small readers of objects and events every rung shares.
+import { asRecord } from '../util/helpers.js';
 import { describeObject } from '../k8s/types.js';
 import type { KubeEvent, KubeObject } from '../kube/types.js';
 
@@ -23,20 +24,16 @@ export function nameOf(obj: KubeObject): string {
   return describeObject(obj);
 }
 
-export function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
 export function records(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? value.map(record) : [];
+  return Array.isArray(value) ? value.map(asRecord) : [];
 }
 
 export function specOf(obj: KubeObject): Record<string, unknown> {
-  return record(obj['spec']);
+  return asRecord(obj['spec']);
 }
 
 export function statusOf(obj: KubeObject): Record<string, unknown> {
-  return record(obj['status']);
+  return asRecord(obj['status']);
 }
 
 export function conditionOf(obj: KubeObject, type: string): Record<string, unknown> | undefined {
@@ -52,12 +49,12 @@ export function isOwnedBy(obj: KubeObject, owner: KubeObject): boolean {
 }
 
 function eventTime(event: KubeEvent): string {
-  const series = record(event['series']);
+  const series = asRecord(event['series']);
   return String(series['lastObservedTime'] ?? event.lastTimestamp ?? event.eventTime ?? event.metadata['creationTimestamp'] ?? '');
 }
 
 function eventCount(event: KubeEvent): number {
-  const series = record(event['series']);
+  const series = asRecord(event['series']);
   return typeof series['count'] === 'number' ? series['count'] : (event.count ?? 1);
 }
 

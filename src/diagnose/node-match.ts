@@ -1,7 +1,9 @@
 // Node selection as the scheduler evaluates it (nodeSelector, required node affinity, PV node affinity),
 // kept to what a diagnosis has to name: which label a node lacks, which term no node satisfies.
+import { describeRequirement } from '../k8s/pv-match.js';
 import type { KubeObject } from '../kube/types.js';
-import { record, records, specOf } from './findings.js';
+import { asRecord } from '../util/helpers.js';
+import { records, specOf } from './findings.js';
 
 export interface NodeSelectorRequirement {
   key: string;
@@ -23,7 +25,7 @@ function requirements(value: unknown): NodeSelectorRequirement[] {
 }
 
 export function termsOf(nodeSelector: unknown): NodeSelectorTerm[] {
-  return records(record(nodeSelector)['nodeSelectorTerms']).map((term) => ({
+  return records(asRecord(nodeSelector)['nodeSelectorTerms']).map((term) => ({
     matchExpressions: requirements(term['matchExpressions']),
     matchFields: requirements(term['matchFields']),
   }));
@@ -31,17 +33,17 @@ export function termsOf(nodeSelector: unknown): NodeSelectorTerm[] {
 
 /** The pod's required node affinity terms (ORed); empty when it has none. */
 export function podAffinityTerms(pod: KubeObject): NodeSelectorTerm[] {
-  const nodeAffinity = record(record(specOf(pod)['affinity'])['nodeAffinity']);
+  const nodeAffinity = asRecord(asRecord(specOf(pod)['affinity'])['nodeAffinity']);
   return termsOf(nodeAffinity['requiredDuringSchedulingIgnoredDuringExecution']);
 }
 
 /** A PV's `spec.nodeAffinity.required` terms; empty when the PV is not pinned. */
 export function pvAffinityTerms(pv: KubeObject): NodeSelectorTerm[] {
-  return termsOf(record(specOf(pv)['nodeAffinity'])['required']);
+  return termsOf(asRecord(specOf(pv)['nodeAffinity'])['required']);
 }
 
 export function podNodeSelector(pod: KubeObject): Record<string, string> {
-  return Object.fromEntries(Object.entries(record(specOf(pod)['nodeSelector'])).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(Object.entries(asRecord(specOf(pod)['nodeSelector'])).map(([k, v]) => [k, String(v)]));
 }
 
 function requirementHolds(requirement: NodeSelectorRequirement, value: string | undefined): boolean {
@@ -74,14 +76,6 @@ export function termMatches(term: NodeSelectorTerm, node: KubeObject): boolean {
     term.matchExpressions.every((r) => requirementHolds(r, Object.hasOwn(labels, r.key) ? labels[r.key] : undefined)) &&
     term.matchFields.every((r) => requirementHolds(r, r.key === 'metadata.name' ? node.metadata.name : undefined))
   );
-}
-
-function describeRequirement({ key, operator, values }: NodeSelectorRequirement): string {
-  if (operator === 'In') return values.length === 1 ? `${key}=${values[0]}` : `${key} in (${values.join(',')})`;
-  if (operator === 'NotIn') return `${key} notin (${values.join(',')})`;
-  if (operator === 'Exists') return key;
-  if (operator === 'DoesNotExist') return `!${key}`;
-  return `${key} ${operator === 'Gt' ? '>' : operator === 'Lt' ? '<' : operator} ${values.join(',')}`;
 }
 
 /** "kubernetes.io/hostname=node-1 or disktype=ssd,zone in (a,b)" */

@@ -1,7 +1,8 @@
 // Why the scheduler places a pod on no node: its node selector or affinity, a taint it does not
 // tolerate, not enough of a resource, or cordoned nodes. Each names the selector, taint or resource.
 import type { KubeObject } from '../kube/types.js';
-import { record, records, specOf, statusOf, type Finding } from './findings.js';
+import { asRecord } from '../util/helpers.js';
+import { records, specOf, statusOf, type Finding } from './findings.js';
 import { describeLabels, describeTerms, podAffinityTerms, podNodeSelector, selectorMismatches, termMatches } from './node-match.js';
 import type { SchedulingBlock } from './scheduling-message.js';
 
@@ -72,7 +73,7 @@ function taintDiagnosis(pod: KubeObject, nodes: readonly KubeObject[], block: Sc
 
 function containerRequests(pod: KubeObject, resource: string): string[] {
   return records(specOf(pod)['containers']).flatMap((c) => {
-    const request = record(record(c['resources'])['requests'])[resource];
+    const request = asRecord(asRecord(c['resources'])['requests'])[resource];
     return request === undefined ? [] : [`container "${String(c['name'])}" ${String(request)}`];
   });
 }
@@ -80,7 +81,7 @@ function containerRequests(pod: KubeObject, resource: string): string[] {
 function resourceDiagnosis(pod: KubeObject, nodes: readonly KubeObject[], block: SchedulingBlock): Diagnosis {
   const resource = block.subject ?? 'resources';
   const requests = resource === 'pods' ? [] : containerRequests(pod, resource);
-  const allocatable = nodes.map((node) => `node ${node.metadata.name} allocatable ${resource} ${String(record(statusOf(node)['allocatable'])[resource] ?? 'none')}`);
+  const allocatable = nodes.map((node) => `node ${node.metadata.name} allocatable ${resource} ${String(asRecord(statusOf(node)['allocatable'])[resource] ?? 'none')}`);
   return {
     problem: `${block.nodes} node(s) lack the ${resource} it requests (${block.reason})`,
     evidence: [...(requests.length > 0 ? [`the pod requests ${resource}: ${requests.join(', ')}`] : []), ...allocatable],

@@ -5,7 +5,8 @@
 // or of another size, class, access mode or volumeMode, last. Pure: objects in, candidates out.
 import { claimName, describePv, labelProblems, specMismatches, type LabelProblem } from '../k8s/pv-match.js';
 import type { KubeObject } from '../kube/types.js';
-import { record, specOf, statusOf } from './findings.js';
+import { asRecord } from '../util/helpers.js';
+import { specOf, statusOf } from './findings.js';
 import { describeTerms, pvAffinityTerms, termMatches } from './node-match.js';
 
 /** What the ranking reads besides the PVs: the live claims, the nodes, the storage file's PVs. */
@@ -66,7 +67,7 @@ function labelText(problem: LabelProblem, pvc: KubeObject, declaredPv: KubeObjec
 
 /** The claimRef and phase of a PV, judged against the live claim it names. */
 function claimCauses(pv: KubeObject, pvc: KubeObject, claims: readonly KubeObject[]): Cause[] {
-  const ref = record(specOf(pv)['claimRef']);
+  const ref = asRecord(specOf(pv)['claimRef']);
   const phase = phaseOf(pv);
   const message = statusOf(pv)['message'];
   const said = phase === 'Failed' && message ? `Failed (${String(message)})` : phase;
@@ -136,7 +137,7 @@ function commandFor(candidate: Omit<Candidate, 'command' | 'safety'>, overwrite:
 function safetyOf(candidate: Omit<Candidate, 'command' | 'safety'>, pvc: KubeObject): string | undefined {
   const { name, causes, pv } = candidate;
   const foreign = causes.find((c) => c.kind === 'foreign-claim');
-  const ref = refName(record(specOf(pv)['claimRef']));
+  const ref = refName(asRecord(specOf(pv)['claimRef']));
   if (foreign) {
     return `UNSAFE: PV ${name} holds the data of PVC ${ref}, not of PVC ${claimName(pvc)}; freeing it hands that app's data to ${claimName(pvc)}. Run it only if ${claimName(pvc)} is meant to take over that data`;
   }

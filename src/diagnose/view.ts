@@ -3,7 +3,8 @@
 import { claimName } from '../k8s/pv-match.js';
 import type { KubeObject } from '../kube/types.js';
 import { healthOf } from '../health/rules.js';
-import { isOwnedBy, nameOf, record, records, specOf, statusOf, type Finding } from './findings.js';
+import { asRecord } from '../util/helpers.js';
+import { isOwnedBy, nameOf, records, specOf, statusOf, type Finding } from './findings.js';
 import { isUnscheduled, notCreatedFindings, pendingPodFindings, wantsMorePods, type ClusterView } from './ladder.js';
 import { claimDiagnosis, claimNamesOf } from './volumes.js';
 
@@ -46,7 +47,7 @@ function podFindings(view: ClusterView, pods: readonly KubeObject[]): Array<{ fi
 function waitingReasons(pods: readonly KubeObject[]): string[] {
   return pods.flatMap((pod) =>
     records(statusOf(pod)['containerStatuses']).flatMap((status) => {
-      const waiting = record(record(status['state'])['waiting']);
+      const waiting = asRecord(asRecord(status['state'])['waiting']);
       if (!waiting['reason']) return [];
       return [`${nameOf(pod)} container "${String(status['name'])}" waiting: ${String(waiting['reason'])}${waiting['message'] ? ` (${String(waiting['message'])})` : ''}`];
     }),

@@ -2,20 +2,21 @@
 // (pv-candidates.ts), naming the best one, every cause that keeps it, and the commands that remove them.
 import { claimName, describeSelector } from '../k8s/pv-match.js';
 import type { KubeObject } from '../kube/types.js';
-import { record, records, specOf, statusOf } from './findings.js';
+import { asRecord } from '../util/helpers.js';
+import { records, specOf, statusOf } from './findings.js';
 import { describeTerms, pvAffinityTerms, termMatches } from './node-match.js';
 import type { Diagnosis } from './placement.js';
 import { describeCandidate, describeCauses, rankCandidates, type Candidate, type ClaimContext } from './pv-candidates.js';
 
 export function claimNamesOf(pod: KubeObject): string[] {
   return records(specOf(pod)['volumes'])
-    .map((volume) => record(volume['persistentVolumeClaim'])['claimName'])
+    .map((volume) => asRecord(volume['persistentVolumeClaim'])['claimName'])
     .filter((name): name is string => typeof name === 'string');
 }
 
 function describeClaim(pvc: KubeObject): string {
   const spec = specOf(pvc);
-  const request = record(record(spec['resources'])['requests'])['storage'];
+  const request = asRecord(asRecord(spec['resources'])['requests'])['storage'];
   const modes = Array.isArray(spec['accessModes']) ? spec['accessModes'].join(',') : 'no access modes';
   const selector = describeSelector(pvc);
   return `PVC ${claimName(pvc)} wants storageClassName ${String(spec['storageClassName'] ?? 'none')}, ${String(request ?? 'no request')}, ${modes}${selector ? `, labels ${selector}` : ''}`;

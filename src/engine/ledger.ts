@@ -1,13 +1,9 @@
 // The fail-loud ledger: every item a step touches is recorded with its outcome, and the summary is
 // computed from these records only, so nothing can claim a success that was not counted.
+import { countOutcomes, type Counts } from '../util/helpers.js';
 import { scrub } from '../util/secrets-registry.js';
 import { type ItemOutcome, type LedgerItem, type StepLedger } from './types.js';
 
-export type Counts = Record<ItemOutcome, number>;
-
-export function emptyCounts(): Counts {
-  return { created: 0, configured: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 };
-}
 
 export class Ledger {
   readonly items: LedgerItem[] = [];
@@ -48,9 +44,7 @@ export class Ledger {
   }
 
   counts(step?: string): Counts {
-    const c = emptyCounts();
-    for (const i of this.items) if (step === undefined || i.step === step) c[i.outcome] += 1;
-    return c;
+    return countOutcomes(step === undefined ? this.items : this.items.filter((i) => i.step === step));
   }
 }
 

@@ -66,6 +66,13 @@ async function safeVerify<C extends StepContext>(step: Step<C>, ctx: C): Promise
   }
 }
 
+/** The one verify-all: each step's verify in the order given, one at a time; a throw is a scrubbed failure. */
+export async function verifyAll<C extends StepContext>(steps: readonly Step<C>[], ctx: C): Promise<Array<{ step: Step<C>; result: VerifyResult }>> {
+  const verdicts: Array<{ step: Step<C>; result: VerifyResult }> = [];
+  for (const step of steps) verdicts.push({ step, result: await safeVerify(step, ctx) });
+  return verdicts;
+}
+
 export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Promise<RunOutcome> {
   const { steps, ctx, ledger } = opts;
   validateDag(steps);
@@ -79,11 +86,10 @@ export async function runSteps<C extends StepContext>(opts: RunOptions<C>): Prom
 
   // Unselected prerequisites must already hold, or nothing runs.
   const unmet: string[] = [];
-  for (const id of mustAlreadyVerify(steps, selected)) {
-    const step = ordered.find((s) => s.id === id)!;
-    const result = await safeVerify(step, ctx);
-    if (result.ok) set({ id, status: 'verified-only', endedAt: new Date().toISOString() });
-    else unmet.push(`${id}: ${result.missing.join('; ') || 'does not verify'}`);
+  const needed = new Set(mustAlreadyVerify(steps, selected));
+  for (const { step, result } of await verifyAll(ordered.filter((s) => needed.has(s.id)), ctx)) {
+    if (result.ok) set({ id: step.id, status: 'verified-only', endedAt: new Date().toISOString() });
+    else unmet.push(`${step.id}: ${result.missing.join('; ') || 'does not verify'}`);
   }
   if (unmet.length > 0) {
     throw new RefusedError(

@@ -1,13 +1,10 @@
 // `nft -j list table inet X` reduced to the semantic model. Matches the model knows become fields;
 // anything else is kept as unrecognized JSON, so it can never pass for a desired rule.
+import { isRecord } from '../util/helpers.js';
 import { canonicalCidr } from './address.js';
 import type { Chain, Rule, RuleMatch, Table } from './model.js';
 
 type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function portText(right: unknown): string | undefined {
   if (typeof right === 'number') return String(right);

@@ -3,7 +3,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
-import { isRecord, type KubeObject, type LoadedObject } from './types.js';
+import { isRecord } from '../util/helpers.js';
+import type { KubeObject, LoadedObject, ObjectMeta } from './types.js';
 import { findScalarDifferences, lineOfField } from './yaml-lines.js';
 import { KubeYamlError, loadKubeYaml } from './yaml11.js';
 
@@ -106,7 +107,9 @@ function toKubeObject(value: unknown, file: string, line: number): KubeObject {
   }
   const metadata = value.metadata ?? {};
   if (!isRecord(metadata)) throw new InputError(`${file}:${line}: ${value.kind}: metadata must be a mapping`);
-  return { ...value, apiVersion: value.apiVersion, kind: value.kind, metadata };
+  // The one boundary where untyped YAML becomes an object: a missing name is left for preflight's
+  // unnamedObjects (k8s/identity.ts) to name with its file and line, before anything is applied.
+  return { ...value, apiVersion: value.apiVersion, kind: value.kind, metadata: metadata as ObjectMeta };
 }
 
 // `kubectl get -o yaml` writes a v1 List; its items are applied one by one.

@@ -1,7 +1,7 @@
 // The Pod Security Standards checks, one pure function each, written from the behaviour of
 // k8s.io/pod-security-admission (policy/check_*.go, v0.33) so that reasons and details read the same.
 // Each check returns the apiserver's reason and detail, plus the fields to change to pass.
-import { isRecord } from './types.js';
+import { isRecord } from '../util/helpers.js';
 
 export type PsaLevel = 'privileged' | 'baseline' | 'restricted';
 

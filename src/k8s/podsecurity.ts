@@ -3,7 +3,8 @@
 // never rejected, only its pods are, so this is where a PodSecurity time bomb shows before an outage.
 import { InputError } from '../util/errors.js';
 import { PSA_CHECKS, type ContainerRef, type PodView, type PsaCheck, type PsaLevel } from './podsecurity-checks.js';
-import { isRecord, type KubeObject } from './types.js';
+import { isRecord } from '../util/helpers.js';
+import type { KubeObject } from './types.js';
 
 export type { PsaLevel } from './podsecurity-checks.js';
 

@@ -1,7 +1,8 @@
 // Why a PVC stays Pending: compare it with every PV field by field, the way the PV binder does,
 // and name what differs ("PV appdata-pv (local-storage, 50Gi, RWO) lacks label environment").
 import { compareQuantities, parseQuantity } from './quantity.js';
-import { isRecord, type KubeObject } from './types.js';
+import { isRecord } from '../util/helpers.js';
+import type { KubeObject } from './types.js';
 
 export interface ClaimMatch {
   ok: boolean;
@@ -85,13 +86,13 @@ function selectorRequirements(pvc: KubeObject): LabelRequirement[] | undefined {
   return [...fromLabels, ...fromExpressions];
 }
 
-/** kubectl's selector syntax: "environment=prod,tier in (ssd,nvme),!legacy". */
-function describeRequirement(requirement: LabelRequirement): string {
-  const { key, operator, values } = requirement;
+/** kubectl's selector syntax: "environment=prod,tier in (ssd,nvme),!legacy" (node selectors add Gt and Lt). */
+export function describeRequirement({ key, operator, values }: { key: string; operator: string; values: readonly string[] }): string {
   if (operator === 'In') return values.length === 1 ? `${key}=${values[0]}` : `${key} in (${values.join(',')})`;
   if (operator === 'NotIn') return `${key} notin (${values.join(',')})`;
   if (operator === 'Exists') return key;
-  return `!${key}`;
+  if (operator === 'DoesNotExist') return `!${key}`;
+  return `${key} ${operator === 'Gt' ? '>' : operator === 'Lt' ? '<' : operator} ${values.join(',')}`;
 }
 
 export function describeSelector(pvc: KubeObject): string {

@@ -1,20 +1,7 @@
-// Plain Kubernetes objects as parsed from YAML: only the fields homelab-dr reads are typed.
+// Objects as parsed from YAML, with where they were written. They are the one object type (kube/types.ts).
+import type { KubeObject } from '../kube/types.js';
 import type { ScalarDifference } from './yaml-lines.js';
-
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  [field: string]: unknown;
-}
-
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  [field: string]: unknown;
-}
+export type { KubeObject, ObjectMeta } from '../kube/types.js';
 
 /** Where an object was written: the file and the 1-based line its document starts on. */
 export interface SourceRef {
@@ -37,8 +24,4 @@ export function describeSource(source: SourceRef): string {
 export function describeObject(obj: KubeObject): string {
   const name = obj.metadata.name ?? '(unnamed)';
   return obj.metadata.namespace ? `${obj.kind} ${obj.metadata.namespace}/${name}` : `${obj.kind} ${name}`;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

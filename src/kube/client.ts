@@ -1,6 +1,7 @@
 // The one Kubernetes client homelab-dr uses: server-side apply as field manager `homelab-dr`, reads,
 // deletes, events, and watch-based waits. Transient faults are retried (bounded); 4xx never is.
 import { InputError } from '../util/errors.js';
+import { sleep } from '../util/helpers.js';
 import { Discovery, resourcePath, type ResourceInfo } from './discovery.js';
 import { isNotFound, KubeApiError, WaitTimeoutError } from './errors.js';
 import { DEFAULT_RETRY, isTransientKubeError, withRetry, type RetryPolicy } from './retry.js';
@@ -203,8 +204,4 @@ function keyOf(obj: KubeObject): string {
 
 function joinSelectors(a: string | undefined, b: string): string {
   return a ? `${a},${b}` : b;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -3,6 +3,7 @@
 import pRetry from 'p-retry';
 import { diag } from '../util/diag-log.js';
 import { KubeApiError } from './errors.js';
+import { sleep } from '../util/helpers.js';
 
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
 const TRANSIENT_CODES = new Set([
@@ -56,7 +57,7 @@ export function withRetry<T>(
       if (!(error instanceof KubeApiError) || error.retryAfterSeconds === undefined || retriesLeft <= 0 || !shouldRetry(error)) return;
       const backoff = Math.min(policy.minTimeoutMs * 2 ** retriesConsumed, policy.maxTimeoutMs);
       const extra = Math.min(error.retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS) - backoff;
-      if (extra > 0) await new Promise((resolve) => setTimeout(resolve, extra));
+      if (extra > 0) await sleep(extra);
     },
   }).catch((err: unknown) => {
     // Say that the bound was spent, so "connect ECONNREFUSED" reads as an outage outlasting the retries.

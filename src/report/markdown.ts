@@ -2,7 +2,8 @@
 // every failure with its cause, so the fix is on the page without opening the journal.
 import { ITEM_OUTCOMES } from '../engine/types.js';
 import { formatDuration, formatSeconds, formatUtc, RESULT_WORD } from './format.js';
-import type { DrillSummary, FailureReport, OutcomeCounts, StepReport } from './summary.js';
+import type { Counts } from '../util/helpers.js';
+import type { DrillSummary, FailureReport, StepReport } from './summary.js';
 
 const RTO_MEANING = {
   'verified-green': 'start → every step verified green',
@@ -24,7 +25,7 @@ function fenced(text: string): string {
   return `${fence}text\n${text}\n${fence}`;
 }
 
-function itemCounts(counts: OutcomeCounts): string {
+function itemCounts(counts: Counts): string {
   const parts = ITEM_OUTCOMES.filter((o) => counts[o] > 0).map((o) => `${counts[o]} ${o}`);
   return parts.length > 0 ? parts.join(', ') : 'none';
 }

@@ -2,13 +2,13 @@
 // timeline.svg, history, metrics, notification) reads this summary and never the journal itself, so
 // no two of them can disagree about what happened.
 import type { JournalData } from '../engine/journal.js';
-import { GREEN, ITEM_OUTCOMES, type ItemOutcome, type LedgerItem, type StepState, type StepStatus } from '../engine/types.js';
+import { GREEN, type ItemOutcome, type LedgerItem, type StepState, type StepStatus } from '../engine/types.js';
+import { countOutcomes, emptyCounts, type Counts } from '../util/helpers.js';
 import { stepFailureReason, type FailureReason, type RefusalReason } from './failure-reason.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
 export type DrillResult = 'green' | 'red' | 'interrupted' | 'incomplete';
-export type OutcomeCounts = Record<ItemOutcome, number>;
 
 export interface StepReport {
   id: string;
@@ -21,7 +21,7 @@ export interface StepReport {
   durationSeconds?: number;
   /** Started but never ended in the journal: the run stopped (or crashed) while it ran. */
   open: boolean;
-  items: OutcomeCounts;
+  items: Counts;
   /** Verify's findings. */
   missing: string[];
   /** Objects verify found but could not judge (no health rule, no status). */
@@ -84,7 +84,7 @@ export interface DrillSummary {
   /** Wall time from the start to the last step's end: verified green, or the failure. */
   rto: { seconds: number; until: RtoEnd };
   slowestStep?: string;
-  counts: { steps: Partial<Record<StepStatus, number>>; stepsTotal: number; green: number; items: OutcomeCounts };
+  counts: { steps: Partial<Record<StepStatus, number>>; stepsTotal: number; green: number; items: Counts };
   steps: StepReport[];
   housekeeping: HousekeepingItem[];
   failures: FailureReport[];
@@ -97,16 +97,6 @@ export interface DrillSummary {
   failureReason?: FailureReason;
   /** Set when the drill was refused before its journal started. */
   refusal?: Refusal;
-}
-
-export function emptyOutcomeCounts(): OutcomeCounts {
-  return Object.fromEntries(ITEM_OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
-}
-
-function countOutcomes(items: readonly LedgerItem[]): OutcomeCounts {
-  const counts = emptyOutcomeCounts();
-  for (const item of items) counts[item.outcome]++;
-  return counts;
 }
 
 const seconds = (fromMs: number, toMs: number) => Math.round(toMs - fromMs) / 1000;
@@ -290,7 +280,7 @@ export function summarizeRefusal({ runId, command, config, startedAt, refusal, v
     result: 'red',
     exitCode: refusal.exitCode,
     rto: { seconds: seconds(startedAt.getTime(), now.getTime()), until: 'refused' },
-    counts: { steps: {}, stepsTotal: 0, green: 0, items: emptyOutcomeCounts() },
+    counts: { steps: {}, stepsTotal: 0, green: 0, items: emptyCounts() },
     steps: [],
     housekeeping: [],
     failures: [{ step: REFUSED_STEP, status: 'failed', error: refusal.reason, causes: [{ source: 'step', text }], blocked: [] }],

@@ -1,6 +1,7 @@
 // The blast-radius screen, shown before any destructive step (and by `plan`): what dies, which data
 // survives, whether this very session runs through the cluster, the other ways in, and the state a
 // failure at each step leaves. blastRadius() gathers; renderBlastRadius() is pure.
+import { alignColumns } from '../util/helpers.js';
 import type { HomelabConfig, ProviderName } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
@@ -106,11 +107,6 @@ export async function blastRadius(kube: KubeClient | undefined, config: HomelabC
   return { command, cluster, provider, live, access, alternates, rollback: rollbackTable(opts.stepIds), resume: continueCommand(command) };
 }
 
-function table(rows: readonly string[][], indent = '  '): string[] {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  return rows.map((r) => `${indent}${r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ')}`.trimEnd());
-}
-
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -121,14 +117,12 @@ function renderLive(live: LiveCluster): string[] {
   const byKind = Object.entries(live.workloads).map(([kind, n]) => plural(n, kind)).join(', ');
   const lines = [`What will be destroyed: ${plural(live.namespaces.length, 'namespace')}, ${plural(live.pods, 'pod')}, ${plural(workloadTotal, 'workload')} (${byKind})`];
   if (live.namespaces.length > 0) {
-    lines.push(...table([['NAMESPACE', 'PODS', 'WORKLOADS'], ...live.namespaces.map((n) => [n.name, String(n.pods), String(n.workloads)])]));
+    lines.push(...alignColumns([['NAMESPACE', 'PODS', 'WORKLOADS'], ...live.namespaces.map((n) => [n.name, String(n.pods), String(n.workloads)])], '  '));
   }
   lines.push('', renderPvHeadline(live.pvs));
   if (live.pvs.length > 0) {
-    lines.push(...table([
-      ['PV', 'DATA', 'PV OBJECT', 'WHERE, AND ITS CLAIM'],
-      ...live.pvs.map((pv) => [pv.name, pv.fate.toUpperCase(), OBJECT_WORDS[pv.object], `${pv.source}: ${pv.reason}; ${pv.claim}`]),
-    ]));
+    const rows = live.pvs.map((pv) => [pv.name, pv.fate.toUpperCase(), OBJECT_WORDS[pv.object], `${pv.source}: ${pv.reason}; ${pv.claim}`]);
+    lines.push(...alignColumns([['PV', 'DATA', 'PV OBJECT', 'WHERE, AND ITS CLAIM'], ...rows], '  '));
   }
   return lines;
 }
@@ -152,7 +146,7 @@ function renderAlternates(alternates: readonly AlternateResult[]): string[] {
   const ok = alternates.filter((a) => a.ok).length;
   return [
     `Alternate access: ${ok}/${alternates.length} ok`,
-    ...table(alternates.map((a) => [a.name, a.ok ? 'ok' : 'FAILED', `${a.check}: ${a.detail}`])),
+    ...alignColumns(alternates.map((a) => [a.name, a.ok ? 'ok' : 'FAILED', `${a.check}: ${a.detail}`]), '  '),
   ];
 }
 
@@ -160,7 +154,7 @@ export function renderBlastRadius(br: BlastRadius): string {
   const lines = [`BLAST RADIUS: ${br.command} deletes cluster "${br.cluster}" (provider ${br.provider})`];
   if (br.provider === 'kwok') lines.push('  rehearsal: kwok runs a real control plane with fake nodes; no real workload or data is at stake');
   lines.push('', ...renderLive(br.live), '', ...renderAccess(br.access), '', ...renderAlternates(br.alternates), '');
-  lines.push('If the run fails, the machine is left:', ...table([['FAILS IN', 'LEFT IN'], ...br.rollback.map((r) => [r.step, r.leftIn])]));
+  lines.push('If the run fails, the machine is left:', ...alignColumns([['FAILS IN', 'LEFT IN'], ...br.rollback.map((r) => [r.step, r.leftIn])], '  '));
   lines.push(`  to continue after fixing the cause: ${br.resume} (green steps are skipped)`);
   return `${lines.join('\n')}\n`;
 }

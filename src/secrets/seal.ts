@@ -1,6 +1,7 @@
 // Seals a Secret into a SealedSecret exactly as kubeseal v0.27 does, in memory, from the
 // controller's certificate. Format (sealed-secrets pkg/crypto HybridEncrypt):
 //   uint16 big-endian len(rsa) || RSA-OAEP(SHA-256, label)(session key) || AES-256-GCM(value) || tag
+import type { KubeObject } from '../kube/types.js';
 import { constants, createCipheriv, createHash, createPublicKey, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type forge from 'node-forge';
@@ -22,7 +23,7 @@ export interface SecretToSeal {
   scope?: SealingScope;
 }
 
-export interface SealedSecretObject {
+export interface SealedSecretObject extends KubeObject {
   apiVersion: 'bitnami.com/v1alpha1';
   kind: 'SealedSecret';
   metadata: { name: string; namespace: string; annotations?: Record<string, string> };

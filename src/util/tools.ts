@@ -9,11 +9,11 @@
 // The kwok rehearsal (ToolSource.rehearsal) and the test harness (vitest.config.ts) put the Go-built
 // cache's bin dirs first on that PATH, explicitly (rehearsalPath); nothing else reads the cache for them.
 import { basename, dirname } from 'node:path';
-import { findExecutable } from '../cluster/k3d.js';
 import { BUILD_HINT } from '../cluster/control-plane-binaries.js';
 import { cachedBinary, rehearsalPath, type PinnedComponent } from './binaries.js';
 import { errorMessage } from './errors.js';
 import { run } from './exec.js';
+import { which } from './helpers.js';
 import { childEnv } from './secrets-registry.js';
 
 /**
@@ -113,7 +113,7 @@ export function locateTool(tool: string, source: ToolSource): Located {
   if ('cache' in where) {
     const cached = cachedBinary(where.cache[0], where.cache[1], source.env);
     // The cache directory as a one-entry PATH: the same executable test as for PATH.
-    const found = findExecutable(basename(cached), dirname(cached));
+    const found = which(basename(cached), dirname(cached));
     return { path: found, from: found ? `the build cache (${cached})` : `at ${cached}` };
   }
   if (!isOperatorTool(tool)) return onPath(where.path, source.env.PATH);
@@ -126,13 +126,13 @@ export function locateTool(tool: string, source: ToolSource): Located {
 }
 
 function onPath(name: string, path: string | undefined): Located {
-  const found = findExecutable(name, path);
+  const found = which(name, path);
   return { path: found, from: found ? `PATH (${found})` : `on PATH (${path ?? ''})` };
 }
 
 /** A path the operator named: used if it is executable, never replaced by another one on PATH. */
 function explicit(path: string, named: string): Located {
-  const found = findExecutable(basename(path), dirname(path));
+  const found = which(basename(path), dirname(path));
   return { path: found, from: found ? named : `at ${named}` };
 }
 

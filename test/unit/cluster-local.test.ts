@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { controlPlaneBinaries } from '../../src/cluster/control-plane-binaries.js';
 import { freeLoopbackPorts, portInUse } from '../../src/cluster/ports.js';
 import { isOurProcess, stopProcess } from '../../src/cluster/process.js';
-import { parseManifests } from '../../src/cluster/sealed-secrets-upstream.js';
+import { parseManifests } from '../../src/k8s/manifests.js';
 import { InputError } from '../../src/util/errors.js';
 
 describe('control-plane binaries', () => {
@@ -52,7 +52,7 @@ describe('process bookkeeping', () => {
 
 describe('parseManifests', () => {
   test('keeps objects and drops empty documents', () => {
-    const objects = parseManifests('---\n# only a comment\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: b}\n---\n', 'test');
+    const objects = parseManifests('---\n# only a comment\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: b}\n---\n', 'test').map((o) => o.obj);
     expect(objects).toEqual([{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'a', namespace: 'b' } }]);
   });
   test('a YAML error names its source', () => {

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { isRecord } from '../../src/config/field-path.js';
+import { isRecord } from '../../src/util/helpers.js';
 import { configSchema, createConfigAjv, validateConfigShape } from '../../src/config/schema.js';
 import { readYamlSource } from '../../src/config/yaml-source.js';
 

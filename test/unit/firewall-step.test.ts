@@ -15,7 +15,7 @@ import { FIREWALL_NETNS_ENV, desiredFirewall, firewallGuard, firewallStep, firew
 
 function context(mode: Mode, providerName: 'k3d' | 'kwok' = 'k3d'): RecoveryContext {
   const config = {
-    cluster: { name: 'homelab', provider: providerName, ports: [{ port: '443:443', nodeFilters: ['loadbalancer'] }, { port: '8443:443', nodeFilters: ['loadbalancer'] }] },
+    cluster: { name: 'homelab', provider: providerName, ports: [{ port: '443:443', nodeFilters: ['loadbalancer'] }, { port: '8443:443', nodeFilters: ['loadbalancer'] }], volumes: [] },
     firewall: { backend: 'nftables', table: 'homelab_dr', defaultInput: 'drop', allow: [{ port: 443, proto: 'tcp' }] },
     access: { sshPort: 22, alternate: [] },
   } as unknown as HomelabConfig;

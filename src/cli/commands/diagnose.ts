@@ -3,10 +3,9 @@
 import { formatFinding } from '../../diagnose/findings.js';
 import { loadView } from '../../diagnose/diagnose.js';
 import { diagnoseView } from '../../diagnose/view.js';
-import type { KubeObject } from '../../kube/types.js';
 import { InputError } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
-import { loadForCommand } from '../context.js';
+import { assertTargetIsProviderCluster, loadForCommand } from '../context.js';
 import { envelope, writeEnvelope } from '../output.js';
 
 export async function diagnoseCommand(opts: CliOptions): Promise<number> {
@@ -16,11 +15,12 @@ export async function diagnoseCommand(opts: CliOptions): Promise<number> {
   }
   const namespace = opts.namespace ?? opts.positionals[0];
   const { ctx } = await loadForCommand(opts, 'verify');
+  await assertTargetIsProviderCluster(ctx);
   const kube = await ctx.kube();
   try {
     // The storage file's PVs tell a PV made by hand (without the config's labels) from the config's own.
     const declared = ctx.config.storage
-      ? (await ctx.inputs.storage()).map((o) => o.obj as KubeObject).filter((o) => o.kind === 'PersistentVolume')
+      ? (await ctx.inputs.storage()).map((o) => o.obj).filter((o) => o.kind === 'PersistentVolume')
       : undefined;
     const view = await loadView(kube, namespace, declared);
     const findings = diagnoseView(view);

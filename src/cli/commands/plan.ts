@@ -7,9 +7,10 @@ import type { Step, Use } from '../../engine/types.js';
 import { fidelityOfConfig, type Fidelity } from '../../fidelity.js';
 import { errorMessage } from '../../util/errors.js';
 import { isPlanProblem, planLineText, type PlanLine, type ProblemRecord } from '../../report/problems.js';
-import type { RecoveryContext } from '../../../steps/context.js';
+import { alignColumns } from '../../util/helpers.js';
+import { providerKind, type RecoveryContext } from '../../../steps/context.js';
 import type { CliOptions } from '../args.js';
-import { loadForCommand } from '../context.js';
+import { loadForCommand, type Loaded } from '../context.js';
 import { envelope, writeEnvelope } from '../output.js';
 import { scalarDifferenceWarnings } from '../scalar-warnings.js';
 
@@ -69,8 +70,9 @@ async function usesOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promis
   }
 }
 
-export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-reset' | 'dr-test' | 'drill' = 'plan'): Promise<PlanReport> {
-  const loaded = await loadForCommand(opts, mode);
+/** `loaded`: a run's own load, so the config is read and the apps rendered once per run. */
+export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-reset' | 'dr-test' | 'drill' = 'plan', loaded?: Loaded): Promise<PlanReport> {
+  loaded ??= await loadForCommand(opts, mode);
   const { config, warnings, ctx } = loaded;
   // --only/--from: the plan of exactly what would run (a typo is exit 2 with a did-you-mean).
   const selected = selectSteps(loaded.steps, opts.only, opts.from);
@@ -116,18 +118,14 @@ async function planFidelity(ctx: RecoveryContext): Promise<Fidelity> {
 }
 
 async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<{ text: string; data: unknown }> {
-  if (ctx.providerName === 'existing') {
-    const note = 'provider existing: hard-reset never deletes this cluster (only --only/--from runs restore into it)';
-    return { text: `${note}\n`, data: { command: 'hard-reset', cluster: ctx.clusterName, provider: 'existing', deletes: false, note } };
+  const kind = providerKind(ctx);
+  if (!kind.ownsCluster) {
+    const note = `provider ${kind.name}: hard-reset never deletes this cluster (only --only/--from runs restore into it)`;
+    return { text: `${note}\n`, data: { command: 'hard-reset', cluster: ctx.clusterName, provider: kind.name, deletes: false, note } };
   }
   const { blastRadiusScreen } = await import('../../safety/screen.js');
   const screen = await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset');
   return { text: screen.text, data: screen.data };
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
 }
 
 export function renderPlan(report: PlanReport): string {
@@ -156,7 +154,7 @@ export function renderPlan(report: PlanReport): string {
   out.push('', 'Litmus: can the cluster be rebuilt from zero without itself?');
   const rows = [['STEP', 'DEPENDENCY', 'WHERE', 'IN CLUSTER', 'WHY']];
   for (const r of report.litmus) rows.push([r.step, r.name, r.target, r.inCluster ? 'YES: CIRCULAR' : 'no', r.reason]);
-  out.push(...table(rows).map((l) => `  ${l}`));
+  out.push(...alignColumns(rows, '  '));
   if (report.litmusLive) out.push(`  (live: ${report.litmusLive})`);
   if (report.circular.length > 0) {
     out.push('', `${report.circular.length} circular dependenc${report.circular.length === 1 ? 'y' : 'ies'}: hard-reset and drill refuse to run with ${report.circular.length === 1 ? 'it' : 'them'}.`);

@@ -5,21 +5,20 @@
 import { topologicalOrder } from '../../engine/dag.js';
 import { Journal, newRunId, type JournalData } from '../../engine/journal.js';
 import { Ledger } from '../../engine/ledger.js';
-import { runSteps } from '../../engine/runner.js';
-import { GREEN, type Step, type StepState } from '../../engine/types.js';
+import { runSteps, selectSteps, verifyAll } from '../../engine/runner.js';
+import { GREEN, type StepState } from '../../engine/types.js';
 import { errorMessage, InputError, RefusedError } from '../../util/errors.js';
-import { selectSteps } from '../../engine/runner.js';
-import { assertKubeconfigIsProviderCluster, assertThrowawayNameDiffers } from '../../safety/guards.js';
+import { assertThrowawayNameDiffers } from '../../safety/guards.js';
 import { confirmDestruction } from '../../safety/confirm.js';
 import { DETACHED_ENV, RUN_ID_ENV } from '../../safety/detach.js';
 import { lockRun, type LockHolder } from '../../safety/run-lock.js';
 import { sweepOldThrowaways } from '../../safety/teardown.js';
 import { createRunLogger, type Logger } from '../../util/log.js';
-import type { RecoveryContext } from '../../../steps/context.js';
+import { providerKind, type RecoveryContext } from '../../../steps/context.js';
 import { firewallGuard } from '../../../steps/firewall.js';
 import { assertSealingKeyKept } from '../../../steps/key-backup.js';
 import type { CliOptions } from '../args.js';
-import { loadForCommand, stateDirOf } from '../context.js';
+import { assertTargetIsProviderCluster, loadForCommand, stateDirOf, type Loaded } from '../context.js';
 import { Progress } from '../progress.js';
 import { RunReport } from '../run-report.js';
 import { interruptHandler, survivesHangup } from '../run-signals.js';
@@ -35,27 +34,28 @@ function previousRun(stateDir: string, opts: CliOptions): JournalData | undefine
   return Journal.read(path);
 }
 
-/** The proof of a dr-test: every step that ran green still verifies on the finished cluster. */
-async function proveGreen(steps: readonly Step<RecoveryContext>[], ctx: RecoveryContext, states: Map<string, StepState>): Promise<string[]> {
-  const failures: string[] = [];
-  for (const step of steps) {
-    const st = states.get(step.id);
-    if (!st || !GREEN.has(st.status) || step.destructive) continue;
-    try {
-      const v = await step.verify(ctx);
-      if (!v.ok) failures.push(...v.missing.map((m) => `${step.id}: ${m}`));
-    } catch (err) {
-      failures.push(`${step.id}: verify failed: ${errorMessage(err)}`);
-    }
-  }
-  return failures;
-}
-
 /** drill-evidence.ts learns when the journal exists, so that a refusal before it gets evidence of its own. */
 export interface RunHooks {
   onJournal?(path: string): void;
 }
 
+/** Everything a run's phases share: made once, from the one config load. */
+interface Run extends Loaded {
+  mode: RunMode;
+  opts: CliOptions;
+  hooks: RunHooks;
+  abort: AbortController;
+  stateDir: string;
+  previous: JournalData | undefined;
+  runId: string;
+  logger: Logger;
+  logPath: string;
+  throwaway: boolean;
+  /** -o and --events: the run as one result document and a live event stream. */
+  report: RunReport;
+}
+
+/** A run's phases, in order: refuse, lock, guard, confirm (or detach), journal, run, prove, tear down, report. */
 export async function runCommand(mode: RunMode, opts: CliOptions, hooks: RunHooks = {}): Promise<number> {
   const stateDir = stateDirOf(opts);
   const previous = previousRun(stateDir, opts);
@@ -65,72 +65,57 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: RunHook
   // SIGHUP (the SSH session dropping) never stops a run; its output goes on to the log and journal.
   const hangup = survivesHangup(logger);
   try {
-    return await runSurvivingHangup(mode, opts, { stateDir, previous, runId, logger, logPath, hooks });
+    const abort = new AbortController();
+    const loaded = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
+    const run: Run = { ...loaded, mode, opts, hooks, abort, stateDir, previous, runId, logger, logPath, throwaway: mode !== 'hard-reset', report: new RunReport(opts, { runId, command: mode, cluster: loaded.ctx.clusterName }) };
+    refuseWhatCannotRun(run);
+    // One run per state directory and per cluster, for the whole run (teardown and report included).
+    const locks = lockRun({
+      stateDir,
+      cluster: run.ctx.clusterName,
+      clusterHome: (await run.ctx.provider()).clusterHome,
+      command: `${mode}${opts.resume !== undefined ? ' --resume' : ''}`,
+      runId,
+      detached: process.env[DETACHED_ENV] === '1',
+    });
+    try {
+      await guard(run);
+      const previouslyGreen = previous ? new Set([...previous.steps.values()].filter((s) => GREEN.has(s.status)).map((s) => s.id)) : undefined;
+      if (await confirmOrDetach(run, previouslyGreen, locks.fds)) return 0;
+      return await execute(run, previouslyGreen);
+    } finally {
+      locks.release();
+    }
   } finally {
     hangup();
   }
 }
 
-async function runSurvivingHangup(
-  mode: RunMode,
-  opts: CliOptions,
-  { stateDir, previous, runId, logger, logPath, hooks }: { stateDir: string; previous: JournalData | undefined; runId: string; logger: Logger; logPath: string; hooks: RunHooks },
-): Promise<number> {
-  const abort = new AbortController();
-  const { steps, ctx, config } = await loadForCommand(opts, mode, { signal: abort.signal, log: logger, recordedCluster: previous?.header.cluster });
-  const throwaway = mode !== 'hard-reset';
+/** Bad selection (exit 2) and what this provider or mode can never do (exit 3), before a lock or a journal exists. */
+function refuseWhatCannotRun(run: Run): void {
+  const { mode, opts, ctx, steps, config, throwaway } = run;
   // A typo in --only/--from is bad input (exit 2), found before a journal or a cluster exists.
   const selected = selectSteps(steps, opts.only, opts.from);
   // Preflight proves the tools of exactly these steps.
   ctx.selectedSteps = steps.filter((s) => selected.has(s.id));
   // A throwaway cluster is always made afresh; production is kept when delete-cluster does not run.
-  ctx.keepsCluster = !throwaway && (ctx.providerName === 'existing' || !selected.has('delete-cluster'));
-  if (ctx.providerName === 'existing' && (throwaway || (!opts.only && !opts.from))) {
+  const kind = providerKind(ctx);
+  ctx.keepsCluster = !throwaway && (!kind.ownsCluster || !selected.has('delete-cluster'));
+  if (!kind.ownsCluster && (throwaway || (!opts.only && !opts.from))) {
     throw new RefusedError(
-      `provider existing never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
+      `provider ${kind.name} never deletes or creates a cluster, so ${mode} cannot run the whole plan; restore into it with --only or --from (e.g. --from namespaces)`,
     );
   }
   if (throwaway) assertThrowawayNameDiffers(config.cluster.name, ctx.clusterName, mode);
-  // One run per state directory and per cluster, for the whole run (teardown and report included).
-  const locks = lockRun({
-    stateDir,
-    cluster: ctx.clusterName,
-    clusterHome: (await ctx.provider()).clusterHome,
-    command: `${mode}${opts.resume !== undefined ? ' --resume' : ''}`,
-    runId,
-    detached: process.env[DETACHED_ENV] === '1',
-  });
-  try {
-    return await runLocked({ mode, opts, abort, stateDir, previous, runId, logger, logPath, steps, ctx, config, throwaway, inheritFds: locks.fds, hooks });
-  } finally {
-    locks.release();
-  }
 }
 
-interface LockedRun {
-  mode: RunMode;
-  opts: CliOptions;
-  abort: AbortController;
-  stateDir: string;
-  previous: JournalData | undefined;
-  runId: string;
-  logger: Logger;
-  logPath: string;
-  steps: Step<RecoveryContext>[];
-  ctx: RecoveryContext;
-  config: RecoveryContext['config'];
-  throwaway: boolean;
-  inheritFds: number[];
-  hooks: RunHooks;
-}
-
-async function runLocked(run: LockedRun): Promise<number> {
-  const { mode, opts, abort, stateDir, previous, runId, logger, logPath, steps, ctx, config, throwaway, hooks } = run;
-  const report = new RunReport(opts, { runId, command: mode, cluster: ctx.clusterName });
-  if (ctx.providerName === 'existing') await assertExistingContext(ctx, config.cluster.context);
-
+/** The guards (exit 3) that must refuse before anything is destroyed. */
+async function guard(run: Run): Promise<void> {
+  const { mode, opts, ctx, config } = run;
+  if (!providerKind(ctx).ownsCluster) await assertExistingContext(ctx, config.cluster.context);
   if (mode !== 'dr-test') {
-    const { circular, litmusIncomplete } = await buildPlanReport(opts, mode);
+    // The run's own load: the plan report renders nothing a second time.
+    const { circular, litmusIncomplete } = await buildPlanReport(opts, mode, run);
     if (litmusIncomplete) throw new RefusedError(`${mode} refuses: the litmus could not run to the end: ${litmusIncomplete}`, [], 'litmus');
     if (circular.length > 0) {
       throw new RefusedError(
@@ -140,46 +125,51 @@ async function runLocked(run: LockedRun): Promise<number> {
       );
     }
   }
-  // Before anything is destroyed: a ruleset that would drop this very SSH session is refused (exit 3).
+  // A ruleset that would drop this very SSH session is refused.
   firewallGuard(ctx);
-  // Before anything is destroyed: a live sealing key that no backup keeps is refused (exit 3).
+  // A live sealing key that no backup keeps is refused.
   if (mode === 'hard-reset') await assertSealingKeyKept(ctx);
-  // The kubeconfig must point at the provider's own cluster.
-  await assertKubeconfigIsProviderCluster(await ctx.provider(), ctx.clusterName, async () => (await ctx.kube()).server.href);
+  await assertTargetIsProviderCluster(ctx);
+}
 
-  const previouslyGreen = previous
-    ? new Set([...previous.steps.values()].filter((s) => GREEN.has(s.status)).map((s) => s.id))
-    : undefined;
+/**
+ * A throwaway cluster is ours to delete; production needs a person's typed yes, after the screen that
+ * says what the deletion takes with it and whether this very session goes down with it. True when the
+ * run went on detached (this process then exits 0).
+ */
+async function confirmOrDetach(run: Run, previouslyGreen: Set<string> | undefined, inheritFds: number[]): Promise<boolean> {
+  const { mode, opts, ctx, config, steps } = run;
   const ordered = topologicalOrder(steps);
   const destroys = ordered.some((s) => s.destructive && !previouslyGreen?.has(s.id) && (!opts.only || opts.only.includes(s.id)));
-  // A throwaway cluster is ours to delete; production needs a person's typed yes, after the screen
-  // that says what the deletion takes with it and whether this very session goes down with it.
-  if (destroys && !throwaway) {
-    const { blastRadiusScreen } = await import('../../safety/screen.js');
-    const screen = await blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
-    process.stderr.write(screen.text);
-    report.blastRadius(screen.data);
-    await confirmDestruction(ctx.clusterName, { yes: opts.yes });
-    if (screen.throughCluster) {
-      const { maybeDetach } = await import('../../safety/detach.js');
-      // The detached run inherits this run's locks, so no other run can slip in while this one exits.
-      const notice = await maybeDetach({ command: mode, throughCluster: true, runId, stateDir, inheritFds: run.inheritFds, ...(opts.stateDir ? { stateDirFlag: opts.stateDir } : {}) });
-      if (notice) {
-        process.stderr.write(`${notice}\n`);
-        return 0;
-      }
-    }
-  }
-  const journal = Journal.start(stateDir, {
-    runId,
+  if (!destroys || run.throwaway) return false;
+  const { blastRadiusScreen } = await import('../../safety/screen.js');
+  const screen = await blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
+  process.stderr.write(screen.text);
+  run.report.blastRadius(screen.data);
+  await confirmDestruction(ctx.clusterName, { yes: opts.yes });
+  if (!screen.throughCluster) return false;
+  const { maybeDetach } = await import('../../safety/detach.js');
+  // The detached run inherits this run's locks, so no other run can slip in while this one exits.
+  const notice = await maybeDetach({ command: mode, throughCluster: true, runId: run.runId, stateDir: run.stateDir, inheritFds, ...(opts.stateDir ? { stateDirFlag: opts.stateDir } : {}) });
+  if (!notice) return false;
+  process.stderr.write(`${notice}\n`);
+  return true;
+}
+
+/** The journaled run: the steps, the proof, the teardown and the report; Ctrl-C finishes the current item. */
+async function execute(run: Run, previouslyGreen: Set<string> | undefined): Promise<number> {
+  const { mode, opts, ctx, config, steps, throwaway, logger, report } = run;
+  const ordered = topologicalOrder(steps);
+  const journal = Journal.start(run.stateDir, {
+    runId: run.runId,
     command: mode,
     config: config.source,
     startedAt: new Date().toISOString(),
     steps: ordered.map((s) => s.id),
     cluster: ctx.clusterName,
-    ...(previous ? { resumedFrom: previous.header.runId } : {}),
+    ...(run.previous ? { resumedFrom: run.previous.header.runId } : {}),
   });
-  hooks.onJournal?.(journal.path);
+  run.hooks.onJournal?.(journal.path);
   const ledger = new Ledger();
   ledger.onRecord((item) => {
     journal.append({ t: 'item', ...item });
@@ -187,10 +177,10 @@ async function runLocked(run: LockedRun): Promise<number> {
     logger.info({ step: item.step, kind: item.kind, name: item.name, outcome: item.outcome, error: item.error }, 'item');
   });
   const notes: string[] = [];
-  if (mode === 'drill') notes.push(...(await sweepBeforeDrill(ctx, config, ledger, { pid: process.pid, command: mode, runId, startedAt: new Date().toISOString() })));
+  if (mode === 'drill') notes.push(...(await sweepBeforeDrill(ctx, config, ledger, { pid: process.pid, command: mode, runId: run.runId, startedAt: new Date().toISOString() })));
   const progress = new Progress(ordered.map((s) => s.id));
   const interrupts = interruptHandler({
-    abort,
+    abort: run.abort,
     throwaway,
     cluster: ctx.clusterName,
     teardownCommand: teardownCommand(ctx.clusterName, opts),
@@ -216,14 +206,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     });
     progress?.stop();
     exitCode = outcome.exitCode;
-    if (throwaway && exitCode === 0) {
-      const failures = await proveGreen(steps, ctx, outcome.states);
-      notes.push(failures.length === 0
-        ? `proof: every step that ran verifies again on the finished cluster ${ctx.clusterName}`
-        : `PROOF FAILED: ${failures.length} problem(s) on the finished cluster:\n${failures.map((f) => `  ${f}`).join('\n')}`);
-      for (const f of failures) ledger.record('proof', 'verify', f.split(':')[0]!, 'failed', f);
-      if (failures.length > 0) exitCode = 1;
-    }
+    if (throwaway && exitCode === 0) exitCode = await prove(run, outcome.states, ledger, notes);
     process.stderr.write(`\n${summaryTable(ordered.map((s) => s.id), outcome.states, ledger.items)}`);
   } catch (err) {
     // A refusal inside the run (an unselected need that does not verify) ends it with its own code.
@@ -231,23 +214,47 @@ async function runLocked(run: LockedRun): Promise<number> {
     exitCode = (err as { exitCode?: number }).exitCode ?? 1;
     throw err;
   } finally {
-    if (throwaway && !opts.keep && !reachedCluster(outcome?.states, previouslyGreen)) {
-      notes.push(`teardown: not needed: no step of this run reached cluster ${ctx.clusterName}`);
-    } else if (throwaway && !opts.keep) {
-      interrupts.tearingDown();
-      const note = await teardown(ctx, ledger);
-      notes.push(note);
-      // A throwaway cluster left behind is a failure of the test, even when every step was green.
-      if (note.startsWith('TEARDOWN FAILED') && exitCode === 0) exitCode = 1;
-    }
-    else if (throwaway) notes.push(`--keep: cluster ${ctx.clusterName} is left running; remove it with: ${teardownCommand(ctx.clusterName, opts)}`);
+    if (throwaway) exitCode = await tearDownThrowaway(run, reachedCluster(outcome?.states, previouslyGreen), { ledger, notes, interrupts }, exitCode);
     interrupts.remove();
     journal.append({ t: 'end', exitCode, at: new Date().toISOString() });
     if (mode === 'drill') exitCode = await (await import('./drill-evidence.js')).reportJournaledDrill(journal.path, exitCode, opts, config, ctx.providerName, notes);
-    process.stderr.write(`${notes.join('\n')}\njournal: ${journal.path}\nlog: ${logPath}\n`);
-    report.end({ exitCode, states: outcome?.states, items: ledger.items, notes, journal: journal.path, log: logPath });
+    process.stderr.write(`${notes.join('\n')}\njournal: ${journal.path}\nlog: ${run.logPath}\n`);
+    report.end({ exitCode, states: outcome?.states, items: ledger.items, notes, journal: journal.path, log: run.logPath });
   }
   return exitCode;
+}
+
+/** The proof of a green throwaway run: every step that ran green still verifies on the finished cluster, counted in the ledger. */
+async function prove(run: Run, states: Map<string, StepState>, ledger: Ledger, notes: string[]): Promise<number> {
+  const ran = run.steps.filter((step) => GREEN.has(states.get(step.id)?.status ?? 'pending') && !step.destructive);
+  const failures = (await verifyAll(ran, run.ctx)).flatMap(({ step, result }) => (result.ok ? [] : result.missing.map((m) => `${step.id}: ${m}`)));
+  notes.push(failures.length === 0
+    ? `proof: every step that ran verifies again on the finished cluster ${run.ctx.clusterName}`
+    : `PROOF FAILED: ${failures.length} problem(s) on the finished cluster:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+  for (const f of failures) ledger.record('proof', 'verify', f.split(':')[0]!, 'failed', f);
+  return failures.length > 0 ? 1 : 0;
+}
+
+/** A throwaway cluster goes unless --keep; one left behind is a failure of the test, even when every step was green. */
+async function tearDownThrowaway(
+  run: Run,
+  reached: boolean,
+  { ledger, notes, interrupts }: { ledger: Ledger; notes: string[]; interrupts: { tearingDown(): void } },
+  exitCode: number,
+): Promise<number> {
+  const { ctx, opts } = run;
+  if (opts.keep) {
+    notes.push(`--keep: cluster ${ctx.clusterName} is left running; remove it with: ${teardownCommand(ctx.clusterName, opts)}`);
+    return exitCode;
+  }
+  if (!reached) {
+    notes.push(`teardown: not needed: no step of this run reached cluster ${ctx.clusterName}`);
+    return exitCode;
+  }
+  interrupts.tearingDown();
+  const note = await teardown(ctx, ledger);
+  notes.push(note);
+  return note.startsWith('TEARDOWN FAILED') && exitCode === 0 ? 1 : exitCode;
 }
 
 /** Whether any step that acts on the cluster started in this run (or a resumed one got that far). */

@@ -1,11 +1,12 @@
 // `homelab-dr schedule print|install`: the monthly drill as a systemd service and timer, or a cron
 // line where systemd is absent. The unit text is rendered by pure functions; the command only decides
 // where it goes and says how to enable it.
-import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../report/atomic-write.js';
 import { InputError } from '../../util/errors.js';
+import { which } from '../../util/helpers.js';
 import type { CliOptions } from '../args.js';
 import { stateDirOf } from '../context.js';
 import { defaultEnvFile, describeVariables, drillVariables, envFileValues, readEnvFile, renderEnvFile } from './schedule-env.js';
@@ -145,19 +146,6 @@ export interface ScheduleEnvironment {
   out(text: string): void;
 }
 
-function findOnPath(name: string, pathEnv: string | undefined): string | undefined {
-  for (const dir of (pathEnv ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      continue;
-    }
-  }
-  return undefined;
-}
-
 function defaultEnvironment(): ScheduleEnvironment {
   return {
     systemd: existsSync('/run/systemd/system'),
@@ -224,7 +212,7 @@ export async function scheduleCommand(
   if (calendar.trim() === '' || /[\n\r]/.test(calendar)) throw new InputError('--calendar must be one line, e.g. monthly');
   const user = flags.user ?? false;
   const stateDir = stateDirOf(opts);
-  if (!findOnPath('flock', env.pathEnv)) throw new InputError('flock (util-linux) is not on PATH; the schedule needs it so that two drills never overlap');
+  if (!which('flock', env.pathEnv)) throw new InputError('flock (util-linux) is not on PATH; the schedule needs it so that two drills never overlap');
   const variables = drillVariables(config);
   const envFile = env.envFile ?? defaultEnvFile(user, env.home);
   const schedule: DrillSchedule = {

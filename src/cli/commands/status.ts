@@ -1,6 +1,7 @@
 // `homelab-dr status`: the last run (or --resume RUN) as its journal recorded it.
 import { Journal, type JournalData } from '../../engine/journal.js';
 import { InputError } from '../../util/errors.js';
+import { sleep } from '../../util/helpers.js';
 import type { CliOptions } from '../args.js';
 import { stateDirOf } from '../context.js';
 import { envelope, writeEnvelope } from '../output.js';
@@ -17,7 +18,7 @@ async function follow(path: string, out: NodeJS.WritableStream): Promise<Journal
       out.write(`${new Date().toISOString().slice(11, 19)} ${id}: ${st.status}${st.blockedBy ? ` (blocked by ${st.blockedBy})` : ''}\n`);
     }
     if (data.exitCode !== undefined) return data;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 
@@ -30,7 +31,7 @@ async function awaitJournal(stateDir: string, runId: string, timeoutMs: number):
     if (path || Date.now() >= deadline) return path;
     if (!said) process.stderr.write(`waiting up to ${Math.round(timeoutMs / 1000)} s for run ${runId} to start its journal in ${stateDir}/runs\n`);
     said = true;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 

@@ -1,11 +1,10 @@
 // `homelab-dr verify`: every step's own verify, read-only, against the live cluster: "could I recover
 // right now, and is the cluster as declared?" Exit 1 when any step does not hold.
 import { topologicalOrder } from '../../engine/dag.js';
-import { selectSteps } from '../../engine/runner.js';
+import { selectSteps, verifyAll } from '../../engine/runner.js';
 import { InputError } from '../../util/errors.js';
-import { errorMessage } from '../../util/errors.js';
 import type { CliOptions } from '../args.js';
-import { loadForCommand } from '../context.js';
+import { assertTargetIsProviderCluster, loadForCommand } from '../context.js';
 import { envelope, writeEnvelope } from '../output.js';
 
 interface StepVerdict {
@@ -20,18 +19,12 @@ export async function verifyCommand(opts: CliOptions): Promise<number> {
   const { steps, ctx } = await loadForCommand(opts, 'verify');
   // A typo in --only/--from is exit 2 with a did-you-mean, never "0/0 steps verify" and exit 0.
   const selected = selectSteps(steps, opts.only, opts.from);
-  const verdicts: StepVerdict[] = [];
-  for (const step of topologicalOrder(steps)) {
-    // delete-cluster holds only while the cluster is gone; on a live cluster it says nothing useful.
-    if (step.destructive) continue;
-    if (!selected.has(step.id)) continue;
-    try {
-      const v = await step.verify(ctx);
-      verdicts.push({ step: step.id, ok: v.ok, missing: v.missing, ...(v.stepNotJudged !== undefined ? { stepNotJudged: v.stepNotJudged } : {}) });
-    } catch (err) {
-      verdicts.push({ step: step.id, ok: false, missing: [`verify failed: ${errorMessage(err)}`] });
-    }
-  }
+  // A verify of another cluster than the provider's would call it green or red for the wrong one.
+  await assertTargetIsProviderCluster(ctx);
+  // delete-cluster holds only while the cluster is gone; on a live cluster it says nothing useful.
+  const verifiable = topologicalOrder(steps).filter((s) => !s.destructive && selected.has(s.id));
+  const verdicts: StepVerdict[] = (await verifyAll(verifiable, ctx)).map(({ step, result: { ok, missing, stepNotJudged } }) =>
+    ({ step: step.id, ok, missing, ...(stepNotJudged !== undefined ? { stepNotJudged } : {}) }));
   (await ctx.kube().catch(() => undefined))?.close();
   if (verdicts.length === 0) {
     throw new InputError(`nothing to verify: ${[...selected].join(', ')} ha${selected.size === 1 ? 's' : 've'} no verify of a live cluster (delete-cluster holds only while the cluster is gone)`);
