@@ -43,6 +43,7 @@ export HOMELAB_DR_K3D_REGISTRY='$registry_in_cluster'
 export HOMELAB_DR_K3D_REGISTRY_NAME='k3d-$registry_name'
 export HOMELAB_DR_K3D_REGISTRY_PUSH='$registry_push'
 export HOMELAB_DR_K3D_SEALED_SECRETS_IMAGE='$sealed_secrets_image'
+export HOMELAB_DR_K3D_REGISTRY_IMAGE='$registry_image'
 ENV
   [ ! -d "$here/k3d-tier/app" ] || echo "export HOMELAB_DR_K3D_APP_IMAGE='$app_image'"
 }

@@ -22,10 +22,10 @@ write_registries_config() {
   [ -f "$file" ] || { log "no $file: images come from their own registries"; return 0; }
   json=$(jq -Rs '[.]' "$file" | yaml2json | jq '.[0].json // error(.[0].error)') \
     || die "cannot read $file as YAML"
-  if jq -e '[.configs // {} | .[] | select(.auth)] | length > 0' <<<"$json" >/dev/null; then
+  if jq -e '[.configs // {} | .[] | select((.auth // {}) | length > 0)] | length > 0' <<<"$json" >/dev/null; then
     die "$file: registry auth is not supported by this node image (containerd 1.6 hosts config has no auth)"
   fi
-  if jq -e '[.mirrors // {} | .[] | select(.rewrite)] | length > 0' <<<"$json" >/dev/null; then
+  if jq -e '[.mirrors // {} | .[] | select((.rewrite // {}) | length > 0)] | length > 0' <<<"$json" >/dev/null; then
     die "$file: mirror rewrites are not supported by this node image"
   fi
   for name in $(jq -r '(.mirrors // {} | keys[]), (.configs // {} | keys[])' <<<"$json" | sort -u); do
