@@ -12,7 +12,8 @@ docker_up() {
   export DOCKER_HOST="unix://$docker_sock"
   printf '%s\n' "$DOCKER_HOST" >"$tier_cache/docker-host"
   if docker info >/dev/null 2>&1; then say "own dockerd already running ($docker_sock)"; return 0; fi
-  command -v dockerd >/dev/null 2>&1 || install_docker
+  command -v dockerd >/dev/null 2>&1 || install_packages docker.io
+  command -v debootstrap >/dev/null 2>&1 || install_packages debootstrap
   mkdir -p "$docker_root/data" "$docker_root/exec"
   say "starting dockerd (data root $docker_root/data, socket $docker_sock)"
   # setsid: the daemon outlives this script and is stopped by `down` through its pid file only.
@@ -27,12 +28,13 @@ docker_up() {
   say "dockerd $(docker version --format '{{.Server.Version}}') answers on $docker_sock"
 }
 
-install_docker() {
-  command -v apt-get >/dev/null 2>&1 || die "no Docker engine and no apt-get to install Debian's docker.io"
-  say "installing Debian's docker.io"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >"$tier_logs/apt.log" 2>&1 \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >"$tier_logs/apt.log" 2>&1; } \
-    || die "apt-get install docker.io failed (log: $tier_logs/apt.log)"
+# install_packages PACKAGE : Debian's package, with a fresh package list only if the first try fails.
+install_packages() {
+  command -v apt-get >/dev/null 2>&1 || die "$1 is missing and there is no apt-get to install it"
+  say "installing Debian's $1"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >"$tier_logs/apt.log" 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >"$tier_logs/apt.log" 2>&1; } \
+    || die "apt-get install $1 failed (log: $tier_logs/apt.log)"
 }
 
 # Stops only the dockerd whose pid file is ours, and waits until it has exited.
