@@ -120,4 +120,10 @@ ensure_image() {
   say "image $1: building"
   "$2" || die "building image $1 failed"
   say "image $1: built in $(( $(date +%s) - t0 ))s"
+  # Older tags of the same image are stale pins; one still used by a container stays (rmi refuses it).
+  local stale
+  for stale in $(docker images --format '{{.Repository}}:{{.Tag}}' "${1%:*}" | grep -vxF "$1"); do
+    docker rmi "$stale" >/dev/null 2>&1 && say "image $stale: removed (stale)"
+  done
+  return 0
 }

@@ -101,6 +101,7 @@ start_all() {
   start kube-scheduler kube-scheduler --kubeconfig "$data/server/scheduler.kubeconfig" --leader-elect=false \
     --authentication-kubeconfig "$data/server/scheduler.kubeconfig" --authorization-kubeconfig "$data/server/scheduler.kubeconfig" --profiling=false
   log "k3s is up and running"
+  [ "$coredns_disabled" = true ] || cluster_dns_config
   local labels taints
   labels=$(IFS=,; echo "${node_labels[*]}")
   taints=$(IFS=,; echo "${node_taints[*]}")
@@ -127,4 +128,26 @@ import_bundled_images() {
     ctr --address "$containerd_sock" -n k8s.io images import --no-unpack "$tar" >/dev/null \
       || die "importing bundled image $tar failed"
   done
+}
+
+# k3s deploys CoreDNS from server/manifests/coredns.yaml and records the cluster DNS in a ConfigMap; k3d
+# waits for that log line and then writes its host records into the manifest's ConfigMap. This image has
+# no CoreDNS image: it writes the ConfigMap part only and says loudly that names do not resolve in pods.
+cluster_dns_config() {
+  mkdir -p "$data/server/manifests"
+  [ -f "$data/server/manifests/coredns.yaml" ] || cat >"$data/server/manifests/coredns.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: coredns
+  namespace: kube-system
+data:
+  NodeHosts: ""
+YAML
+  kubectl --kubeconfig "$data/server/admin.kubeconfig" -n kube-system create configmap cluster-dns \
+    --from-literal=clusterDNS="$cluster_dns" --from-literal=clusterDomain=cluster.local \
+    --dry-run=client -o yaml | kubectl --kubeconfig "$data/server/admin.kubeconfig" apply -f - >/dev/null
+  log "Cluster dns configmap has been set successfully"
+  printf 'time="%s" level=warning msg="%s"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    "CoreDNS is not deployed: this node image has none, so Service names do not resolve in pods (pass --disable=coredns to say so)"
 }
