@@ -33,7 +33,7 @@ print_env() {
   local host; host=$(cat "$tier_cache/docker-host" 2>/dev/null || echo "unix://$docker_sock")
   cat <<ENV
 export DOCKER_HOST='$host'
-export PATH='$k3d_dir':"\$PATH"
+export PATH='$k3d_dir:$cache/bin/kubernetes-$K8S_VERSION:$cache/bin/sealed-secrets-$SEALED_SECRETS_VERSION':"\$PATH"
 export K3D_FIX_NO_PRIVILEGED=1
 export K3D_IMAGE_TOOLS='$tools_image'
 export K3D_IMAGE_LOADBALANCER='$lb_image'

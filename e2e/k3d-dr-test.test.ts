@@ -1,0 +1,86 @@
+// Issue 12, scenario 1: `dr-test --provider k3d` of the e2e homelab on the real k3d tier. Every step goes
+// green with the controller's and the app's images pulled through the registry mirror given at creation;
+// the throwaway cluster is then torn down and leaves no container, network or volume.
+// The e2e homelab and its preparation (e2e/homelab, bench/k3d-tier.ts) come from the k3d-e2e slice;
+// where they or the tier are missing, this file says so and skips.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { docker, k3dTier, whyK3dCannotRun } from './k3d-tier.js';
+
+const RUN_TIMEOUT_MS = 900_000;
+const prepareModule = resolve('bench/k3d-tier.ts');
+const tier = k3dTier();
+const skipReason = whyK3dCannotRun()
+  ?? (tier ? undefined : 'the k3d tier env is not set (source <(bash scripts/k3d-tier.sh env))')
+  ?? (existsSync(prepareModule) && existsSync(resolve('e2e/homelab/homelab.yaml')) ? undefined : 'the e2e homelab (e2e/homelab, bench/k3d-tier.ts) is not in this tree');
+if (skipReason) console.log(`e2e/k3d-dr-test.test.ts SKIPPED: ${skipReason}`);
+
+interface Prepare {
+  k3dTierFromEnv(): { tier: unknown } | { skip: string };
+  prepareE2eHomelab(dest: string, tier: unknown, hostDataDir: string, opts?: { clusterName?: string }): string;
+}
+
+describe.skipIf(skipReason !== undefined)('dr-test of the e2e homelab on real k3d', () => {
+  let work = '';
+  let status: number | null = null;
+  let output = '';
+  let events: Array<Record<string, unknown>> = [];
+  const startedAt = new Date();
+
+  beforeAll(async () => {
+    const prepare = (await import(prepareModule)) as Prepare;
+    const found = prepare.k3dTierFromEnv();
+    if ('skip' in found) throw new Error(found.skip);
+    work = mkdtempSync(join(tmpdir(), 'hdr-e2e-drtest-'));
+    const config = prepare.prepareE2eHomelab(join(work, 'homelab'), found.tier, join(work, 'pv'), { clusterName: `hdr-drt-${process.pid.toString(36)}` });
+    const stateDir = join(work, 'state');
+    const run = spawnSync(process.execPath, [resolve('bin/homelab-dr.js'), 'dr-test', '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir], {
+      encoding: 'utf8',
+      timeout: RUN_TIMEOUT_MS,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    status = run.status;
+    output = `${run.stdout}${run.stderr}`;
+    const runs = join(stateDir, 'runs');
+    const journal = existsSync(runs) ? readFileSync(join(runs, readdirSync(runs).sort().at(-1)!), 'utf8') : '';
+    events = journal.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  }, RUN_TIMEOUT_MS + 60_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('every step is green', () => {
+    expect(status, output).toBe(0);
+    const steps = ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps'];
+    for (const id of steps) {
+      expect(events.filter((e) => e.t === 'step' && e.id === id).at(-1)?.status, id).toMatch(/^(applied|unchanged)$/);
+    }
+    expect(output).toContain('proof: every step that ran verifies again on the finished cluster');
+  });
+
+  test('the controller and the app were pulled through the registry mirror', () => {
+    // Only what the registry served since this run started counts.
+    const log = spawnSync('docker', ['logs', '--since', startedAt.toISOString(), tier!.registryContainer], { encoding: 'utf8' });
+    const served = `${log.stdout}${log.stderr}`;
+    for (const image of [tier!.sealedSecretsImage, process.env.HOMELAB_DR_K3D_APP_IMAGE ?? 'homelab-dr/app']) {
+      expect(served).toContain(`/v2/${image.split(':')[0]}/manifests/`);
+    }
+  });
+
+  test('the throwaway cluster is gone: no container, network or volume left', () => {
+    const cluster = events.find((e) => e.t === 'run')?.cluster as string;
+    expect(cluster).toMatch(/-dt-/);
+    expect(output).toContain(`teardown: cluster ${cluster} deleted`);
+    expect(docker(['ps', '-a', '--filter', `label=k3d.cluster=${cluster}`, '--format', '{{.Names}}'])).toEqual([]);
+    expect(docker(['network', 'ls', '--filter', `label=k3d.cluster=${cluster}`, '--format', '{{.Name}}'])).toEqual([]);
+    expect(docker(['volume', 'ls', '--filter', `label=k3d.cluster=${cluster}`, '--format', '{{.Name}}'])).toEqual([]);
+    // The node's anonymous volumes carry no label: none may be left dangling from this run.
+    const dangling = docker(['volume', 'ls', '--filter', 'dangling=true', '--format', '{{.Name}}']);
+    const leaked = dangling.filter((v) => new Date(docker(['volume', 'inspect', '--format', '{{.CreatedAt}}', v])[0]) >= startedAt);
+    expect(leaked).toEqual([]);
+  });
+});
