@@ -67,6 +67,7 @@ registry_up() {
 
 up() {
   command -v go >/dev/null 2>&1 || die "no Go toolchain: the tier builds k3d, kubelet and the registry from Go modules"
+  command -v gcc >/dev/null 2>&1 || install_packages "gcc libc6-dev"
   docker_up
   cached k3d "$K3D_VERSION-noprivileged" build_k3d >/dev/null
   ensure_image "$pause_image" build_pause_image
@@ -81,13 +82,14 @@ up() {
 }
 
 down() {
-  if [ -f "$docker_pidfile" ]; then
-    export DOCKER_HOST="unix://$docker_sock"
+  # The registry goes from whichever engine `up` used; the engine itself is stopped only if `up` started it.
+  if [ -f "$tier_cache/docker-host" ]; then
+    local host; host=$(cat "$tier_cache/docker-host")
+    if [ -n "$host" ]; then export DOCKER_HOST=$host; fi
     docker rm -f -v "k3d-$registry_name" >/dev/null 2>&1 || true
-    docker_down
-  else
-    say "no dockerd of ours is running; nothing to stop"
+    rm -f "$tier_cache/docker-host"
   fi
+  docker_down
 }
 
 case ${1:-} in

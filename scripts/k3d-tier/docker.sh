@@ -28,12 +28,13 @@ docker_up() {
   say "dockerd $(docker version --format '{{.Server.Version}}') answers on $docker_sock"
 }
 
-# install_packages PACKAGE : Debian's package, with a fresh package list only if the first try fails.
+# install_packages "PACKAGE..." : Debian's packages, with a fresh package list only if the first try fails.
 install_packages() {
+  local -a packages; read -ra packages <<<"$1"
   command -v apt-get >/dev/null 2>&1 || die "$1 is missing and there is no apt-get to install it"
   say "installing Debian's $1"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >"$tier_logs/apt.log" 2>&1 \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >"$tier_logs/apt.log" 2>&1; } \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >"$tier_logs/apt.log" 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >"$tier_logs/apt.log" 2>&1; } \
     || die "apt-get install $1 failed (log: $tier_logs/apt.log)"
 }
 

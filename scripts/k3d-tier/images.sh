@@ -35,7 +35,7 @@ build_lb_rootfs() {
 
 build_lb_image() {
   local rootfs dir
-  rootfs=$(cached lb-rootfs "$DEBIAN_SUITE" build_lb_rootfs)/rootfs
+  rootfs=$(cached lb-rootfs "$DEBIAN_SUITE" build_lb_rootfs)/rootfs || return 1
   dir="$tier_cache/staging-lb"; rm -rf "$dir"; cp -a "$rootfs" "$dir"
   cp "$cache/bin/yaml2json-$SIGS_YAML_VERSION/yaml2json" "$dir/usr/local/bin/"
   install -m 0755 "$tier_dir/lb/entrypoint" "$dir/usr/local/bin/k3d-lb"
@@ -60,8 +60,9 @@ build_tools_image() {
 
 build_node_image() {
   local rootfs kube kube_node dir
-  rootfs=$(cached rootfs "$DEBIAN_SUITE-$(echo "$node_image_packages" | sha256sum | cut -c1-8)" build_rootfs)/rootfs
-  kube_node=$(cached kube-node "$K8S_VERSION" build_kube_node)
+  # `|| return`: errexit does not reach into a builder called as `builder || die`.
+  rootfs=$(cached rootfs "$DEBIAN_SUITE-$(echo "$node_image_packages" | sha256sum | cut -c1-8)" build_rootfs)/rootfs || return 1
+  kube_node=$(cached kube-node "$K8S_VERSION" build_kube_node) || return 1
   kube="$cache/bin/kubernetes-$K8S_VERSION"
   [ -x "$kube/kube-apiserver" ] && [ -x "$cache/bin/etcd-$ETCD_VERSION/etcd" ] \
     || die "the control-plane cache is missing: run scripts/control-plane.sh first"
@@ -87,7 +88,7 @@ build_node_image() {
 }
 
 build_registry_image() {
-  local bin dir; bin=$(cached registry "$DISTRIBUTION_VERSION" build_registry)
+  local bin dir; bin=$(cached registry "$DISTRIBUTION_VERSION" build_registry) || return 1
   dir=$(mktemp -d); mkdir -p "$dir/etc/distribution" "$dir/var/lib/registry"
   cp "$bin/registry" "$dir/registry"
   printf 'version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\nhttp:\n  addr: :5000\n' \
