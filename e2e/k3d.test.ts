@@ -30,7 +30,7 @@ describe.skipIf(skipReason !== undefined)('k3d provider against real k3d', () =>
     registries: { use: [] },
     ports: [],
     volumes: [],
-    // The tier's node image ships no CoreDNS and refuses to start without this.
+    // The tier's node image ships no CoreDNS: say so, as a k3s user without DNS would.
     k3sArgs: [
       { arg: '--disable=traefik', nodeFilters: ['server:*'] },
       { arg: '--disable=coredns', nodeFilters: ['server:*'] },
