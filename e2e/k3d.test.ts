@@ -1,26 +1,17 @@
 // The k3d provider against real k3d and Docker: create with the registry config, read it back from the
 // node, fetch the kubeconfig and node names, then delete. It runs only where `docker info` succeeds and
 // k3d is installed; elsewhere it says why it was skipped.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ClusterConfig } from '../src/config/types.js';
 import { K3dProvider, registriesDrift } from '../src/cluster/k3d.js';
-import { which } from '../src/util/helpers.js';
+import { whyK3dCannotRun } from './k3d-tier.js';
 
 const CREATE_TIMEOUT_MS = 240_000;
 
-function whyNotRunnable(): string | undefined {
-  if (!which('docker', process.env.PATH)) return 'docker is not installed';
-  const info = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 30_000 });
-  if (info.status !== 0) return `\`docker info\` failed: ${(info.stderr || info.error?.message || '').trim().split('\n')[0]}`;
-  if (!which('k3d', process.env.PATH)) return 'k3d is not installed';
-  return undefined;
-}
-
-const skipReason = whyNotRunnable();
+const skipReason = whyK3dCannotRun();
 if (skipReason) console.log(`e2e/k3d.test.ts SKIPPED: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)('k3d provider against real k3d', () => {
@@ -34,11 +25,16 @@ describe.skipIf(skipReason !== undefined)('k3d provider against real k3d', () =>
     name: cluster,
     servers: 1,
     agents: 0,
-    image: 'rancher/k3s:v1.33.4-k3s1',
+    // The tier's k3s-compatible node image where scripts/k3d-tier.sh set one up, else k3s itself.
+    image: process.env.HOMELAB_DR_K3D_NODE_IMAGE ?? 'rancher/k3s:v1.33.4-k3s1',
     registries: { use: [] },
     ports: [],
     volumes: [],
-    k3sArgs: [{ arg: '--disable=traefik', nodeFilters: ['server:*'] }],
+    // The tier's node image ships no CoreDNS: say so, as a k3s user without DNS would.
+    k3sArgs: [
+      { arg: '--disable=traefik', nodeFilters: ['server:*'] },
+      { arg: '--disable=coredns', nodeFilters: ['server:*'] },
+    ],
   };
   const defaultKubeconfig = join(homedir(), '.kube', 'config');
   const defaultKubeconfigBefore = existsSync(defaultKubeconfig) ? readFileSync(defaultKubeconfig, 'utf8') : undefined;
