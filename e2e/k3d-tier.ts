@@ -1,7 +1,7 @@
 // What the e2e tests need from the real k3d tier (scripts/k3d-tier.sh): whether it can run here, and the
 // names `scripts/k3d-tier.sh env` exported. A test that cannot run says why instead of failing.
 import { spawnSync } from 'node:child_process';
-import { findExecutable } from '../src/cluster/k3d.js';
+import { which } from '../src/util/helpers.js';
 
 export interface K3dTier {
   nodeImage: string;
@@ -16,10 +16,10 @@ export interface K3dTier {
 /** Why real k3d cannot run here, or undefined when it can. */
 export function whyK3dCannotRun(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.HOMELAB_DR_K3D_TIER_SKIPPED) return `the k3d tier did not start: ${env.HOMELAB_DR_K3D_TIER_SKIPPED}`;
-  if (!findExecutable('docker', env.PATH)) return 'docker is not installed';
+  if (!which('docker', env.PATH)) return 'docker is not installed';
   const info = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 30_000 });
   if (info.status !== 0) return `\`docker info\` failed: ${(info.stderr || info.error?.message || '').trim().split('\n')[0]}`;
-  if (!findExecutable('k3d', env.PATH)) return 'k3d is not installed';
+  if (!which('k3d', env.PATH)) return 'k3d is not installed';
   return undefined;
 }
 
