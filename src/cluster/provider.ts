@@ -45,4 +45,10 @@ export interface ClusterProvider {
   readonly clusterHome?: string;
   /** The apiserver's https URL. */
   apiServer?(cluster: string): Promise<string>;
+  /**
+   * What the running cluster holds that differs from what the config gives only at creation (k3d: the
+   * node's registries.yaml), one problem each, naming its fix; [] when in sync. Absent where nothing is
+   * fixed at creation.
+   */
+  configDrift?(cluster: string, config: ClusterConfig): Promise<string[]>;
 }
