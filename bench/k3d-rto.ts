@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { controlPlaneBinaries } from '../src/cluster/control-plane-binaries.js';
 import { k3dConfigYaml, k3dSimpleConfig } from '../src/cluster/k3d-config.js';
 import { chartDir, readModuleDir } from '../src/cluster/sealed-secrets-upstream.js';
@@ -32,10 +32,10 @@ export interface K3dRtoResult {
 }
 
 /** Runs a command to its end, with its combined output kept. */
-function runTimed(file: string, args: readonly string[], opts: { cwd?: string; timeoutMs: number }): Promise<{ exitCode: number | null; seconds: number; output: string }> {
+function runTimed(file: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ exitCode: number | null; seconds: number; output: string }> {
   const t0 = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: opts.cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -74,7 +74,9 @@ export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs
   const k3dConfig = join(work, 'k3d-config.yaml');
   writeFileSync(k3dConfig, k3dConfigYaml(k3dSimpleConfig(cluster, loaded.cluster, registries ? readFileSync(registries, 'utf8') : undefined)));
   chmodSync(k3dConfig, 0o600);
-  const { sealedSecretsModuleDir } = controlPlaneBinaries(['sealedSecretsModuleDir']);
+  const { sealedSecretsModuleDir, kubeseal } = controlPlaneBinaries(['sealedSecretsModuleDir', 'kubeseal']);
+  // The script calls kubeseal by name, as the incident's did: the pinned one from the build cache.
+  const shellEnv = { ...process.env, PATH: `${dirname(kubeseal)}${delimiter}${process.env.PATH ?? ''}` };
   const crd = join(chartDir(await readModuleDir(sealedSecretsModuleDir)), 'crds', 'bitnami.com_sealedsecrets.yaml');
   const baseline = join(root, 'bench', 'k3d-baseline.sh');
   const result: K3dRtoResult = { cluster, homelabDr: [], shell: [] };
@@ -83,7 +85,7 @@ export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs
       const order = i % 2 === 0 ? (['homelab-dr', 'shell'] as const) : (['shell', 'homelab-dr'] as const);
       for (const side of order) {
         if (side === 'shell') {
-          const r = await runTimed('bash', [baseline, cluster, k3dConfig, homelab, crd], { timeoutMs });
+          const r = await runTimed('bash', [baseline, cluster, k3dConfig, homelab, crd], { env: shellEnv, timeoutMs });
           result.shell.push({ exitCode: r.exitCode, seconds: r.seconds, steps: shellSteps(r.output), green: r.exitCode === 0, tail: tail(r.output) });
         } else {
           const stateDir = join(work, `state-${i}`);

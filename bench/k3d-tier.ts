@@ -2,7 +2,7 @@
 // homelab (e2e/homelab) made ready for it: a copy whose node image, image tags, registry and volume
 // host path are the tier's and the run's own. The repo's copy stays valid offline (lint, plan).
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findExecutable } from '../src/cluster/k3d.js';
@@ -32,7 +32,7 @@ const TIER_ENV = {
 export function k3dTierFromEnv(env: NodeJS.ProcessEnv = process.env): { tier: K3dTier } | { skip: string } {
   const unset = Object.values(TIER_ENV).filter((name) => !env[name]);
   if (unset.length > 0) return { skip: `the k3d tier is not up: ${unset.join(', ')} unset (run \`bash scripts/k3d-tier.sh up\` and source \`bash scripts/k3d-tier.sh env\`)` };
-  for (const tool of ['docker', 'k3d', 'kubectl', 'kubeseal']) {
+  for (const tool of ['docker', 'k3d', 'kubectl']) {
     if (!findExecutable(tool, env.PATH)) return { skip: `the k3d tier is not up: ${tool} is not on PATH` };
   }
   const info = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 30_000, env });
@@ -55,6 +55,8 @@ export function substituteExactly(file: string, from: string, to: string, times:
  */
 export function prepareE2eHomelab(dest: string, tier: K3dTier, hostDataDir: string, opts: { clusterName?: string } = {}): string {
   cpSync(E2E_HOMELAB_DIR, dest, { recursive: true, filter: (src) => !src.includes(`${E2E_HOMELAB_DIR}/.state`) });
+  // Made now: k3d only warns when a bind source is missing, and Docker would make it root-owned later.
+  mkdirSync(hostDataDir, { recursive: true });
   const config = join(dest, 'homelab.yaml');
   substituteExactly(config, 'image: homelab-dr/k3s-compat-node:e2e', `image: ${tier.nodeImage}`, 1);
   substituteExactly(config, 'use: [k3d-homelab-dr-registry:5000]', `use: [${tier.registry}]`, 1);

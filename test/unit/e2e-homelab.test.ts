@@ -1,7 +1,7 @@
 // The e2e homelab (e2e/homelab) passes lint and plan offline, as the repo has it and as the k3d tier's
 // runs prepare it (bench/k3d-tier.ts), and its secret values never reach the output.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -52,9 +52,10 @@ describe('e2e/homelab', { timeout: 60_000 }, () => {
 
   it("a prepared copy carries the tier's images, registry and the run's host path, and still lints", async () => {
     const dest = join(work, 'prepared');
-    const config = prepareE2eHomelab(dest, tier, '/tmp/hdr-e2e-run-1/pv', { clusterName: 'hdr-e2e-prod' });
+    const config = prepareE2eHomelab(dest, tier, join(work, 'pv'), { clusterName: 'hdr-e2e-prod' });
+    expect(existsSync(join(work, 'pv'))).toBe(true);
     const cluster = parse(readFileSync(config, 'utf8')).cluster;
-    expect(cluster).toMatchObject({ name: 'hdr-e2e-prod', image: tier.nodeImage, registries: { use: [tier.registry] }, volumes: [{ volume: '/tmp/hdr-e2e-run-1/pv:/srv/hdr-e2e' }] });
+    expect(cluster).toMatchObject({ name: 'hdr-e2e-prod', image: tier.nodeImage, registries: { use: [tier.registry] }, volumes: [{ volume: `${join(work, 'pv')}:/srv/hdr-e2e` }] });
     expect(parse(readFileSync(join(dest, 'registries.yaml'), 'utf8'))).toEqual({ mirrors: { 'docker.io': { endpoint: [`http://${tier.registry}`] } } });
     expect(readFileSync(join(dest, 'kubernetes', 'apps', 'app.yaml'), 'utf8').match(/image: .*/g)).toEqual([`image: docker.io/${tier.appImage}`, `image: docker.io/${tier.appImage}`]);
     expect(readFileSync(join(dest, 'kubernetes', 'sealed-secrets', 'controller.yaml'), 'utf8')).toContain(`image: docker.io/${tier.sealedSecretsImage}`);
