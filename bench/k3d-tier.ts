@@ -30,6 +30,8 @@ const TIER_ENV = {
 
 /** The tier from the environment, or why it is not up (then the caller skips, saying so). */
 export function k3dTierFromEnv(env: NodeJS.ProcessEnv = process.env): { tier: K3dTier } | { skip: string } {
+  // scripts/test.sh sets it when `k3d-tier.sh up` failed, with the error.
+  if (env.HOMELAB_DR_K3D_TIER_SKIPPED) return { skip: `the k3d tier did not start: ${env.HOMELAB_DR_K3D_TIER_SKIPPED}` };
   const unset = Object.values(TIER_ENV).filter((name) => !env[name]);
   if (unset.length > 0) return { skip: `the k3d tier is not up: ${unset.join(', ')} unset (run \`bash scripts/k3d-tier.sh up\` and source \`bash scripts/k3d-tier.sh env\`)` };
   for (const tool of ['docker', 'k3d', 'kubectl']) {
