@@ -3,10 +3,10 @@
 # its fixed order, done well (set -e, every apply checked, waits that poll with sleep until the condition
 # holds). It prints "@@step NAME start|end EPOCH_MS" around each step for the per-step breakdown.
 #
-#   k3d-baseline.sh CLUSTER K3D_CONFIG HOMELAB_DIR CRD_FILE
+#   k3d-baseline.sh CLUSTER K3D_CONFIG HOMELAB_DIR
 # HOMELAB_DIR is a prepared e2e homelab (bench/k3d-tier.ts); its secrets come from secrets/e2e-store.sh.
 set -euo pipefail
-cluster=$1 k3d_config=$2 homelab=$3 crd=$4
+cluster=$1 k3d_config=$2 homelab=$3
 kubeconfig=$(mktemp)
 trap 'rm -f "$kubeconfig"' EXIT
 export KUBECONFIG=$kubeconfig
@@ -41,7 +41,6 @@ sed "s/NODE_NAME/$node/g" "$homelab/kubernetes/cluster/storage.yaml" | kubectl a
 mark storage end
 
 mark sealed-secrets-controller start
-kubectl apply -f "$crd"
 kubectl apply -f "$homelab/kubernetes/sealed-secrets/controller.yaml"
 wait_for kubectl -n kube-system rollout status deployment/sealed-secrets-controller --timeout=5s
 mark sealed-secrets-controller end

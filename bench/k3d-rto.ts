@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { controlPlaneBinaries } from '../src/cluster/control-plane-binaries.js';
 import { k3dConfigYaml, k3dSimpleConfig } from '../src/cluster/k3d-config.js';
-import { chartDir, readModuleDir } from '../src/cluster/sealed-secrets-upstream.js';
 import { loadConfig } from '../src/config/load.js';
 import { prepareE2eHomelab, type K3dTier } from './k3d-tier.js';
 import { journalSteps } from './rehearsal.js';
@@ -74,10 +73,9 @@ export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs
   const k3dConfig = join(work, 'k3d-config.yaml');
   writeFileSync(k3dConfig, k3dConfigYaml(k3dSimpleConfig(cluster, loaded.cluster, registries ? readFileSync(registries, 'utf8') : undefined)));
   chmodSync(k3dConfig, 0o600);
-  const { sealedSecretsModuleDir, kubeseal } = controlPlaneBinaries(['sealedSecretsModuleDir', 'kubeseal']);
+  const { kubeseal } = controlPlaneBinaries(['kubeseal']);
   // The script calls kubeseal by name, as the incident's did: the pinned one from the build cache.
   const shellEnv = { ...process.env, PATH: `${dirname(kubeseal)}${delimiter}${process.env.PATH ?? ''}` };
-  const crd = join(chartDir(await readModuleDir(sealedSecretsModuleDir)), 'crds', 'bitnami.com_sealedsecrets.yaml');
   const baseline = join(root, 'bench', 'k3d-baseline.sh');
   const result: K3dRtoResult = { cluster, homelabDr: [], shell: [] };
   try {
@@ -85,7 +83,7 @@ export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs
       const order = i % 2 === 0 ? (['homelab-dr', 'shell'] as const) : (['shell', 'homelab-dr'] as const);
       for (const side of order) {
         if (side === 'shell') {
-          const r = await runTimed('bash', [baseline, cluster, k3dConfig, homelab, crd], { env: shellEnv, timeoutMs });
+          const r = await runTimed('bash', [baseline, cluster, k3dConfig, homelab], { env: shellEnv, timeoutMs });
           result.shell.push({ exitCode: r.exitCode, seconds: r.seconds, steps: shellSteps(r.output), green: r.exitCode === 0, tail: tail(r.output) });
         } else {
           const stateDir = join(work, `state-${i}`);
