@@ -104,7 +104,8 @@ async function rehearseOnce(root: string, cli: string, config: string, hook: str
   return { exitCode, seconds, maxRssKb, steps, stepSpanSeconds: span, green: exitCode === 0 && allGreen, tail };
 }
 
-function journalSteps(stateDir: string): { steps: Map<string, number>; span: number; allGreen: boolean } {
+/** Each step's seconds from the one journal of a run's state directory, their span, and whether all were green. */
+export function journalSteps(stateDir: string): { steps: Map<string, number>; span: number; allGreen: boolean } {
   const runsDir = join(stateDir, 'runs');
   const files = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => f.endsWith('.jsonl')) : [];
   if (files.length !== 1) return { steps: new Map(), span: NaN, allGreen: false };

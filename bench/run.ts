@@ -7,14 +7,17 @@
 //   BENCH_RUNS        runs of the whole-process rows (cold start, plan); default 9, at least 5
 //   BENCH_HEAVY_RUNS  runs of the cluster, sealing and rehearsal rows; default 5, at least 5
 //   BENCH_APPLY_N     objects per apply run (default 200); BENCH_SEAL_M secrets per sealing run (1,000, as issue 5 asks)
-//   BENCH_ONLY        comma list of sections (startup,plan,seal,cluster,rehearsal,crashloop) for a partial run:
+//   BENCH_ONLY        comma list of sections (startup,plan,seal,cluster,rehearsal,crashloop,k3d) for a partial run:
 //                     printed only, bench/results.md is left alone
+//   k3d runs only where the real k3d tier is up (scripts/k3d-tier.sh env sourced); elsewhere it says why it skipped
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchApply, benchReadiness, withKwokCluster, type ApplyMethod } from './cluster.js';
 import { benchCrashLoop } from './crashloop.js';
+import { benchK3dRto, type RtoRun } from './k3d-rto.js';
+import { k3dTierFromEnv } from './k3d-tier.js';
 import { componentVersions, gitRevision, loadAverageNow, machineInfo, npmVersions, otherApiservers } from './machine.js';
 import { measureProcess, type ProcSample } from './proc.js';
 import { benchRehearsal, type RehearsalRun } from './rehearsal.js';
@@ -71,7 +74,7 @@ function intEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-const SECTIONS = ['startup', 'plan', 'seal', 'cluster', 'rehearsal', 'crashloop'] as const;
+const SECTIONS = ['startup', 'plan', 'seal', 'cluster', 'rehearsal', 'crashloop', 'k3d'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 interface Context {
@@ -318,6 +321,75 @@ async function rehearsalRows(ctx: Context, runs: number): Promise<void> {
   }
 }
 
+/** Per-step rows of one side of the k3d RTO, in the order its steps first ran, each as a share of its RTO median. */
+function rtoStepRows(label: string, results: readonly RtoRun[], rtoMedian: number): Row[] {
+  const order: string[] = [];
+  for (const r of results) for (const id of r.steps.keys()) if (!order.includes(id)) order.push(id);
+  return order.map((id) => {
+    const s = secs(results.map((r) => r.steps.get(id)).filter((x): x is number => x !== undefined));
+    return { name: `  ↳ ${label} step ${id}`, runs: s.n, median: fmtSeconds(s.median), spread: spread(s, fmtSeconds), ratio: `${((100 * s.median) / rtoMedian).toFixed(0)}% of its RTO median`, target: '(breakdown)', status: 'no target' as const };
+  });
+}
+
+/** Node start (create-cluster: k3d create to a Ready node) against everything else the run does. */
+function nodeStartRow(label: string, results: readonly RtoRun[]): Row {
+  const node = secs(results.map((r) => r.steps.get('create-cluster') ?? NaN).filter(Number.isFinite));
+  const rest = secs(results.map((r) => r.seconds - (r.steps.get('create-cluster') ?? NaN)).filter(Number.isFinite));
+  const share = (100 * node.median) / (node.median + rest.median);
+  return {
+    name: `  ↳ ${label}: node start (create-cluster) vs orchestration (the rest)`,
+    runs: node.n,
+    median: `${fmtSeconds(node.median)} / ${fmtSeconds(rest.median)}`,
+    spread: `${spread(node, fmtSeconds)} / ${spread(rest, fmtSeconds)}`,
+    ratio: `${share.toFixed(0)}% node start, ${(100 - share).toFixed(0)}% orchestration`,
+    target: '(breakdown)',
+    status: 'no target',
+  };
+}
+
+async function k3dRows(ctx: Context, runs: number): Promise<void> {
+  const found = k3dTierFromEnv();
+  if ('skip' in found) {
+    log(`section k3d SKIPPED: ${found.skip}`);
+    ctx.notes.push(`The k3d RTO rows were not measured: ${found.skip}.`);
+    return;
+  }
+  const { homelabDr, shell, cluster } = await benchK3dRto(root, cli, found.tier, runs);
+  const green = (rs: readonly RtoRun[]) => rs.filter((r) => r.green).length;
+  const sh = secs(shell.map((r) => r.seconds));
+  const hd = secs(homelabDr.map((r) => r.seconds));
+  const faster = summarize(pairedRatios(shell.map((r) => r.seconds), homelabDr.map((r) => r.seconds)));
+  const allGreen = green(homelabDr) === runs && green(shell) === runs;
+  ctx.rows.push(
+    {
+      name: `k3d RTO of e2e/homelab: shell baseline (bench/k3d-baseline.sh: k3d delete/create, kubectl apply -f per file, kubeseal per secret, sleep-polling waits)`,
+      runs,
+      median: fmtSeconds(sh.median),
+      spread: spread(sh, fmtSeconds),
+      ratio: `baseline; ${green(shell)}/${runs} runs green`,
+      target: '—',
+      status: 'baseline',
+    },
+    {
+      name: '`hard-reset --provider k3d` of e2e/homelab: RTO (process start → exit)',
+      runs,
+      median: fmtSeconds(hd.median),
+      spread: spread(hd, fmtSeconds),
+      ratio: `speed-up vs the shell baseline ${fmtRatio(faster.median)} (${fmtRatio(faster.min)} – ${fmtRatio(faster.max)}); ${green(homelabDr)}/${runs} runs green`,
+      target: 'faster than the shell baseline, every run of both green',
+      status: status(allGreen && hd.median < sh.median),
+    },
+    ...rtoStepRows('homelab-dr', homelabDr, hd.median),
+    nodeStartRow('homelab-dr', homelabDr),
+    ...rtoStepRows('shell', shell, sh.median),
+    nodeStartRow('shell', shell),
+  );
+  const raw = (rs: readonly RtoRun[]) => rs.map((r) => ({ exitCode: r.exitCode, seconds: +r.seconds.toFixed(2), steps: Object.fromEntries([...r.steps].map(([k, v]) => [k, +v.toFixed(2)])) }));
+  ctx.samples.k3dRto = { cluster, homelabDr: raw(homelabDr), shell: raw(shell) };
+  const red = [...homelabDr, ...shell].find((r) => !r.green);
+  if (red) ctx.notes.push(`A k3d RTO run was not green; the last lines of its output:\n\n\`\`\`\n${red.tail}\n\`\`\``);
+}
+
 /** The example's apps.wait: how long the run stayed green-pending on a crash loop before issue 13. */
 const EXAMPLE_APPS_WAIT_SECONDS = 600;
 
@@ -400,6 +472,12 @@ How each row is measured:
   (\`runs/*.jsonl\`, each step's startedAt → endedAt; steps in one parallel group overlap). The peak RSS is
   \`process.resourceUsage().maxRSS\` of the orchestrator process, written at exit by a preloaded hook
   (\`node --require\`), so the control plane, helm and kubectl it starts are not counted.
+- *k3d RTO*: only where the real k3d tier is up (\`scripts/k3d-tier.sh env\` sourced). The e2e homelab
+  (e2e/homelab, docs/e2e-homelab.md) is rebuilt as a production cluster by \`hard-reset --provider k3d
+  --yes\` and by bench/k3d-baseline.sh, alternately within each round (paired ratio), each run starting
+  from the cluster the previous one left. Both give k3d the same config file (the one homelab-dr
+  generates). Step times: homelab-dr's journal, and the script's step markers. "Node start" is the
+  create-cluster step (k3d create until a node is Ready); "orchestration" is the rest of the RTO.
 ${ctx.notes.length > 0 ? `\nNotes:\n\n${ctx.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 Raw samples (seconds; RSS in KB):
 
@@ -434,6 +512,10 @@ async function main(): Promise<void> {
   // Last, and alone: no benchmark cluster runs beside the rehearsal's own.
   if (wanted('rehearsal')) {
     await section(ctx, 'rehearsal', ['`dr-test --provider kwok` RTO and peak RSS'], ['green < 2 min; ≤ 300 MB'], () => rehearsalRows(ctx, heavy));
+  }
+  // After the rehearsal, alone as well: Docker's nodes take the CPU the kwok rows would share.
+  if (wanted('k3d')) {
+    await section(ctx, 'k3d', ['`hard-reset --provider k3d` RTO vs the shell baseline'], ['faster than the shell baseline'], () => k3dRows(ctx, heavy));
   }
 
   const doc = renderDocument(ctx, info, { light, heavy, n, m }, (Date.now() - started) / 1000);

@@ -3,27 +3,20 @@
 // the throwaway cluster is then torn down and leaves no container, network or volume. Scenario 3's last
 // point: an app whose container reads a key its Secret lacks is CreateContainerConfigError on the real
 // kubelet (kwok hid this), and the run names it.
-// The e2e homelab and its preparation (e2e/homelab, bench/k3d-tier.ts) come from the k3d-e2e slice;
-// where they or the tier are missing, this file says so and skips.
+// The e2e homelab is e2e/homelab, prepared for the tier by bench/k3d-tier.ts; where the tier is missing,
+// this file says so and skips.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { k3dTierFromEnv, prepareE2eHomelab } from '../bench/k3d-tier.js';
 import { docker, k3dTier, whyK3dCannotRun } from './k3d-tier.js';
 
 const RUN_TIMEOUT_MS = 900_000;
-const prepareModule = resolve('bench/k3d-tier.ts');
 const tier = k3dTier();
-const skipReason = whyK3dCannotRun()
-  ?? (tier ? undefined : 'the k3d tier env is not set (source <(bash scripts/k3d-tier.sh env))')
-  ?? (existsSync(prepareModule) && existsSync(resolve('e2e/homelab/homelab.yaml')) ? undefined : 'the e2e homelab (e2e/homelab, bench/k3d-tier.ts) is not in this tree');
+const skipReason = whyK3dCannotRun() ?? (tier ? undefined : 'the k3d tier env is not set (source <(bash scripts/k3d-tier.sh env))');
 if (skipReason) console.log(`e2e/k3d-dr-test.test.ts SKIPPED: ${skipReason}`);
-
-interface Prepare {
-  k3dTierFromEnv(): { tier: unknown } | { skip: string };
-  prepareE2eHomelab(dest: string, tier: unknown, hostDataDir: string, opts?: { clusterName?: string }): string;
-}
 
 interface DrTest {
   status: number | null;
@@ -38,13 +31,12 @@ async function drTest(work: string, name: string, edit: (homelab: string) => voi
 
 /** `command --provider k3d` of a prepared copy of the e2e homelab in `work` (prepared on first use). */
 async function homelabRun(work: string, name: string, command: string, state: string, edit: (homelab: string) => void = () => undefined): Promise<DrTest> {
-  const prepare = (await import(prepareModule)) as Prepare;
-  const found = prepare.k3dTierFromEnv();
+  const found = k3dTierFromEnv();
   if ('skip' in found) throw new Error(found.skip);
   const homelab = join(work, 'homelab');
   const config = existsSync(homelab)
     ? join(homelab, 'homelab.yaml')
-    : prepare.prepareE2eHomelab(homelab, found.tier, join(work, 'pv'), { clusterName: `${name}-${process.pid.toString(36)}` });
+    : prepareE2eHomelab(homelab, found.tier, join(work, 'pv'), { clusterName: `${name}-${process.pid.toString(36)}` });
   edit(homelab);
   const stateDir = join(work, state);
   const run = spawnSync(process.execPath, [resolve('bin/homelab-dr.js'), command, '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir], {
@@ -87,7 +79,7 @@ describe.skipIf(skipReason !== undefined)('dr-test of the e2e homelab on real k3
     // Only what the registry served since this run started counts.
     const log = spawnSync('docker', ['logs', '--since', startedAt.toISOString(), tier!.registryContainer], { encoding: 'utf8' });
     const served = `${log.stdout}${log.stderr}`;
-    for (const image of [tier!.sealedSecretsImage, process.env.HOMELAB_DR_K3D_APP_IMAGE ?? 'homelab-dr/app']) {
+    for (const image of [tier!.sealedSecretsImage, tier!.appImage]) {
       expect(served).toContain(`/v2/${image.split(':')[0]}/manifests/`);
     }
   });

@@ -54,10 +54,12 @@ export const createCluster: Step<RecoveryContext> = {
       const nodes = await (await ctx.kube({ fresh: true })).list({ apiVersion: 'v1', kind: 'Node' });
       const ready = nodes.filter((node) => healthOf(node).status === 'Current');
       if (ready.length === 0) return { ok: false, missing: [`cluster ${ctx.clusterName}: Ready nodes 0/${nodes.length}`] };
-      return { ok: true, missing: [] };
     } catch (err) {
       return { ok: false, missing: [`cluster ${ctx.clusterName} does not answer: ${errorMessage(err)}`] };
     }
+    // Outside the try: a drift that cannot be read is an error of the step, never "in sync".
+    const drift = (await provider.configDrift?.(ctx.clusterName, ctx.config.cluster)) ?? [];
+    return { ok: drift.length === 0, missing: drift };
   },
   apply: async (ctx, ledger) => {
     const provider = await ctx.provider();

@@ -72,14 +72,18 @@ async function readRegistriesFile(path: string): Promise<string> {
 export interface K3dProviderOptions {
   /** Where homelab-dr keeps each cluster's kubeconfig; default `$XDG_STATE_HOME/homelab-dr/k3d`. */
   root?: string;
+  /** Reads a node's registries.yaml (undefined when it has none); default `docker exec … cat`. Unit tests inject one. */
+  readNodeRegistries?: NodeRegistriesReader;
 }
 
 export class K3dProvider implements ClusterProvider {
   readonly name = 'k3d' as const;
   readonly root: string;
+  private readonly readNodeRegistries: NodeRegistriesReader;
 
   constructor(opts: K3dProviderOptions = {}) {
     this.root = opts.root ?? defaultK3dRoot(process.env, homedir());
+    this.readNodeRegistries = opts.readNodeRegistries ?? readNodeRegistriesViaDocker;
   }
 
   kubeconfigPath(cluster: string): string {
@@ -154,6 +158,21 @@ export class K3dProvider implements ClusterProvider {
     return nodeNamesVia(await this.kubeconfig(cluster));
   }
 
+  /**
+   * The registry config is given only at creation, so a node whose registries.yaml differs from the
+   * config's (or that has one the config does not give) can only be fixed by recreating the cluster.
+   */
+  async configDrift(cluster: string, config: ClusterConfig): Promise<string[]> {
+    const path = config.registries?.config;
+    const desired = path !== undefined ? await readRegistriesFile(path) : '';
+    const drift = await registriesDrift(cluster, desired, {
+      use: config.registries?.use ?? [],
+      desiredOrigin: path ?? 'the config (no registries.config)',
+      readNode: this.readNodeRegistries,
+    });
+    return drift.inSync ? [] : [drift.message];
+  }
+
   /** From k3d's own record of the cluster (its load balancer's published 6443), not from a kubeconfig. */
   async apiServer(cluster: string): Promise<string> {
     checkClusterName(cluster);
@@ -169,23 +188,33 @@ export interface RegistriesDrift {
   message: string;
 }
 
-/**
- * Compares the registries.yaml the first server node runs with the desired one, semantically.
- * `use` is the config's registries.use, whose mirrors k3d adds on its own.
- */
-export async function registriesDrift(cluster: string, desiredYamlText: string, opts: { use?: readonly string[]; desiredOrigin?: string } = {}): Promise<RegistriesDrift> {
-  checkClusterName(cluster);
-  const desired = parseRegistriesYaml(desiredYamlText, opts.desiredOrigin ?? 'desired registries.yaml');
-  const container = serverContainer(cluster);
+/** Reads a node container's registries.yaml; undefined when the node has none. */
+export type NodeRegistriesReader = (container: string) => Promise<string | undefined>;
+
+export async function readNodeRegistriesViaDocker(container: string): Promise<string | undefined> {
   const result = await run(requireExecutable('docker'), ['exec', container, 'cat', NODE_REGISTRIES_PATH], {
     timeoutMs: K3D_COMMAND_TIMEOUT_MS,
     allowFailure: true,
   });
-  let running: ReturnType<typeof parseRegistriesYaml> | undefined;
-  if (result.code === 0) running = parseRegistriesYaml(result.stdout, `${container}:${NODE_REGISTRIES_PATH}`);
-  else if (!/No such file or directory/.test(result.stderr)) {
-    throw new Error(`cannot read ${NODE_REGISTRIES_PATH} on ${container}: ${result.command}: exit ${result.code}: ${result.stderr.trim()}`);
-  }
+  if (result.code === 0) return result.stdout;
+  if (/No such file or directory/.test(result.stderr)) return undefined;
+  throw new Error(`cannot read ${NODE_REGISTRIES_PATH} on ${container}: ${result.command}: exit ${result.code}: ${result.stderr.trim()}`);
+}
+
+/**
+ * Compares the registries.yaml the first server node runs with the desired one, semantically.
+ * `use` is the config's registries.use, whose mirrors k3d adds on its own.
+ */
+export async function registriesDrift(
+  cluster: string,
+  desiredYamlText: string,
+  opts: { use?: readonly string[]; desiredOrigin?: string; readNode?: NodeRegistriesReader } = {},
+): Promise<RegistriesDrift> {
+  checkClusterName(cluster);
+  const desired = parseRegistriesYaml(desiredYamlText, opts.desiredOrigin ?? 'desired registries.yaml');
+  const container = serverContainer(cluster);
+  const text = await (opts.readNode ?? readNodeRegistriesViaDocker)(container);
+  const running = text === undefined ? undefined : parseRegistriesYaml(text, `${container}:${NODE_REGISTRIES_PATH}`);
   const differences = registriesDifferences(desired, running, opts.use ?? []);
   return { inSync: differences.length === 0, differences, message: registriesDriftMessage(cluster, container, differences) };
 }

@@ -47,4 +47,10 @@ export interface ClusterProvider {
   startLocalSealedSecrets?(cluster: string, opts: { namespace: string; controllerName: string }): Promise<{ pid?: number; certUrl: string; leftoverPid?: number }>;
   /** Where that local controller serves its certificate, once started. */
   localSealedSecretsCertUrl?(cluster: string): Promise<string | undefined>;
+  /**
+   * What the running cluster holds that differs from what the config gives only at creation (k3d: the
+   * node's registries.yaml), one problem each, naming its fix; [] when in sync. Absent where nothing is
+   * fixed at creation.
+   */
+  configDrift?(cluster: string, config: ClusterConfig): Promise<string[]>;
 }

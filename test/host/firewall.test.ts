@@ -11,6 +11,7 @@ import { runSteps } from '../../src/engine/runner.js';
 import { run } from '../../src/util/exec.js';
 import type { Mode, RecoveryContext } from '../../steps/context.js';
 import { FIREWALL_NETNS_ENV, firewallStep } from '../../steps/firewall.js';
+import { listSemanticRuleset } from './nft-semantic.js';
 
 const SERVER_NS = `hdr-fw-${process.pid}`;
 const CLIENT_NS = `hdr-fwc-${process.pid}`;
@@ -183,11 +184,27 @@ describe.skipIf(reason !== undefined)('firewall step with real nft in a network 
   });
 
   it('dr-test without a namespace rehearses in a private namespace and leaves the host ruleset as it was', async () => {
-    const hostBefore = (await run('nft', ['list', 'ruleset'])).stdout;
+    // Compared as nft -j JSON, normalised (nft-semantic.ts): a running dockerd's iptables-nft tables
+    // list differently from one call to the next in text form, with nothing changed.
+    const hostBefore = await listSemanticRuleset({ except: [`inet ${TABLE}`] });
     const rehearsal = firewallStep({});
     expect(await rehearsal.verify!(context(first, 'dr-test'))).toEqual({ ok: true, missing: [] });
-    expect((await run('nft', ['list', 'ruleset'])).stdout).toBe(hostBefore);
-    expect(hostBefore).not.toContain(TABLE);
+    expect(await listSemanticRuleset({ except: [`inet ${TABLE}`] })).toEqual(hostBefore);
+    expect((await run('nft', ['list', 'tables'])).stdout).not.toContain(TABLE);
+  });
+
+  it('the host comparison ignores what iptables-nft rules change on their own, and sees a real change', async () => {
+    // What dockerd adds, made here in the client namespace: a commented rule with a counter.
+    const iptables = (...args: string[]) => run('ip', ['netns', 'exec', CLIENT_NS, 'iptables-nft', ...args]);
+    await iptables('-A', 'OUTPUT', '-p', 'tcp', '--dport', String(PORT_B), '-m', 'comment', '--comment', 'like docker', '-j', 'ACCEPT');
+    const before = await listSemanticRuleset({ netns: CLIENT_NS });
+    expect(JSON.stringify(before)).toContain('"name":"comment"');
+    const countedBefore = (await run('ip', ['netns', 'exec', CLIENT_NS, 'nft', 'list', 'ruleset'])).stdout;
+    await connectFromClient(PORT_B);
+    expect((await run('ip', ['netns', 'exec', CLIENT_NS, 'nft', 'list', 'ruleset'])).stdout).not.toBe(countedBefore);
+    expect(await listSemanticRuleset({ netns: CLIENT_NS })).toEqual(before);
+    await iptables('-A', 'OUTPUT', '-p', 'tcp', '--dport', String(PORT_A), '-j', 'DROP');
+    expect(await listSemanticRuleset({ netns: CLIENT_NS })).not.toEqual(before);
   });
 
   it('the dr-test rehearsal reports what the real hard-reset would refuse: an SSH lockout', async () => {

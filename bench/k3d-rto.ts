@@ -1,0 +1,106 @@
+// RTO of the e2e homelab on the real k3d tier: `homelab-dr hard-reset --provider k3d` against the
+// incident's procedure as a shell script (bench/k3d-baseline.sh: k3d delete/create with the config,
+// `kubectl apply -f` per file, `kubeseal` per secret, sleep-polling waits). Both rebuild the same
+// production cluster, alternately in each round, so each pair sees the same machine load. The per-step
+// times come from homelab-dr's journal and from the script's step markers.
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { controlPlaneBinaries } from '../src/cluster/control-plane-binaries.js';
+import { k3dConfigYaml, k3dSimpleConfig } from '../src/cluster/k3d-config.js';
+import { loadConfig } from '../src/config/load.js';
+import { prepareE2eHomelab, type K3dTier } from './k3d-tier.js';
+import { journalSteps } from './rehearsal.js';
+
+const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
+
+export interface RtoRun {
+  exitCode: number | null;
+  seconds: number;
+  /** Step id → seconds. */
+  steps: Map<string, number>;
+  green: boolean;
+  tail: string;
+}
+
+export interface K3dRtoResult {
+  cluster: string;
+  homelabDr: RtoRun[];
+  shell: RtoRun[];
+}
+
+/** Runs a command to its end, with its combined output kept. */
+function runTimed(file: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ exitCode: number | null; seconds: number; output: string }> {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    // SIGINT first: homelab-dr finishes the current item; the script stops where it is.
+    const timer = setTimeout(() => child.kill('SIGINT'), opts.timeoutMs);
+    child.on('error', reject);
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ exitCode, seconds: Number(process.hrtime.bigint() - t0) / 1e9, output });
+    });
+  });
+}
+
+/** "@@step NAME start|end EPOCH_MS" lines → step → seconds; a step without its end is left out. */
+export function shellSteps(output: string): Map<string, number> {
+  const starts = new Map<string, number>();
+  const steps = new Map<string, number>();
+  for (const match of output.matchAll(/^@@step (\S+) (start|end) (\d+)$/gm)) {
+    const [, name, edge, ms] = match as unknown as [string, string, string, string];
+    if (edge === 'start') starts.set(name, Number(ms));
+    else if (starts.has(name)) steps.set(name, (Number(ms) - starts.get(name)!) / 1000);
+  }
+  return steps;
+}
+
+const tail = (text: string): string => text.trim().split('\n').slice(-30).join('\n');
+
+export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs: number, timeoutMs = 900_000): Promise<K3dRtoResult> {
+  const work = mkdtempSync(join(tmpdir(), 'hdr-bench-k3d-'));
+  const cluster = `hdr-bench-${process.pid.toString(36)}`;
+  const homelab = join(work, 'homelab');
+  const config = prepareE2eHomelab(homelab, tier, join(work, 'pv'), { clusterName: cluster });
+  const loaded = await loadConfig(config);
+  const registries = loaded.cluster.registries?.config;
+  // The baseline's k3d config is the one homelab-dr itself hands to k3d: the same cluster, both sides.
+  const k3dConfig = join(work, 'k3d-config.yaml');
+  writeFileSync(k3dConfig, k3dConfigYaml(k3dSimpleConfig(cluster, loaded.cluster, registries ? readFileSync(registries, 'utf8') : undefined)));
+  chmodSync(k3dConfig, 0o600);
+  const { kubeseal } = controlPlaneBinaries(['kubeseal']);
+  // The script calls kubeseal by name, as the incident's did: the pinned one from the build cache.
+  const shellEnv = { ...process.env, PATH: `${dirname(kubeseal)}${delimiter}${process.env.PATH ?? ''}` };
+  const baseline = join(root, 'bench', 'k3d-baseline.sh');
+  const result: K3dRtoResult = { cluster, homelabDr: [], shell: [] };
+  try {
+    for (let i = 0; i < runs; i++) {
+      const order = i % 2 === 0 ? (['homelab-dr', 'shell'] as const) : (['shell', 'homelab-dr'] as const);
+      for (const side of order) {
+        if (side === 'shell') {
+          const r = await runTimed('bash', [baseline, cluster, k3dConfig, homelab], { env: shellEnv, timeoutMs });
+          result.shell.push({ exitCode: r.exitCode, seconds: r.seconds, steps: shellSteps(r.output), green: r.exitCode === 0, tail: tail(r.output) });
+        } else {
+          const stateDir = join(work, `state-${i}`);
+          mkdirSync(stateDir, { recursive: true });
+          const args = [cli, 'hard-reset', '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir];
+          const r = await runTimed(process.execPath, args, { cwd: root, timeoutMs });
+          const journal = journalSteps(stateDir);
+          result.homelabDr.push({ exitCode: r.exitCode, seconds: r.seconds, steps: journal.steps, green: r.exitCode === 0 && journal.allGreen, tail: tail(r.output) });
+        }
+        const last = side === 'shell' ? result.shell.at(-1)! : result.homelabDr.at(-1)!;
+        log(`k3d RTO round ${i + 1}/${runs}, ${side}: exit ${last.exitCode} in ${last.seconds.toFixed(1)} s`);
+        if (!last.green) log(`k3d RTO ${side} run was not green; its last output:\n${last.tail}`);
+      }
+    }
+  } finally {
+    await runTimed('k3d', ['cluster', 'delete', cluster], { timeoutMs: 120_000 });
+    rmSync(work, { recursive: true, force: true });
+  }
+  return result;
+}
