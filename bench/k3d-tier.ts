@@ -2,9 +2,11 @@
 // homelab (e2e/homelab) made ready for it: a copy whose node image, image tags, registry and volume
 // host path are the tier's and the run's own. The repo's copy stays valid offline (lint, plan).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { controlPlaneBinaries } from '../src/cluster/control-plane-binaries.js';
+import { chartDir } from '../src/cluster/sealed-secrets-upstream.js';
 import { which } from '../src/util/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +60,12 @@ export function k3dTierFromEnv(env: NodeJS.ProcessEnv = process.env): { tier: K3
   return { tier };
 }
 
+/** The SealedSecret CRD of the pinned sealed-secrets module, read from the Go module cache (never copied into the repo). */
+export function sealedSecretsCrdFile(env: NodeJS.ProcessEnv = process.env): string {
+  const moduleDir = readFileSync(controlPlaneBinaries(['sealedSecretsModuleDir'], env).sealedSecretsModuleDir, 'utf8').trim();
+  return join(chartDir(moduleDir), 'crds', 'bitnami.com_sealedsecrets.yaml');
+}
+
 /** Replaces `from` by `to` in one file, and fails unless it was there exactly `times` times. */
 export function substituteExactly(file: string, from: string, to: string, times: number): void {
   const text = readFileSync(file, 'utf8');
@@ -81,8 +89,10 @@ export function prepareE2eHomelab(dest: string, tier: K3dTier, hostDataDir: stri
   if (opts.clusterName) substituteExactly(config, 'name: hdr-e2e\n', `name: ${opts.clusterName}\n`, 1);
   substituteExactly(join(dest, 'registries.yaml'), 'http://k3d-homelab-dr-registry:5000', `http://${tier.registry}`, 1);
   substituteExactly(join(dest, 'kubernetes', 'apps', 'app.yaml'), 'image: docker.io/homelab-dr/app:e2e', `image: docker.io/${tier.appImage}`, 2);
+  const controller = join(dest, 'kubernetes', 'sealed-secrets', 'controller.yaml');
+  appendFileSync(controller, `---\n${readFileSync(sealedSecretsCrdFile(), 'utf8')}`);
   substituteExactly(
-    join(dest, 'kubernetes', 'sealed-secrets', 'controller.yaml'),
+    controller,
     'image: docker.io/homelab-dr/sealed-secrets-controller:v0.27.1',
     `image: docker.io/${tier.sealedSecretsImage}`,
     1,

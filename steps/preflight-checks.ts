@@ -10,7 +10,7 @@ import { problemRecord, type ProblemRecord } from '../src/report/problems.js';
 import type { RenderedApp } from './inputs.js';
 
 export interface Problem {
-  check: 'namespaces' | 'pv-labels' | 'pv-claims' | 'podsecurity' | 'objects' | 'values' | 'tools' | 'litmus' | 'inputs' | 'apps' | 'references' | 'waits' | 'sealing-key';
+  check: 'namespaces' | 'pv-labels' | 'pv-claims' | 'podsecurity' | 'objects' | 'values' | 'tools' | 'litmus' | 'inputs' | 'apps' | 'references' | 'waits' | 'sealing-key' | 'crds';
   subject: string;
   message: string;
   /** Where the object was written, when the problem is about one manifest. */
@@ -59,6 +59,30 @@ export function namespaceProblems(inputs: OfflineInputs, secretsNeed: { namespac
     message: u.message,
     fix: `declare it in ${inputs.config.namespaces?.file ?? 'a namespaces file'}, or set namespaces.createMissing: true`,
   }));
+}
+
+/** The CRD an in-cluster sealed-secrets controller serves SealedSecrets through (upstream's controller.yaml carries it). */
+export const SEALED_SECRETS_CRD = 'sealedsecrets.bitnami.com';
+
+/**
+ * Secrets are resealed into a rebuilt cluster whose controller the config's manifests install: they must
+ * bring the SealedSecret CRD, or reseal-secrets fails after the old cluster is gone ("the cluster serves
+ * no kind SealedSecret"). A controller run as a local process (kwok) installs the CRD itself.
+ */
+export function sealedSecretsCrdProblems(inputs: OfflineInputs, controllerInCluster: boolean): Problem[] {
+  const manifests = inputs.config.sealedSecrets?.controller?.manifests;
+  if (!controllerInCluster || inputs.config.secrets.length === 0 || !manifests) return [];
+  const objects = [...(inputs.sealedSecretsController ?? []), ...appObjects(inputs.apps)];
+  if (objects.some((o) => o.obj.kind === 'CustomResourceDefinition' && o.obj.metadata.name === SEALED_SECRETS_CRD)) return [];
+  return [
+    {
+      check: 'crds',
+      subject: `CustomResourceDefinition ${SEALED_SECRETS_CRD}`,
+      file: manifests,
+      message: `the sealed-secrets controller manifests define no CustomResourceDefinition ${SEALED_SECRETS_CRD}, so the rebuilt cluster would serve no kind SealedSecret and reseal-secrets would fail after the old cluster is gone`,
+      fix: "add the CRD to the controller manifests (upstream's controller.yaml release asset carries it)",
+    },
+  ];
 }
 
 export function storageProblems(inputs: OfflineInputs): Problem[] {

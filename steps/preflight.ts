@@ -4,7 +4,7 @@ import { providerKind, type RecoveryContext } from './context.js';
 import { healthProblems } from './preflight-health.js';
 import { exportKeyBackup, sealingKeyProblems } from './key-backup.js';
 import { keptClusterProblems } from './preflight-live.js';
-import { namespaceProblems, objectProblems, podSecurityProblems, recordOf, storageProblems, type Problem } from './preflight-checks.js';
+import { namespaceProblems, objectProblems, podSecurityProblems, recordOf, sealedSecretsCrdProblems, storageProblems, type Problem } from './preflight-checks.js';
 import { problemSentence } from '../src/report/problems.js';
 import { toolProblems } from './tool-checks.js';
 import { gitRemoteUses, providerUses, refsOfSecrets, storeToolUses, storeUses } from './uses.js';
@@ -31,6 +31,8 @@ export async function offlineProblems(ctx: RecoveryContext): Promise<Problem[]> 
     ...podSecurityProblems(inputs),
     // A controller run as a local process (kwok) applies no Deployment to wait for.
     ...healthProblems(inputs, providerKind(ctx).sealedSecretsController === 'local-process'),
+    // A cluster that is kept (existing) already serves what it serves: the live checks judge it.
+    ...sealedSecretsCrdProblems(inputs, providerKind(ctx).sealedSecretsController === 'in-cluster' && providerKind(ctx).ownsCluster),
   ];
 }
 

@@ -396,7 +396,7 @@ describe('leak scan: canary secret values through the real CLI', () => {
     for (const [label, args] of [
       ['plan', ['plan', '--config', config, '--provider', 'kwok', '--state-dir', state]],
       ['plan-json', ['plan', '-o', 'json', '--config', config, '--provider', 'kwok', '--state-dir', state]],
-      ['lint', ['lint', '--config', config, '--provider', 'kwok', '--state-dir', state]],
+      ['lint', ['lint', '--config', config, '--provider', 'kwok']],
     ] as Array<[string, string[]]>) {
       const r = await runCli(label, args, { trace: true });
       expect(r.code, describeRun(r)).toBe(0);
