@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { findExecutable } from '../../src/cluster/k3d.js';
+import { which } from '../../src/util/helpers.js';
 import { run } from '../../src/util/exec.js';
 
 const APP = new URL('../../scripts/k3d-tier/app/', import.meta.url).pathname;
-const go = findExecutable('go', process.env.PATH);
+const go = which('go', process.env.PATH);
 if (!go) console.warn('\n*** SKIPPING test/unit/k3d-tier-app.test.ts: go is not installed ***\n');
 
 // Offline and apart from any workspace: the module needs nothing outside the standard library.

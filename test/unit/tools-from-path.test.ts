@@ -34,7 +34,9 @@ const config = join(example, 'homelab.yaml');
 function cli(args: string[], path: string, extra: NodeJS.ProcessEnv = {}): { code: number | null; out: string } {
   // No inherited environment: only what a fresh operator's shell would have, and no cache.
   const env = { HOME: root, PATH: path, HOMELAB_DR_CACHE: join(root, 'no-cache'), XDG_STATE_HOME: join(root, 'state'), ...extra };
-  const r = spawnSync(node, [CLI, ...args, '--provider', 'k3d', '--config', config], { env, encoding: 'utf8', timeout: 60_000 });
+  // Provider existing: the operator's own cluster, so nothing of the rehearsal (kwok) is asked for; and
+  // unlike k3d it keeps its SealedSecret CRD, which the example's controller manifests do not bring.
+  const r = spawnSync(node, [CLI, ...args, '--provider', 'existing', '--config', config], { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
