@@ -11,6 +11,8 @@ import { InputError } from '../../src/util/errors.js';
 import { followNode, pvHostnames, resolveStorageNodes } from '../../src/k8s/pv-nodes.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { nodeLayoutMissing } from '../../steps/node-readiness.js';
+import { nodeRows } from '../../src/safety/blast-radius.js';
+import { claimDiagnosis, type VolumeView } from '../../src/diagnose/volumes.js';
 
 const cluster = (over: Partial<ClusterConfig> = {}): ClusterConfig => ({
   provider: 'kwok', name: 'lab', servers: 1, agents: 2, ports: [], volumes: [], k3sArgs: [], ...over,
@@ -185,5 +187,40 @@ ${extra}`;
     expect(err.details).toEqual([expect.stringMatching(/^homelab\.yaml:6:11: cluster\.agents: provider existing creates no nodes, so agents: 2 would never be made/)]);
     // A k3d config rehearsed with --provider existing keeps its k3d counts.
     expect(() => parseConfig(head('k3d', '  agents: 2\n'), 'homelab.yaml', { checkFiles: false, provider: 'existing' })).not.toThrow();
+  });
+});
+
+describe('which node holds which PV: the blast-radius screen and diagnose', () => {
+  const pinned = (name: string, host: string): KubeObject => ({
+    apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name },
+    spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [host] }] }] } } },
+  });
+  const liveNode = (name: string, extra: { server?: boolean; cordoned?: boolean; ready?: boolean } = {}): KubeObject => ({
+    apiVersion: 'v1', kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(extra.server ? { 'node-role.kubernetes.io/control-plane': 'true' } : {}) } },
+    ...(extra.cordoned ? { spec: { unschedulable: true } } : {}),
+    status: { conditions: [{ type: 'Ready', status: extra.ready === false ? 'Unknown' : 'True', reason: extra.ready === false ? 'NodeStatusUnknown' : 'KubeletReady' }] },
+  });
+
+  it('lists every node with its role, readiness and the PVs pinned to it', () => {
+    const rows = nodeRows([liveNode('a-agent-1'), liveNode('a-server-0', { server: true }), liveNode('a-agent-0', { ready: false })], [pinned('p2', 'a-agent-1'), pinned('p1', 'a-agent-1'), pinned('p0', 'a-server-0')]);
+    expect(rows).toEqual([
+      { name: 'a-agent-0', role: 'agent', ready: false, pvs: [] },
+      { name: 'a-agent-1', role: 'agent', ready: true, pvs: ['p1', 'p2'] },
+      { name: 'a-server-0', role: 'server', ready: true, pvs: ['p0'] },
+    ]);
+  });
+
+  it("names a bound claim's PV whose node is cordoned or not Ready, and says nothing when it can run", () => {
+    const pvc: KubeObject = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c', namespace: 'n' }, spec: { volumeName: 'p' }, status: { phase: 'Bound' } };
+    const view = (nodes: KubeObject[]) => ({ pvs: [pinned('p', 'a-agent-1')], nodes, claims: [pvc], declared: [] }) as unknown as VolumeView;
+    expect(claimDiagnosis(pvc, view([liveNode('a-agent-1', { cordoned: true })]))).toEqual({
+      problem: 'PV p lives on node a-agent-1, which is cordoned (spec.unschedulable=true)',
+      evidence: ['node a-agent-1 is cordoned (spec.unschedulable=true)'],
+      fix: ["kubectl uncordon a-agent-1 (the pod can only run where its PV's data is)"],
+    });
+    expect(claimDiagnosis(pvc, view([liveNode('a-agent-1', { ready: false })]))!.problem).toBe('PV p lives on node a-agent-1, which is not Ready (NodeStatusUnknown)');
+    expect(claimDiagnosis(pvc, view([liveNode('a-agent-1')]))).toBeUndefined();
+    expect(claimDiagnosis(pvc, view([liveNode('a-agent-0')]))!.problem).toBe('PV p is pinned by node affinity to kubernetes.io/hostname=a-agent-1, which no node matches');
   });
 });
