@@ -22,9 +22,15 @@ export function placeholderNodes(ctx: RecoveryContext, nodes: readonly NodeFacts
   return { map: new Map([[st.nodeNamePlaceholder, target], ...resolved.map((r): [string, string] => [r.placeholder, r.node])]), problems };
 }
 
-/** The storage file's text with every placeholder replaced for the live cluster; throws when a placeholder has no node. */
+/**
+ * The storage file's text with every placeholder replaced for the target cluster; throws when a
+ * placeholder has no node. Where the provider lays the nodes out (k3d, kwok), `follows` picks from that
+ * layout, so agent:0 stays <cluster>-agent-0 when a node is gone (verify then names the missing node)
+ * instead of sliding onto another agent; provider existing picks from the live nodes.
+ */
 export async function substituteLive(ctx: RecoveryContext, text: string, target: string): Promise<string> {
-  const nodes = (await (await ctx.kube()).list({ apiVersion: 'v1', kind: 'Node' })).map(facts);
+  const planned = plannedNodes(ctx.providerName, ctx.clusterName, ctx.config.cluster);
+  const nodes = planned ? planned.map(facts) : (await (await ctx.kube()).list({ apiVersion: 'v1', kind: 'Node' })).map(facts);
   const { map, problems } = placeholderNodes(ctx, nodes, target);
   if (problems.length > 0) throw new Error(problems.join('; '));
   return substitutePlaceholders(text, map);

@@ -24,7 +24,6 @@ const VOLUME_REASONS = [
   'pod has unbound immediate PersistentVolumeClaims',
   "didn't find available persistent volumes to bind",
   "didn't match PersistentVolume's node affinity",
-  'had volume node affinity conflict',
   'bound to non-existent pv',
   'did not have enough free storage',
 ];
