@@ -58,7 +58,7 @@ export async function benchRehearsal(root: string, cli: string, config: string, 
       try {
         const run = await rehearseOnce(root, cli, config, hook, stateDir, timeoutMs);
         results.push(run);
-        log(`rehearsal ${i + 1}/${runs}: exit ${run.exitCode} in ${run.seconds.toFixed(1)} s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB`);
+        log(`rehearsal ${i + 1}/${runs}: exit ${run.exitCode} in ${run.seconds.toFixed(1)} s, own CPU ${run.cpuSeconds.toFixed(1)} s (${((100 * run.cpuSeconds) / run.seconds).toFixed(1)}%), peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB`);
         if (!run.green) log(`rehearsal ${i + 1} was not green; its last output:\n${run.tail}`);
       } finally {
         await cleanupLeftovers(stateDir);
