@@ -56,12 +56,18 @@ afterAll(async () => {
 }, 120_000);
 
 describe('a homelab of 1 server and 2 agents, rehearsed on kwok', () => {
-  it('makes every configured node with its role and labels, pins each PV to its node, and the scheduler puts each app there', async () => {
+  it('makes every configured node with its role, labels and taint, pins each PV to its node, and the scheduler puts each app there', async () => {
     const nodes = await kube.list({ apiVersion: 'v1', kind: 'Node' });
     expect(nodes.map((n) => [n.metadata.name, n.metadata.labels?.['node-role.kubernetes.io/control-plane'] ?? '-', n.metadata.labels?.['homelab.dev/disk'] ?? '-']).sort()).toEqual([
       [`${cluster}-agent-0`, '-', '-'],
       [`${cluster}-agent-1`, '-', 'ssd'],
       [`${cluster}-server-0`, 'true', '-'],
+    ]);
+    // The configured taint, and no other (k3s taints nothing unless told to).
+    expect(nodes.map((n) => [n.metadata.name, (n.spec as { taints?: unknown[] } | undefined)?.taints ?? []]).sort()).toEqual([
+      [`${cluster}-agent-0`, []],
+      [`${cluster}-agent-1`, [{ key: 'dedicated', value: 'nas', effect: 'NoSchedule' }]],
+      [`${cluster}-server-0`, []],
     ]);
     const pvs = await kube.list({ apiVersion: 'v1', kind: 'PersistentVolume' });
     expect(Object.fromEntries(pvs.map((pv) => [pv.metadata.name, hostOf(pv)]))).toEqual({
