@@ -40,13 +40,14 @@ export function generateMultinodeHomelab(dir: string, root: string): string {
   const nodeSlots = slots();
   const pvs = Array.from({ length: MULTINODE.pvs }, (_, i) => pvDoc(i, nodeSlots[i % nodeSlots.length]!.placeholder));
   writeFileSync(join(k8s, 'storage.yaml'), [`apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: local-storage\nprovisioner: kubernetes.io/no-provisioner\nvolumeBindingMode: WaitForFirstConsumer\n`, ...pvs].join('---\n'));
-  // 200 claims + 200 Deployments; the rest ConfigMaps and Services, to 2,000 objects.
+  // 200 claims + 200 Deployments; the rest ConfigMaps and headless Services (a kwok cluster's service
+  // range has 254 addresses), to 2,000 objects.
   const docs: string[] = [];
   for (let i = 0; i < MULTINODE.pvs; i++) docs.push(...claimedApp(i, nsName(i)));
   for (let i = docs.length; i < MULTINODE.objects; i++) {
     docs.push(i % 2 === 0
       ? `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cm${i}, namespace: ${nsName(i)} }\ndata: { key: value-${i} }\n`
-      : `apiVersion: v1\nkind: Service\nmetadata: { name: svc${i}, namespace: ${nsName(i)} }\nspec:\n  selector: { app: app${i} }\n  ports: [{ port: 80 }]\n`);
+      : `apiVersion: v1\nkind: Service\nmetadata: { name: svc${i}, namespace: ${nsName(i)} }\nspec:\n  clusterIP: None\n  selector: { app: app${i} }\n  ports: [{ port: 80 }]\n`);
   }
   writeFileSync(join(k8s, 'apps', 'all.yaml'), docs.join('---\n'));
   mkdirSync(join(dir, 'sealed-secrets'));
