@@ -118,7 +118,7 @@ describe('a homelab of 1 server and 2 agents, rehearsed on kwok', () => {
     const gone = homelabDr('verify', '--name', cluster);
     expect(gone.status, gone.all).toBe(1);
     expect(gone.all).toContain(`cluster ${cluster}: Ready nodes 2/3 (want 1 server(s), 2 agent(s))`);
-    expect(gone.all).toContain(`node ${cluster}-agent-0 (agent) does not exist`);
+    expect(gone.all).toContain(`Ready agent nodes 1/2: ${cluster}-agent-1 Ready`);
     expect(gone.all).toContain(`PV media-pv is pinned to node ${cluster}-agent-0, which does not exist (nodes: ${cluster}-agent-1, ${cluster}-server-0)`);
   });
 });
