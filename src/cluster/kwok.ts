@@ -1,6 +1,7 @@
 // The kwok provider: a real kube-apiserver, etcd, controller-manager and scheduler run as local
-// processes by `kwokctl --runtime binary`, with one fake node per configured server and agent that kwok reports Ready. Everything
-// listens on 127.0.0.1, lives under homelab-dr's own state directory, and comes from the build cache.
+// processes by `kwokctl --runtime binary`, with one fake node per configured server and agent that kwok
+// reports Ready. Everything listens on 127.0.0.1, lives under homelab-dr's own state directory, and
+// comes from the build cache.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
