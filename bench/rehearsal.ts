@@ -18,6 +18,8 @@ export interface RehearsalRun {
   seconds: number;
   /** The orchestrator process's own peak RSS (KB), or NaN when it died before writing it. */
   maxRssKb: number;
+  /** The orchestrator process's own CPU time (user + system, children excluded), or NaN likewise. */
+  cpuSeconds: number;
   /** Step id → seconds, from the journal's startedAt/endedAt. */
   steps: Map<string, number>;
   /** First step start to last step end. */
@@ -30,7 +32,8 @@ export interface RehearsalRun {
 const RSS_HOOK = `'use strict';
 const fs = require('node:fs');
 process.on('exit', () => {
-  try { fs.writeFileSync(process.env.HDR_BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)); } catch {}
+  const u = process.resourceUsage();
+  try { fs.writeFileSync(process.env.HDR_BENCH_RSS_FILE, [u.maxRSS, (u.userCPUTime + u.systemCPUTime) / 1e6].join(' ')); } catch {}
 });
 `;
 
@@ -55,7 +58,7 @@ export async function benchRehearsal(root: string, cli: string, config: string, 
       try {
         const run = await rehearseOnce(root, cli, config, hook, stateDir, timeoutMs);
         results.push(run);
-        log(`rehearsal ${i + 1}/${runs}: exit ${run.exitCode} in ${run.seconds.toFixed(1)} s, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB`);
+        log(`rehearsal ${i + 1}/${runs}: exit ${run.exitCode} in ${run.seconds.toFixed(1)} s, own CPU ${run.cpuSeconds.toFixed(1)} s (${((100 * run.cpuSeconds) / run.seconds).toFixed(1)}%), peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB`);
         if (!run.green) log(`rehearsal ${i + 1} was not green; its last output:\n${run.tail}`);
       } finally {
         await cleanupLeftovers(stateDir);
@@ -98,10 +101,10 @@ async function rehearseOnce(root: string, cli: string, config: string, hook: str
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   await new Promise<void>((resolve) => out.end(resolve));
-  const maxRssKb = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) : NaN;
+  const [maxRssKb = NaN, cpuSeconds = NaN] = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').split(' ').map(Number) : [];
   const { steps, span, allGreen } = journalSteps(stateDir);
   const tail = readFileSync(outFile, 'utf8').trim().split('\n').slice(-30).join('\n');
-  return { exitCode, seconds, maxRssKb, steps, stepSpanSeconds: span, green: exitCode === 0 && allGreen, tail };
+  return { exitCode, seconds, maxRssKb, cpuSeconds, steps, stepSpanSeconds: span, green: exitCode === 0 && allGreen, tail };
 }
 
 /** Each step's seconds from the one journal of a run's state directory, their span, and whether all were green. */

@@ -7,7 +7,7 @@
 //   BENCH_RUNS        runs of the whole-process rows (cold start, plan); default 9, at least 5
 //   BENCH_HEAVY_RUNS  runs of the cluster, sealing and rehearsal rows; default 5, at least 5
 //   BENCH_APPLY_N     objects per apply run (default 200); BENCH_SEAL_M secrets per sealing run (1,000, as issue 5 asks)
-//   BENCH_ONLY        comma list of sections (startup,plan,seal,cluster,rehearsal,crashloop,k3d) for a partial run:
+//   BENCH_ONLY        comma list of sections (startup,plan,seal,cluster,rehearsal,crashloop,k3d,multinode) for a partial run:
 //                     printed only, bench/results.md is left alone
 //   k3d runs only where the real k3d tier is up (scripts/k3d-tier.sh env sourced); elsewhere it says why it skipped
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { benchApply, benchReadiness, withKwokCluster, type ApplyMethod } from '.
 import { benchCrashLoop } from './crashloop.js';
 import { benchK3dRto, type RtoRun } from './k3d-rto.js';
 import { k3dTierFromEnv } from './k3d-tier.js';
+import { generateMultinodeHomelab, MULTINODE, multinodeSecretEnv } from './multinode.js';
 import { componentVersions, gitRevision, loadAverageNow, machineInfo, npmVersions, otherApiservers } from './machine.js';
 import { measureProcess, type ProcSample } from './proc.js';
 import { benchRehearsal, type RehearsalRun } from './rehearsal.js';
@@ -74,7 +75,7 @@ function intEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-const SECTIONS = ['startup', 'plan', 'seal', 'cluster', 'rehearsal', 'crashloop', 'k3d'] as const;
+const SECTIONS = ['startup', 'plan', 'seal', 'cluster', 'rehearsal', 'crashloop', 'k3d', 'multinode'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 interface Context {
@@ -390,6 +391,77 @@ async function k3dRows(ctx: Context, runs: number): Promise<void> {
   if (red) ctx.notes.push(`A k3d RTO run was not green; the last lines of its output:\n\n\`\`\`\n${red.tail}\n\`\`\``);
 }
 
+const MULTINODE_NAME = `${MULTINODE.servers} servers + ${MULTINODE.agents} agents, ${MULTINODE.namespaces} ns, ${MULTINODE.objects} objects, ${MULTINODE.secrets} secrets, ${MULTINODE.pvs} PVs`;
+
+/** Issue 16: plan and a kwok rehearsal of the generated multi-node homelab, and the orchestrator's own share of its RTO. */
+async function multinodeRows(ctx: Context, light: number, heavy: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hdr-bench-multinode-'));
+  // plan and the rehearsal's dr-test children inherit the env store's (fake) values from this process.
+  Object.assign(process.env, multinodeSecretEnv());
+  try {
+    const config = generateMultinodeHomelab(dir, root);
+    const [base, plan] = measurePairs([process.execPath, '-e', '0'], [process.execPath, cli, 'plan', '--config', config], light);
+    const t = secs(plan.map((p) => p.seconds));
+    const tr = summarize(pairedRatios(plan.map((p) => p.seconds), base.map((p) => p.seconds)));
+    const cpu = secs(plan.map((p) => p.cpuSeconds));
+    const m = secs(plan.map((p) => p.maxRssKb));
+    ctx.rows.push(
+      {
+        name: `plan, ${MULTINODE_NAME}: time`,
+        runs: light,
+        median: fmtSeconds(t.median),
+        spread: spread(t, fmtSeconds),
+        ratio: `${fmtRatio(tr.median)} node -e 0 (${fmtRatio(tr.min)} – ${fmtRatio(tr.max)}); own CPU ${fmtSeconds(cpu.median)} (${fmtSeconds(cpu.min)} – ${fmtSeconds(cpu.max)})`,
+        target: '≤ 2 s median',
+        status: status(t.median <= 2),
+      },
+      {
+        name: `plan, ${MULTINODE_NAME}: peak RSS`,
+        runs: light,
+        median: fmtMb(m.median),
+        spread: spread(m, fmtMb),
+        ratio: '—',
+        target: '≤ 300 MB in every run',
+        status: status(m.max <= 300 * 1024),
+      },
+    );
+    // 2,000 objects and 300 secrets take longer than the example's 5-minute cap on a loaded machine.
+    const results = await benchRehearsal(root, cli, config, heavy, 1_200_000);
+    const green = results.filter((r) => r.green).length;
+    const rto = secs(results.map((r) => r.seconds));
+    const share = secs(results.map((r) => r.cpuSeconds / r.seconds));
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    ctx.rows.push(
+      {
+        name: `\`dr-test --provider kwok\`, ${MULTINODE_NAME}: RTO (process start → exit)`,
+        runs: heavy,
+        median: fmtSeconds(rto.median),
+        spread: spread(rto, fmtSeconds),
+        ratio: `${green}/${results.length} runs green (exit ${[...new Set(results.map((r) => r.exitCode))].join(', ')})`,
+        target: 'every run green',
+        status: status(green === results.length),
+      },
+      {
+        name: '  ↳ the orchestrator\'s own time (its CPU, user + system, children excluded) / RTO',
+        runs: heavy,
+        median: pct(share.median),
+        spread: `${pct(share.min)} – ${pct(share.max)}`,
+        ratio: `own CPU ${fmtSeconds(secs(results.map((r) => r.cpuSeconds)).median)} median`,
+        target: '≤ 10% in every run',
+        status: status(Number.isFinite(share.max) && share.max <= 0.1),
+      },
+    );
+    ctx.samples.multinode = {
+      plan: plan.map((p) => ({ seconds: +p.seconds.toFixed(3), cpuSeconds: p.cpuSeconds, maxRssKb: p.maxRssKb })),
+      nodeSeconds: base.map((p) => p.seconds),
+      rehearsal: results.map((r) => ({ exitCode: r.exitCode, seconds: +r.seconds.toFixed(2), cpuSeconds: +r.cpuSeconds.toFixed(2), maxRssKb: r.maxRssKb })),
+    };
+    if (green !== results.length) ctx.notes.push(`A multi-node rehearsal run was not green; its last lines:\n\n\`\`\`\n${results.find((r) => !r.green)?.tail ?? ''}\n\`\`\``);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The example's apps.wait: how long the run stayed green-pending on a crash loop before issue 13. */
 const EXAMPLE_APPS_WAIT_SECONDS = 600;
 
@@ -516,6 +588,9 @@ async function main(): Promise<void> {
   // After the rehearsal, alone as well: Docker's nodes take the CPU the kwok rows would share.
   if (wanted('k3d')) {
     await section(ctx, 'k3d', ['`hard-reset --provider k3d` RTO vs the shell baseline'], ['faster than the shell baseline'], () => k3dRows(ctx, heavy));
+  }
+  if (wanted('multinode')) {
+    await section(ctx, 'multinode', [`multi-node homelab (${MULTINODE_NAME})`], ['plan ≤ 2 s, ≤ 300 MB; orchestrator ≤ 10% of the RTO'], () => multinodeRows(ctx, light, heavy));
   }
 
   const doc = renderDocument(ctx, info, { light, heavy, n, m }, (Date.now() - started) / 1000);

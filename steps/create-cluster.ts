@@ -1,10 +1,11 @@
 import type { Step } from '../src/engine/types.js';
-import { healthOf } from '../src/health/rules.js';
+import { plannedNodes } from '../src/cluster/node-layout.js';
 import { errorMessage } from '../src/util/errors.js';
 import { isolationLines } from '../src/cluster/isolation.js';
 import { throwawayNameDiffers } from '../src/safety/guards.js';
 import { providerKind, targetClusterName, type RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
+import { nodeLayoutMissing } from './node-readiness.js';
 
 /** The node whose name the storage step substitutes: the configured one, else the first. */
 export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
@@ -13,7 +14,9 @@ export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
   if (wanted && names.includes(wanted)) return wanted;
   if (wanted && providerKind(ctx).namesItsNode) throw new Error(`node ${wanted} is not in cluster ${ctx.clusterName} (nodes: ${names.join(', ') || 'none'})`);
   if (names.length === 0) throw new Error(`cluster ${ctx.clusterName} has no nodes`);
-  return [...names].sort()[0]!;
+  // Several nodes: the first server (k3d and kwok name servers <cluster>-server-N), as on one node.
+  const sorted = [...names].sort();
+  return sorted.find((n) => /-server-\d+$/.test(n)) ?? sorted[0]!;
 }
 
 /** dr-test and drill act on a throwaway cluster; so does `verify --name <throwaway>`, whose name is not production's. */
@@ -52,8 +55,8 @@ export const createCluster: Step<RecoveryContext> = {
     if (!(await provider.exists(ctx.clusterName))) return { ok: false, missing: [`cluster ${ctx.clusterName} does not exist`] };
     try {
       const nodes = await (await ctx.kube({ fresh: true })).list({ apiVersion: 'v1', kind: 'Node' });
-      const ready = nodes.filter((node) => healthOf(node).status === 'Current');
-      if (ready.length === 0) return { ok: false, missing: [`cluster ${ctx.clusterName}: Ready nodes 0/${nodes.length}`] };
+      const missing = nodeLayoutMissing(ctx.clusterName, plannedNodes(ctx.providerName, ctx.clusterName, ctx.config.cluster), nodes);
+      if (missing.length > 0) return { ok: false, missing, checked: nodes.map((n) => ({ kind: 'Node', name: n.metadata.name ?? '' })) };
     } catch (err) {
       return { ok: false, missing: [`cluster ${ctx.clusterName} does not answer: ${errorMessage(err)}`] };
     }

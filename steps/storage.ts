@@ -4,7 +4,7 @@ import type { PlanLine } from '../src/report/problems.js';
 import { remapPvPaths, type PvPathChange } from '../src/cluster/isolation.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import { parseManifests } from '../src/k8s/manifests.js';
-import { checkClaims, checkRequiredLabels, describePv, substituteNodeName } from '../src/k8s/pv-match.js';
+import { checkClaims, checkRequiredLabels, describePv } from '../src/k8s/pv-match.js';
 import { describeObject, type KubeObject } from '../src/k8s/types.js';
 import { errorMessage } from '../src/util/errors.js';
 import { applyCounted } from './apply-objects.js';
@@ -12,6 +12,7 @@ import type { RecoveryContext } from './context.js';
 import { isThrowaway, targetNodeName } from './create-cluster.js';
 import { appObjects } from './preflight-checks.js';
 import { liveClaimProblems } from './storage-live.js';
+import { plannedStorageLines, pvNodeProblems, substituteLive } from './storage-nodes.js';
 
 /** PVCs of every app, for the label check. */
 export async function appClaims(ctx: RecoveryContext): Promise<KubeObject[]> {
@@ -31,7 +32,7 @@ async function throwawayPaths(ctx: RecoveryContext, objects: KubeObject[]): Prom
 /** The storage file's objects with the real node name in place of the placeholder (and a throwaway's paths). */
 export async function desiredStorage(ctx: RecoveryContext): Promise<KubeObject[]> {
   const st = ctx.config.storage!;
-  const text = substituteNodeName(await readFile(st.file, 'utf8'), st.nodeNamePlaceholder, await targetNodeName(ctx));
+  const text = await substituteLive(ctx, await readFile(st.file, 'utf8'), await targetNodeName(ctx));
   return (await throwawayPaths(ctx, parseManifests(text, st.file).map((o) => o.obj))).objects;
 }
 
@@ -68,6 +69,7 @@ export const storage: Step<RecoveryContext> = {
     const lines: PlanLine[] = [
       `${classes.length} StorageClass (${classes.join(', ')}), ${pvs.length} PVs: ${pvs.map(describePv).join('; ')}`,
       `node name substituted for ${st.nodeNamePlaceholder} from the provider's node`,
+      ...plannedStorageLines(ctx, await readFile(st.file, 'utf8'), st.file),
     ];
     for (const c of (await throwawayPaths(ctx, objects)).changes) lines.push(`throwaway: PV ${c.pv} path ${c.from} → ${c.to} (scratch, removed at teardown)`);
     for (const p of checkRequiredLabels(pvs, st.requiredLabels)) lines.push({ problem: { step: 'storage', check: 'pv-labels', object: `PV ${p.pv}`, message: p.message } });
@@ -114,6 +116,7 @@ export const storage: Step<RecoveryContext> = {
     const named = new Set(live.map((p) => p.claim));
     for (const c of checkClaims(livePvs, claims)) if (!c.ok && !named.has(c.claim)) missing.push(c.message);
     missing.push(...live.map((p) => p.message));
+    missing.push(...(await pvNodeProblems(kube, livePvs)));
     return { ok: missing.length === 0, missing, checked };
   },
 };

@@ -3,6 +3,7 @@
 // beside them (k3d.ts, kwok.ts, existing.ts) do the live work. Steps ask these and never a name.
 import type { ClusterConfig, ProviderName } from '../config/types.js';
 import { parseVolume, type HostExposure } from './isolation.js';
+import { describeLayout, plannedNodes } from './node-layout.js';
 
 export interface ProviderKind {
   readonly name: ProviderName;
@@ -48,7 +49,7 @@ const kwok: ProviderKind = {
   namesItsNode: true,
   hostExposure: nothingExposed,
   createPlan: (cluster, c) => [
-    `create kwok cluster "${cluster}" (real kube-apiserver, etcd, controller-manager, scheduler; loopback only) with fake node "${c.nodeName ?? `${cluster}-server-0`}"`,
+    `create kwok cluster "${cluster}" (real kube-apiserver, etcd, controller-manager, scheduler; loopback only) with fake nodes of ${describeLayout(plannedNodes('kwok', cluster, c)!)}`,
   ],
 };
 

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { writeYaml } from '../k8s/yaml-write.js';
 import type { ControlPlaneBinaries } from './control-plane-binaries.js';
+import type { NodeTaint } from './node-layout.js';
 
 export type KwokBinaries = Pick<
   ControlPlaneBinaries,
@@ -128,8 +129,12 @@ export function defaultNodeName(cluster: string): string {
   return `${cluster}-server-0`;
 }
 
-/** A fake node; kwok (managing all nodes) reports it Ready and runs its pods' lifecycle. */
-export function fakeNode(name: string) {
+/**
+ * A fake node; kwok (managing all nodes) reports it Ready and runs its pods' lifecycle. `layout` gives
+ * the role labels and the configured labels and taints (node-layout.ts), so the scheduler places pods
+ * as on the real cluster.
+ */
+export function fakeNode(name: string, layout: { labels?: Record<string, string>; taints?: readonly NodeTaint[] } = {}) {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -141,8 +146,10 @@ export function fakeNode(name: string) {
         'kubernetes.io/os': 'linux',
         'kubernetes.io/arch': 'amd64',
         type: 'kwok',
+        ...layout.labels,
       },
     },
+    ...(layout.taints && layout.taints.length > 0 ? { spec: { taints: layout.taints.map((t) => ({ ...t })) } } : {}),
     status: {
       allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
       capacity: { cpu: '32', memory: '256Gi', pods: '110' },

@@ -1,6 +1,7 @@
 // The kwok provider: a real kube-apiserver, etcd, controller-manager and scheduler run as local
-// processes by `kwokctl --runtime binary`, with one fake node that kwok reports Ready. Everything
-// listens on 127.0.0.1, lives under homelab-dr's own state directory, and comes from the build cache.
+// processes by `kwokctl --runtime binary`, with one fake node per configured server and agent that kwok
+// reports Ready. Everything listens on 127.0.0.1, lives under homelab-dr's own state directory, and
+// comes from the build cache.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -31,6 +32,7 @@ import { startLocalSealedSecrets, stopLocalSealedSecrets, stopLocalSealedSecrets
 import { freeLoopbackPorts, portInUse } from './ports.js';
 import { mapPaths, type ThrowawayIsolation } from './isolation.js';
 import type { ClusterProvider, CreateClusterOptions } from './provider.js';
+import { plannedNodes } from './node-layout.js';
 
 const KWOK_BINARIES = ['kubeApiserver', 'kubeControllerManager', 'kubeScheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl'] as const;
 const DEFAULT_CREATE_TIMEOUT_MS = 120_000;
@@ -106,12 +108,12 @@ export class KwokProvider implements ClusterProvider {
     if (opts.apiServerPort !== undefined && (await portInUse(opts.apiServerPort))) {
       throw new InputError(`cannot create kwok cluster ${cluster}: port ${opts.apiServerPort} on 127.0.0.1 is already in use; free it or choose another apiserver port`);
     }
-    const nodeName = opts.nodeName ?? opts.config?.nodeName ?? defaultNodeName(cluster);
+    const nodes = kwokNodes(cluster, opts);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS;
     const started = Date.now();
     try {
       await this.startControlPlane(cluster, paths, binaries, opts.apiServerPort, timeoutMs);
-      await waitClusterReady(paths.kubeconfig, nodeName, timeoutMs - (Date.now() - started));
+      await waitClusterReady(paths.kubeconfig, nodes, timeoutMs - (Date.now() - started));
     } catch (err) {
       const logs = componentLogTails(paths.workdir);
       const cleanup = await this.delete(cluster).then(
@@ -206,17 +208,27 @@ export class KwokProvider implements ClusterProvider {
   }
 }
 
-/** Ready means: the apiserver answers /readyz, the fake node is Ready, and pods can be admitted (default SA). */
-async function waitClusterReady(kubeconfigPath: string, nodeName: string, timeoutMs: number): Promise<void> {
+/**
+ * One fake node per configured server and agent (node-layout.ts: k3s' role labels, the configured labels
+ * and taints); without a config, the single server of old, named opts.nodeName or <cluster>-server-0.
+ */
+export function kwokNodes(cluster: string, opts: CreateClusterOptions): Array<ReturnType<typeof fakeNode>> {
+  const config: ClusterConfig = opts.config ?? { provider: 'kwok', name: cluster, servers: 1, agents: 0, ports: [], volumes: [], k3sArgs: [] };
+  const nodeName = opts.nodeName ?? config.nodeName ?? defaultNodeName(cluster);
+  return plannedNodes('kwok', cluster, { ...config, nodeName })!.map((n) => fakeNode(n.name, n));
+}
+
+/** Ready means: the apiserver answers /readyz, every fake node is Ready, and pods can be admitted (default SA). */
+async function waitClusterReady(kubeconfigPath: string, nodes: ReadonlyArray<ReturnType<typeof fakeNode>>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const { KubeClient } = await import('../kube/client.js');
   const client = await KubeClient.fromKubeconfig(kubeconfigPath);
   try {
     await waitApiserverReady(client, deadline);
-    await client.apply(fakeNode(nodeName), { force: true });
+    for (const node of nodes) await client.apply(node, { force: true });
     // The ServiceAccount admission plugin rejects pods until the controller-manager made default/default.
     const defaultAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { namespace: 'default', name: 'default' } };
-    const ready = healthWaitError(await waitForHealth(client, [fakeNode(nodeName), defaultAccount], { timeoutMs: remaining(deadline) }));
+    const ready = healthWaitError(await waitForHealth(client, [...nodes, defaultAccount], { timeoutMs: remaining(deadline) }));
     if (ready) throw ready;
   } finally {
     client.close();

@@ -6,7 +6,7 @@ import type { ThrowawayIsolation } from './isolation.js';
 export interface CreateClusterOptions {
   /** The config's cluster section (k3d reads ports, volumes, registries and k3s args from it). */
   config?: ClusterConfig;
-  /** kwok: the fake node's name; default config.nodeName, else `<cluster>-server-0`. */
+  /** kwok: the first server's fake node name; default config.nodeName, else `<cluster>-server-0` (the others: node-layout.ts). */
   nodeName?: string;
   /** kwok: a fixed apiserver port on 127.0.0.1; default a free one. */
   apiServerPort?: number;

@@ -117,6 +117,30 @@ function accessSourceIssues(data: unknown): ConfigIssue[] {
   return issues;
 }
 
+/** A placeholder stands for one node: listed twice (two PVs' placeholder on two nodes) it could mean either. */
+function storageNodeIssues(data: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const single = recordAt(data, 'storage').nodeNamePlaceholder ?? 'NODE_NAME';
+  const first = new Map<string, { index: number; node: unknown }>();
+  listAt(data, 'storage', 'nodes').forEach((entry, index) => {
+    if (!isRecord(entry) || typeof entry.placeholder !== 'string') return;
+    const path: FieldPath = ['storage', 'nodes', index, 'placeholder'];
+    if (entry.placeholder === single) {
+      issues.push({ path, message: `placeholder ${entry.placeholder} is storage.nodeNamePlaceholder, which stands for the target node; give the PVs on ${String(entry.node)} a placeholder of their own` });
+    }
+    const earlier = first.get(entry.placeholder);
+    if (!earlier) first.set(entry.placeholder, { index, node: entry.node });
+    else {
+      issues.push({
+        path,
+        message: `placeholder ${entry.placeholder} is mapped to node ${String(entry.node)} here and to node ${String(earlier.node)} before; a placeholder stands for one node: give the PVs on each node their own placeholder`,
+        firstAt: ['storage', 'nodes', earlier.index, 'placeholder'],
+      });
+    }
+  });
+  return issues;
+}
+
 export function crossFieldIssues(data: unknown): ConfigIssue[] {
-  return [...undefinedStoreIssues(data), ...duplicateNameIssues(data), ...zeroDurationIssues(data), ...firewallSourceIssues(data), ...accessSourceIssues(data)];
+  return [...undefinedStoreIssues(data), ...duplicateNameIssues(data), ...zeroDurationIssues(data), ...firewallSourceIssues(data), ...accessSourceIssues(data), ...storageNodeIssues(data)];
 }

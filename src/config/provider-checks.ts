@@ -29,9 +29,26 @@ function k3dIssues(cluster: Record<string, unknown>, checkFiles: boolean): Confi
   return issues;
 }
 
+/**
+ * Provider existing creates no node: the cluster has the nodes it has (verify counts them). A node
+ * count written for it would promise nodes nobody makes, so it is refused rather than ignored. Only when
+ * the file itself says existing: a k3d config run with --provider existing keeps its k3d counts.
+ */
+function existingIssues(cluster: Record<string, unknown>): ConfigIssue[] {
+  if (cluster.provider !== 'existing') return [];
+  const counts: Array<['servers' | 'agents', number]> = [['servers', 1], ['agents', 0]];
+  return counts
+    .filter(([key, none]) => typeof cluster[key] === 'number' && cluster[key] !== none)
+    .map(([key]) => ({
+      path: ['cluster', key],
+      message: `provider existing creates no nodes, so ${key}: ${String(cluster[key])} would never be made; remove it (verify and the blast-radius screen count the live nodes)`,
+    }));
+}
+
 /** `data` is schema-checked and path-resolved; `provider` is the one the command uses. */
 export function providerIssues(data: unknown, provider: unknown, checkFiles: boolean): ConfigIssue[] {
   const cluster = isRecord(data) && isRecord(data.cluster) ? data.cluster : undefined;
   if (!cluster) return [];
+  if (provider === 'existing') return existingIssues(cluster);
   return provider === 'k3d' ? k3dIssues(cluster, checkFiles) : [];
 }

@@ -20,7 +20,7 @@ export interface ClusterConfig {
   /** kubeconfig file and context, for provider existing (and optionally k3d). */
   kubeconfig?: string;
   context?: string;
-  /** kwok: the fake node's name (substituted into PV node affinity). */
+  /** kwok: the first server's fake node name (substituted for storage.nodeNamePlaceholder). */
   nodeName?: string;
 }
 
@@ -30,9 +30,20 @@ export interface NamespacesConfig {
   createMissing: boolean;
 }
 
+/** A placeholder of the storage file that stands for the node holding its PVs' data. */
+export interface StorageNode {
+  placeholder: string;
+  /** The node's name in production. */
+  node: string;
+  /** On a cluster without that node: `server:N`, `agent:N` or `label:key=value`. */
+  follows?: string;
+}
+
 export interface StorageConfig {
   file: string;
   nodeNamePlaceholder: string;
+  /** Several nodes (default none: every PV is on the target node of nodeNamePlaceholder). */
+  nodes: StorageNode[];
   requiredLabels: Record<string, string>;
 }
 

@@ -22,10 +22,30 @@ function describeClaim(pvc: KubeObject): string {
   return `PVC ${claimName(pvc)} wants storageClassName ${String(spec['storageClassName'] ?? 'none')}, ${String(request ?? 'no request')}, ${modes}${selector ? `, labels ${selector}` : ''}`;
 }
 
-/** A PV pinned (nodeAffinity) to nodes that do not exist: the NODE_NAME placeholder left in, say. */
+/** Why a node that exists takes no new pod: cordoned, or not Ready (its data is there, its kubelet is not). */
+function nodeUnusable(node: KubeObject): string | undefined {
+  if (specOf(node)['unschedulable'] === true) return 'cordoned (spec.unschedulable=true)';
+  const ready = records(statusOf(node)['conditions']).find((c) => c['type'] === 'Ready');
+  return ready && ready['status'] !== 'True' ? `not Ready (${String(ready['reason'] ?? ready['status'])})` : undefined;
+}
+
+/** The PV's data lives on nodes that exist, but none of them takes a pod: the pod cannot follow its data anywhere. */
+function strandedPv(pv: KubeObject, holders: readonly KubeObject[]): Diagnosis | undefined {
+  const states = holders.map((node) => ({ node: node.metadata.name, why: nodeUnusable(node) }));
+  if (states.some((s) => s.why === undefined)) return undefined;
+  return {
+    problem: `PV ${pv.metadata.name} lives on node ${states.map((s) => `${s.node}, which is ${s.why}`).join('; node ')}`,
+    evidence: states.map((s) => `node ${s.node} is ${s.why}`),
+    fix: states.map((s) => (s.why!.startsWith('cordoned') ? `kubectl uncordon ${s.node} (the pod can only run where its PV's data is)` : `bring node ${s.node} back (its PV's data is there; the pod cannot run elsewhere)`)),
+  };
+}
+
+/** A PV pinned (nodeAffinity) to nodes that do not exist (the NODE_NAME placeholder left in, a node gone), or only to nodes that take no pod. */
 function unreachablePv(pv: KubeObject, nodes: readonly KubeObject[]): Diagnosis | undefined {
   const terms = pvAffinityTerms(pv);
-  if (terms.length === 0 || nodes.some((node) => terms.some((term) => termMatches(term, node)))) return undefined;
+  if (terms.length === 0) return undefined;
+  const holders = nodes.filter((node) => terms.some((term) => termMatches(term, node)));
+  if (holders.length > 0) return strandedPv(pv, holders);
   return {
     problem: `PV ${pv.metadata.name} is pinned by node affinity to ${describeTerms(terms)}, which no node matches`,
     evidence: [`nodes: ${nodes.map((n) => n.metadata.name).join(', ') || 'none'}`],

@@ -271,9 +271,3 @@ export function checkRequiredLabels(pvs: readonly KubeObject[], required: Record
   }
   return problems;
 }
-
-/** Replaces every occurrence of the placeholder (e.g. NODE_NAME in PV node affinity) with the node's name. */
-export function substituteNodeName(text: string, placeholder: string, nodeName: string): string {
-  if (placeholder === '') return text;
-  return text.split(placeholder).join(nodeName);
-}

@@ -6,6 +6,9 @@ import type { HomelabConfig, ProviderName } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
 import { errorMessage } from '../util/errors.js';
+import { roleOf, type NodeRole } from '../cluster/node-layout.js';
+import { healthOf } from '../health/rules.js';
+import { pvHostnames } from '../k8s/pv-nodes.js';
 import { accessPath, tunnelPodsOf, type AccessVerdict, type DockerNetwork } from './access-path.js';
 import { checkAlternateAccess, dockerNetworks, k3dNetworkName, type AlternateResult } from './access-probe.js';
 import { loadManifests } from '../k8s/manifests.js';
@@ -28,8 +31,16 @@ export interface NamespaceCount {
 /** A PV's data (survives or not) and its object (re-created, or kept with its claim). */
 export type PvRow = PvVerdict & PvObjectVerdict;
 
+/** A node of the live cluster, and the PVs pinned to it (their data is on that node). */
+export interface NodeRow {
+  name: string;
+  role: NodeRole;
+  ready: boolean;
+  pvs: string[];
+}
+
 export type LiveCluster =
-  | { reachable: true; namespaces: NamespaceCount[]; pods: number; workloads: Record<string, number>; pvs: PvRow[] }
+  | { reachable: true; namespaces: NamespaceCount[]; pods: number; workloads: Record<string, number>; pvs: PvRow[]; nodes: NodeRow[] }
   | { reachable: false; reason: string };
 
 export interface BlastRadius {
@@ -73,11 +84,12 @@ async function declaredPvNames(config: HomelabConfig): Promise<string[] | undefi
 async function readLive(kube: KubeClient | undefined, config: HomelabConfig): Promise<{ live: LiveCluster; pods?: KubeObject[] }> {
   if (!kube) return { live: { reachable: false, reason: 'no client for it: the cluster does not exist, or its kubeconfig cannot be read' } };
   try {
-    const [namespaces, pods, pvs, claims, ...workloadLists] = await Promise.all([
+    const [namespaces, pods, pvs, claims, nodes, ...workloadLists] = await Promise.all([
       kube.list({ apiVersion: 'v1', kind: 'Namespace' }),
       kube.list({ apiVersion: 'v1', kind: 'Pod' }),
       kube.list({ apiVersion: 'v1', kind: 'PersistentVolume' }),
       kube.list({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
+      kube.list({ apiVersion: 'v1', kind: 'Node' }),
       ...WORKLOAD_KINDS.map((k) => kube.list(k)),
     ]);
     const workloads = workloadLists.flat();
@@ -89,11 +101,24 @@ async function readLive(kube: KubeClient | undefined, config: HomelabConfig): Pr
       pods: pods!.length,
       workloads: Object.fromEntries(WORKLOAD_KINDS.map((k, i) => [k.kind, workloadLists[i]!.length])),
       pvs: pvs!.map(row).sort((a, b) => a.name.localeCompare(b.name)),
+      nodes: nodeRows(nodes!, pvs!),
     };
     return { live, pods: pods! };
   } catch (err) {
     return { live: { reachable: false, reason: errorMessage(err) } };
   }
+}
+
+/** Every node with its role, readiness and the PVs pinned to it (provider existing: these are all the nodes there are). */
+export function nodeRows(nodes: readonly KubeObject[], pvs: readonly KubeObject[]): NodeRow[] {
+  return nodes
+    .map((node) => ({
+      name: node.metadata.name,
+      role: roleOf(node.metadata.labels),
+      ready: healthOf(node).status === 'Current',
+      pvs: pvs.filter((pv) => pvHostnames(pv).includes(node.metadata.name)).map((pv) => pv.metadata.name).sort(),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
 }
 
 export async function blastRadius(kube: KubeClient | undefined, config: HomelabConfig, opts: BlastRadiusOptions): Promise<BlastRadius> {
@@ -124,7 +149,15 @@ function renderLive(live: LiveCluster): string[] {
     const rows = live.pvs.map((pv) => [pv.name, pv.fate.toUpperCase(), OBJECT_WORDS[pv.object], `${pv.source}: ${pv.reason}; ${pv.claim}`]);
     lines.push(...alignColumns([['PV', 'DATA', 'PV OBJECT', 'WHERE, AND ITS CLAIM'], ...rows], '  '));
   }
-  return lines;
+  return [...lines, '', ...renderNodes(live.nodes)];
+}
+
+function renderNodes(nodes: readonly NodeRow[]): string[] {
+  const servers = nodes.filter((n) => n.role === 'server').length;
+  const notReady = nodes.filter((n) => !n.ready).length;
+  const head = `Nodes: ${nodes.length} (${plural(servers, 'server')}, ${plural(nodes.length - servers, 'agent')}${notReady ? `; ${notReady} NOT READY` : ''})`;
+  if (nodes.length === 0) return [head];
+  return [head, ...alignColumns([['NODE', 'ROLE', 'READY', 'PVS PINNED TO IT'], ...nodes.map((n) => [n.name, n.role, n.ready ? 'yes' : 'NO', n.pvs.join(', ') || '-'])], '  ')];
 }
 
 const OBJECT_WORDS: Record<PvRow['object'], string> = { recreated: 're-created', 'not-recreated': 'NOT RE-CREATED', kept: 'kept' };

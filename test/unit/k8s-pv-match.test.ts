@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkClaims, checkRequiredLabels, pvMatchesClaim, substituteNodeName } from '../../src/k8s/pv-match.js';
+import { checkClaims, checkRequiredLabels, pvMatchesClaim } from '../../src/k8s/pv-match.js';
+import { substitutePlaceholders } from '../../src/k8s/pv-nodes.js';
 import { compareQuantities, parseQuantity } from '../../src/k8s/quantity.js';
 import type { KubeObject } from '../../src/k8s/types.js';
 
@@ -169,11 +170,16 @@ describe('checkRequiredLabels', () => {
   });
 });
 
-describe('substituteNodeName', () => {
+describe('substitutePlaceholders', () => {
   it('replaces every occurrence of the placeholder', () => {
-    expect(substituteNodeName('values: [NODE_NAME]\n# NODE_NAME\n', 'NODE_NAME', 'homelab-server-0')).toBe(
+    expect(substitutePlaceholders('values: [NODE_NAME]\n# NODE_NAME\n', new Map([['NODE_NAME', 'homelab-server-0']]))).toBe(
       'values: [homelab-server-0]\n# homelab-server-0\n',
     );
-    expect(substituteNodeName('no placeholder', 'NODE_NAME', 'n')).toBe('no placeholder');
+    expect(substitutePlaceholders('no placeholder', new Map([['NODE_NAME', 'n']]))).toBe('no placeholder');
+  });
+
+  it('replaces the longest placeholder first, so NODE_NAME_NAS is not read as NODE_NAME plus _NAS', () => {
+    const map = new Map([['NODE_NAME', 'server-0'], ['NODE_NAME_NAS', 'agent-1']]);
+    expect(substitutePlaceholders('[NODE_NAME] [NODE_NAME_NAS]', map)).toBe('[server-0] [agent-1]');
   });
 });

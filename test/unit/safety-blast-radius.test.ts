@@ -22,6 +22,10 @@ const screen: BlastRadius = {
       { name: 'appdata-pv', fate: 'survives', source: 'hostPath /srv/homelab/appdata on any node', reason: 'kept on the host at /srv/homelab/appdata (mount /srv/homelab:/srv/homelab)', object: 'recreated', claim: 'no claim; re-created from the storage file' },
       { name: 'scratch-pv', fate: 'lost', source: 'hostPath /var/scratch on any node', reason: 'the path is inside the node container k3d-homelab-server-0, and no cluster.volumes mount covers it on any node: deleted with the cluster', object: 'not-recreated', claim: 'not in the storage file (made by hand, or provisioned): nothing re-creates this PV' },
     ],
+    nodes: [
+      { name: 'k3d-homelab-server-0', role: 'server', ready: true, pvs: ['appdata-pv'] },
+      { name: 'k3d-homelab-agent-0', role: 'agent', ready: false, pvs: [] },
+    ],
   },
   access: { kind: 'through-cluster', throughCluster: true, headline: THROUGH_CLUSTER_LINE, details: ['SSH peer 127.0.0.1 is this host: a tunnel ends here, and the cluster runs networking/cloudflared-1 (cloudflared)'] },
   alternates: [
@@ -45,6 +49,11 @@ Persistent volumes: 2 (1 survives, 1 lost)
   PV          DATA      PV OBJECT       WHERE, AND ITS CLAIM
   appdata-pv  SURVIVES  re-created      hostPath /srv/homelab/appdata on any node: kept on the host at /srv/homelab/appdata (mount /srv/homelab:/srv/homelab); no claim; re-created from the storage file
   scratch-pv  LOST      NOT RE-CREATED  hostPath /var/scratch on any node: the path is inside the node container k3d-homelab-server-0, and no cluster.volumes mount covers it on any node: deleted with the cluster; not in the storage file (made by hand, or provisioned): nothing re-creates this PV
+
+Nodes: 2 (1 server, 1 agent; 1 NOT READY)
+  NODE                  ROLE    READY  PVS PINNED TO IT
+  k3d-homelab-server-0  server  yes    appdata-pv
+  k3d-homelab-agent-0   agent   NO     -
 
 Access path:
   !!! YOUR SSH SESSION RUNS THROUGH THE CLUSTER: it will drop when the cluster is deleted
