@@ -31,7 +31,7 @@ const cluster: ClusterConfig = {
   k3sArgs: [],
 };
 
-const readyNode = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'k3d-homelab-server-0' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+const readyNode = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'k3d-homelab-server-0', labels: { 'node-role.kubernetes.io/control-plane': 'true' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
 
 /** The node file the injected reader serves, and the containers it was asked for. */
 function k3dWithNodeFile(nodeText: string | undefined): { provider: K3dProvider; asked: string[] } {
