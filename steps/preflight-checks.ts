@@ -79,7 +79,7 @@ export function sealedSecretsCrdProblems(inputs: OfflineInputs, controllerInClus
       check: 'crds',
       subject: `CustomResourceDefinition ${SEALED_SECRETS_CRD}`,
       file: manifests,
-      message: `the sealed-secrets controller manifests define no CustomResourceDefinition ${SEALED_SECRETS_CRD}, so the rebuilt cluster would serve no kind SealedSecret and reseal-secrets would fail after the old cluster is gone`,
+      message: `the sealed-secrets controller manifests (${manifests}) define no CustomResourceDefinition ${SEALED_SECRETS_CRD}, so the rebuilt cluster would serve no kind SealedSecret and reseal-secrets would fail after the old cluster is gone`,
       fix: "add the CRD to the controller manifests (upstream's controller.yaml release asset carries it)",
     },
   ];
