@@ -98,13 +98,24 @@ export function k3dCreateArgs(configPath: string, timeoutMs: number): string[] {
 }
 
 /** Names in the output of `k3d cluster list -o json`. */
-export function clusterNamesFromList(json: string): string[] {
-  let parsed: unknown;
+/** k3d's own log lines (logrus: `WARN[0000] …`, maybe coloured), which it has been seen to print on stdout. */
+const K3D_LOG_LINE = /^(?:\x1b\[[0-9;]*m)?(?:TRAC|DEBU|INFO|WARN|ERRO)(?:\x1b\[[0-9;]*m)?\[\d+\]/;
+
+/**
+ * `k3d cluster list -o json`: the JSON after any of k3d's own log lines (seen: a WARN on stdout while
+ * another cluster was being created). Anything else that is not JSON stays an error, never "no cluster".
+ */
+function parseClusterList(text: string): unknown {
+  const json = text.split('\n').filter((line) => !K3D_LOG_LINE.test(line)).join('\n');
   try {
-    parsed = JSON.parse(json);
+    return JSON.parse(json);
   } catch (err) {
     throw new Error(`k3d cluster list -o json printed something that is not JSON: ${(err as Error).message}`);
   }
+}
+
+export function clusterNamesFromList(json: string): string[] {
+  const parsed = parseClusterList(json);
   if (!Array.isArray(parsed)) throw new Error('k3d cluster list -o json printed no JSON list');
   return parsed.flatMap((entry: unknown) => {
     const name = (entry as { name?: unknown } | null)?.name;
@@ -124,12 +135,7 @@ interface K3dListedNode {
  * cluster, against which the kubeconfig a run uses is checked.
  */
 export function apiServerFromList(json: string, cluster: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (err) {
-    throw new Error(`k3d cluster list -o json printed something that is not JSON: ${(err as Error).message}`);
-  }
+  const parsed = parseClusterList(json);
   const entry = Array.isArray(parsed) ? parsed.find((e: unknown) => (e as { name?: unknown } | null)?.name === cluster) : undefined;
   if (!entry) throw new Error(`k3d does not list a cluster named ${cluster}`);
   const nodes = ((entry as { nodes?: unknown }).nodes ?? []) as K3dListedNode[];

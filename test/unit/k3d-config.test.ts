@@ -115,6 +115,10 @@ describe('k3d command lines', () => {
     expect(clusterNamesFromList('[{"name":"homelab","serversCount":1},{"name":"other"}]')).toEqual(['homelab', 'other']);
     expect(clusterNamesFromList('[]')).toEqual([]);
     expect(() => clusterNamesFromList('FATA[0000] docker not running')).toThrow(/not JSON/);
+    // k3d's own WARN/INFO lines on stdout (seen while another cluster was being created) are not the list.
+    expect(clusterNamesFromList('\x1b[33mWARN\x1b[0m[0000] No node filter specified\nINFO[0001] x\n[{"name":"homelab"}]\n')).toEqual(['homelab']);
+    expect(() => clusterNamesFromList('WARN[0000] a warning\n')).toThrow(/not JSON/);
+    expect(() => clusterNamesFromList('something else\n[{"name":"homelab"}]')).toThrow(/not JSON/);
     expect(() => clusterNamesFromList('{"name":"homelab"}')).toThrow(/no JSON list/);
   });
 });
