@@ -10,6 +10,7 @@ import { pvHostnames, resolveStorageNodes, substitutePlaceholders, type NodeFact
 import type { KubeObject } from '../src/k8s/types.js';
 import type { KubeClient } from '../src/kube/client.js';
 import type { KubeObject as LiveObject } from '../src/kube/types.js';
+import { problemRecord, type PlanLine } from '../src/report/problems.js';
 import type { RecoveryContext } from './context.js';
 
 const facts = (node: LiveObject | PlannedNode): NodeFacts =>
@@ -38,24 +39,25 @@ export async function substituteLive(ctx: RecoveryContext, text: string, target:
 
 /**
  * The plan's view, without a cluster: where each placeholder's PVs land on the cluster the config lays
- * out, and PROBLEM lines for a PV pinned to a node that cluster will not have. Provider existing lays
+ * out, and problem records for a PV pinned to a node that cluster will not have. Provider existing lays
  * out nothing (its nodes are the live cluster's): verify checks those.
  */
-export function plannedStorageLines(ctx: RecoveryContext, text: string, file: string): string[] {
+export function plannedStorageLines(ctx: RecoveryContext, text: string, file: string): PlanLine[] {
   const st = ctx.config.storage!;
   const planned = plannedNodes(ctx.providerName, ctx.clusterName, ctx.config.cluster);
   if (!planned) return st.nodes.map((e) => `PVs of ${e.placeholder} on node ${e.node} (provider existing: checked against the live nodes by verify)`);
   const target = planned.find((n) => n.name === ctx.config.cluster.nodeName)?.name ?? planned[0]!.name;
   const { map, problems } = placeholderNodes(ctx, planned.map(facts), target);
-  const lines = st.nodes.flatMap((e) => (map.has(e.placeholder) ? [`PVs of ${e.placeholder} on node ${map.get(e.placeholder)}${map.get(e.placeholder) === e.node ? '' : ` (in place of ${e.node}: follows ${e.follows})`}`] : []));
-  lines.push(...problems.map((p) => `PROBLEM: ${p}`));
+  const problem = (object: string, message: string): PlanLine => ({ problem: problemRecord({ step: 'storage', check: 'pv-nodes', object, file, message }) });
+  const lines: PlanLine[] = st.nodes.flatMap((e) => (map.has(e.placeholder) ? [`PVs of ${e.placeholder} on node ${map.get(e.placeholder)}${map.get(e.placeholder) === e.node ? '' : ` (in place of ${e.node}: follows ${e.follows})`}`] : []));
+  lines.push(...problems.map((p) => problem('storage.nodes', p)));
   const names = planned.map((n) => n.name);
   // A placeholder left in because its node is missing is already said above.
   const unresolved = new Set(st.nodes.map((e) => e.placeholder).filter((p) => !map.has(p)));
   for (const { obj } of parseManifests(substitutePlaceholders(text, map), file)) {
     if (obj.kind !== 'PersistentVolume') continue;
     const unknown = pvHostnames(obj).filter((h) => !names.includes(h) && !unresolved.has(h));
-    for (const h of unknown) lines.push(`PROBLEM: PV ${obj.metadata.name} is pinned to node ${h}, which cluster ${ctx.clusterName} will not have (${ctx.providerName}: ${describeLayout(planned)})`);
+    for (const h of unknown) lines.push(problem(`PV ${obj.metadata.name}`, `PV ${obj.metadata.name} is pinned to node ${h}, which cluster ${ctx.clusterName} will not have (${ctx.providerName}: ${describeLayout(planned)})`));
   }
   return lines;
 }
