@@ -48,6 +48,16 @@ ENV
   [ ! -d "$here/k3d-tier/app" ] || echo "export HOMELAB_DR_K3D_APP_IMAGE='$app_image'"
 }
 
+# True once GET /v2/ on the registry's host port answers 200 (bash's /dev/tcp: no curl needed). A
+# subshell: a connection closed under the write (SIGPIPE) ends only this probe, not the script.
+registry_answers() (
+  local status=''
+  { exec 3<>"/dev/tcp/127.0.0.1/$registry_port"; } 2>/dev/null || exit 1
+  printf 'GET /v2/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$registry_push" >&3 2>/dev/null || exit 1
+  IFS= read -r -t 5 status <&3 || true
+  [[ $status == HTTP/1.?' 200'* ]]
+)
+
 # The registry every cluster pulls from through its registries.yaml mirror; images are pushed into it.
 registry_up() {
   if docker inspect "k3d-$registry_name" >/dev/null 2>&1; then
@@ -56,6 +66,13 @@ registry_up() {
     PATH="$k3d_dir:$PATH" K3D_FIX_NO_PRIVILEGED=1 k3d registry create "$registry_name" \
       --image "$registry_image" --port "127.0.0.1:$registry_port" --no-help >&2
   fi
+  # docker-proxy accepts connections before the registry inside listens (seen: a push right after the
+  # start failed with "server closed idle connection"): wait for its API to answer 200, then push.
+  local waited=0
+  until registry_answers; do
+    [ $waited -lt 60 ] || die "registry k3d-$registry_name did not answer GET http://$registry_push/v2/ within 60s"
+    sleep 1; waited=$((waited + 1))
+  done
   local image
   for image in "$pause_image" "$sealed_secrets_image" "$registry_image" $( [ ! -d "$here/k3d-tier/app" ] || echo "$app_image"); do
     docker tag "$image" "$registry_push/$image"
