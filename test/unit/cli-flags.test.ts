@@ -8,20 +8,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, parseCli } from '../../src/cli/args.js';
 import { COMMAND_SPECS, FLAGS, GLOBAL_FLAGS, commandsTaking, type Command, type FlagName } from '../../src/cli/flags.js';
 import { helpText } from '../../src/cli/help.js';
-import { main } from '../../src/cli/main.js';
+import { runMain } from './cli-capture.js';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = runMain;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -5,26 +5,14 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCli } from '../../src/cli/args.js';
 import { loadForCommand } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
+import { runMain } from './cli-capture.js';
 
 const example = resolve('config/example/homelab.yaml');
 const demoValues = ['CF_TUNNEL_TOKEN', 'GITLAB_AGENT_TOKEN', 'ARGOCD_REPO_TOKEN'].map((k) =>
   execFileSync(resolve('config/example/secrets/demo-store.sh'), [k], { encoding: 'utf8' }),
 );
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = runMain;
 
 afterEach(() => vi.restoreAllMocks());
 // plan renders the helm and kustomize apps with the real binaries: seconds, not milliseconds.
