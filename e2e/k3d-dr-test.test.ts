@@ -6,12 +6,12 @@
 // The e2e homelab is e2e/homelab, prepared for the tier by bench/k3d-tier.ts; where the tier is missing,
 // this file says so and skips.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { k3dTierFromEnv, prepareE2eHomelab } from '../bench/k3d-tier.js';
-import { docker, k3dTier, whyK3dCannotRun } from './k3d-tier.js';
+import { docker, k3dTier, runK3d, whyK3dCannotRun } from './k3d-tier.js';
 
 const RUN_TIMEOUT_MS = 900_000;
 const tier = k3dTier();
@@ -39,15 +39,8 @@ async function homelabRun(work: string, name: string, command: string, state: st
     : prepareE2eHomelab(homelab, found.tier, join(work, 'pv'), { clusterName: `${name}-${process.pid.toString(36)}` });
   edit(homelab);
   const stateDir = join(work, state);
-  const run = spawnSync(process.execPath, [resolve('bin/homelab-dr.js'), command, '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir], {
-    encoding: 'utf8',
-    timeout: RUN_TIMEOUT_MS,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  const runs = join(stateDir, 'runs');
-  const journal = existsSync(runs) ? readFileSync(join(runs, readdirSync(runs).sort().at(-1)!), 'utf8') : '';
-  const events = journal.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { status: run.status, output: `${run.stdout}${run.stderr}`, events };
+  const run = runK3d(command, config, stateDir, [], RUN_TIMEOUT_MS);
+  return { status: run.status, output: `${run.stdout}${run.stderr}`, events: run.events };
 }
 
 describe.skipIf(skipReason !== undefined)('dr-test of the e2e homelab on real k3d', () => {

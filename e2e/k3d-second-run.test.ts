@@ -3,13 +3,13 @@
 // the DAG's delete-cluster would otherwise rebuild it) applies nothing and counts every item unchanged.
 // The app's PV shows its pod was not restarted. It runs only where the tier is up; elsewhere it says why.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { E2E_HOMELAB_DIR, k3dTierFromEnv, prepareE2eHomelab } from '../bench/k3d-tier.js';
+import { runK3d } from './k3d-tier.js';
 
-const cli = resolve('bin/homelab-dr.js');
 const found = k3dTierFromEnv();
 if ('skip' in found) console.warn(`\n*** SKIPPING e2e/k3d-second-run.test.ts: ${found.skip} ***\n`);
 const storeValues = ['APP_TOKEN', 'EDGE_TOKEN'].map((k) => spawnSync(join(E2E_HOMELAB_DIR, 'secrets', 'e2e-store.sh'), [k], { encoding: 'utf8' }).stdout);
@@ -23,15 +23,8 @@ interface Run {
 }
 
 function hardReset(config: string, stateDir: string, ...extra: string[]): Run {
-  const r = spawnSync(process.execPath, [cli, 'hard-reset', '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir, ...extra], {
-    encoding: 'utf8',
-    timeout: RUN_TIMEOUT_MS,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  const runsDir = join(stateDir, 'runs');
-  const journal = existsSync(runsDir) ? readFileSync(join(runsDir, readdirSync(runsDir).sort().at(-1)!), 'utf8') : '';
-  const events = journal.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { status: r.status, stderr: r.stderr, events, all: `${r.stdout}${r.stderr}${journal}` };
+  const r = runK3d('hard-reset', config, stateDir, extra, RUN_TIMEOUT_MS);
+  return { status: r.status, stderr: r.stderr, events: r.events, all: `${r.stdout}${r.stderr}${r.journal}` };
 }
 
 const lastStatus = (run: Run, id: string) => run.events.filter((e) => e.t === 'step' && e.id === id).at(-1)?.status;

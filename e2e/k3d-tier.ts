@@ -2,6 +2,8 @@
 // names `scripts/k3d-tier.sh env` exported, read by the one reader in bench/k3d-tier.ts. A test that
 // cannot run says why instead of failing.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { k3dTierFromEnv, type K3dTier } from '../bench/k3d-tier.js';
 
 export { whyK3dCannotRun } from '../bench/k3d-tier.js';
@@ -18,4 +20,26 @@ export function docker(args: string[]): string[] {
   const result = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
   if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: exit ${result.status}: ${result.stderr}`);
   return result.stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+/** A homelab-dr run's outcome: exit status, output, and its journal (the newest under the state dir) as text and events. */
+export interface K3dRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  journal: string;
+  events: Array<Record<string, unknown>>;
+}
+
+/** `homelab-dr COMMAND --provider k3d --yes` of a config, with a state dir of the test's own. */
+export function runK3d(command: string, config: string, stateDir: string, extra: readonly string[] = [], timeoutMs = 900_000): K3dRun {
+  const r = spawnSync(process.execPath, [resolve('bin/homelab-dr.js'), command, '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir, ...extra], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const runs = join(stateDir, 'runs');
+  const journal = existsSync(runs) ? readFileSync(join(runs, readdirSync(runs).sort().at(-1)!), 'utf8') : '';
+  const events = journal.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, journal, events };
 }

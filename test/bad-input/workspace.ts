@@ -1,9 +1,10 @@
 // Prepares one case: a fresh copy of the bundled example with the case's files laid over it, then runs
 // the real CLI (bin/homelab-dr.js, compiled dist/) in a child process, so exit codes are the real ones.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { which } from '../../src/util/helpers.js';
 import type { BadInputCase } from './case-spec.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -46,7 +47,7 @@ export function prepareCase(spec: BadInputCase, root: string): string {
 function linkPathTools(tools: readonly string[], target: string): void {
   mkdirSync(target);
   for (const tool of tools) {
-    const found = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, tool)).find((p) => existsSync(p));
+    const found = which(tool, process.env.PATH);
     if (!found) throw new Error(`pathTools: ${tool} is not installed on this machine`);
     symlinkSync(found, join(target, tool));
   }
