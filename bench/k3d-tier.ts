@@ -76,9 +76,11 @@ export function substituteExactly(file: string, from: string, to: string, times:
 
 /**
  * Copies e2e/homelab to `dest` with the tier's images and registry, and the PV's data under
- * `hostDataDir` (a host directory of the run's own). Returns the copy's config path.
+ * `hostDataDir` (a host directory of the run's own). With `hostPort`, the cluster publishes the app's
+ * port 8080 on that loopback port through its load balancer, as a homelab publishes its ingress: a
+ * drill beside it then meets a real port clash unless it remaps. Returns the copy's config path.
  */
-export function prepareE2eHomelab(dest: string, tier: K3dTier, hostDataDir: string, opts: { clusterName?: string } = {}): string {
+export function prepareE2eHomelab(dest: string, tier: K3dTier, hostDataDir: string, opts: { clusterName?: string; hostPort?: number } = {}): string {
   cpSync(E2E_HOMELAB_DIR, dest, { recursive: true, filter: (src) => !src.includes(`${E2E_HOMELAB_DIR}/.state`) });
   // Made now: k3d only warns when a bind source is missing, and Docker would make it root-owned later.
   mkdirSync(hostDataDir, { recursive: true });
@@ -87,6 +89,9 @@ export function prepareE2eHomelab(dest: string, tier: K3dTier, hostDataDir: stri
   substituteExactly(config, 'use: [k3d-homelab-dr-registry:5000]', `use: [${tier.registry}]`, 1);
   substituteExactly(config, '"/srv/homelab-dr-e2e:/srv/hdr-e2e"', JSON.stringify(`${hostDataDir}:/srv/hdr-e2e`), 1);
   if (opts.clusterName) substituteExactly(config, 'name: hdr-e2e\n', `name: ${opts.clusterName}\n`, 1);
+  if (opts.hostPort !== undefined) {
+    substituteExactly(config, '  agents: 0\n', `  agents: 0\n  ports:\n    - { port: "127.0.0.1:${opts.hostPort}:8080", nodeFilters: ["loadbalancer"] }\n`, 1);
+  }
   substituteExactly(join(dest, 'registries.yaml'), 'http://k3d-homelab-dr-registry:5000', `http://${tier.registry}`, 1);
   substituteExactly(join(dest, 'kubernetes', 'apps', 'app.yaml'), 'image: docker.io/homelab-dr/app:e2e', `image: docker.io/${tier.appImage}`, 2);
   const controller = join(dest, 'kubernetes', 'sealed-secrets', 'controller.yaml');

@@ -2,11 +2,12 @@
 // green with the controller's and the app's images pulled through the registry mirror given at creation;
 // the throwaway cluster is then torn down and leaves no container, network or volume. Scenario 3's last
 // point: an app whose container reads a key its Secret lacks is CreateContainerConfigError on the real
-// kubelet (kwok hid this), and the run names it.
+// kubelet (kwok hid this), and the run names it. Scenarios 2 to 4 share one production cluster in
+// e2e/k3d-production.test.ts.
 // The e2e homelab is e2e/homelab, prepared for the tier by bench/k3d-tier.ts; where the tier is missing,
 // this file says so and skips.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -26,20 +27,12 @@ interface DrTest {
 
 /** dr-test of a prepared copy of the e2e homelab in `work`, after `edit` changed the copy. */
 async function drTest(work: string, name: string, edit: (homelab: string) => void = () => undefined): Promise<DrTest> {
-  return homelabRun(work, name, 'dr-test', 'state', edit);
-}
-
-/** `command --provider k3d` of a prepared copy of the e2e homelab in `work` (prepared on first use). */
-async function homelabRun(work: string, name: string, command: string, state: string, edit: (homelab: string) => void = () => undefined): Promise<DrTest> {
   const found = k3dTierFromEnv();
   if ('skip' in found) throw new Error(found.skip);
   const homelab = join(work, 'homelab');
-  const config = existsSync(homelab)
-    ? join(homelab, 'homelab.yaml')
-    : prepareE2eHomelab(homelab, found.tier, join(work, 'pv'), { clusterName: `${name}-${process.pid.toString(36)}` });
+  const config = prepareE2eHomelab(homelab, found.tier, join(work, 'pv'), { clusterName: `${name}-${process.pid.toString(36)}` });
   edit(homelab);
-  const stateDir = join(work, state);
-  const run = runK3d(command, config, stateDir, [], RUN_TIMEOUT_MS);
+  const run = runK3d('dr-test', config, join(work, 'state'), [], RUN_TIMEOUT_MS);
   return { status: run.status, output: `${run.stdout}${run.stderr}`, events: run.events };
 }
 
@@ -115,37 +108,5 @@ describe.skipIf(skipReason !== undefined)('an app reading a key its Secret lacks
     expect(run.events.filter((e) => e.t === 'step' && e.id === 'apps').at(-1)?.status).toBe('failed');
     expect(run.output).toMatch(/FAILED apps: .*CreateContainerConfigError: couldn't find key no-such-key in Secret hdr-apps\/app-token/);
     expect(run.output).toMatch(/teardown: cluster \S+-dt-\S+ deleted/);
-  });
-});
-
-// Scenario 2's first point: hard-reset of a "production" cluster deletes and recreates it; the app's PV
-// lives on the host, so what its pod wrote before the rebuild is still there after it.
-describe.skipIf(skipReason !== undefined)('hard-reset of a production cluster keeps the PV data', () => {
-  let work = '';
-  const runs: DrTest[] = [];
-  const starts = () => readFileSync(join(work, 'pv', 'app-data', 'starts.log'), 'utf8').trim().split('\n');
-  let startsAfterFirst: string[] = [];
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'hdr-e2e-hardreset-'));
-    runs.push(await homelabRun(work, 'hdr-hr', 'hard-reset', 'state-1'));
-    if (existsSync(join(work, 'pv', 'app-data', 'starts.log'))) startsAfterFirst = starts();
-    runs.push(await homelabRun(work, 'hdr-hr', 'hard-reset', 'state-2'));
-  }, 2 * RUN_TIMEOUT_MS + 60_000);
-
-  afterAll(() => {
-    spawnSync('k3d', ['cluster', 'delete', `hdr-hr-${process.pid.toString(36)}`], { encoding: 'utf8', timeout: 180_000 });
-    if (work) rmSync(work, { recursive: true, force: true });
-  }, 240_000);
-
-  test('both runs are green, the second one rebuilding the cluster', () => {
-    for (const run of runs) expect(run.status, run.output).toBe(0);
-    expect(runs[1]!.events.filter((e) => e.t === 'item' && e.step === 'delete-cluster' && e.outcome === 'deleted')).toHaveLength(1);
-  });
-
-  test('the file the first pod wrote survives the rebuild, and the new pod adds its own start', () => {
-    expect(startsAfterFirst).toHaveLength(1);
-    expect(starts()).toHaveLength(2);
-    expect(starts()[0]).toBe(startsAfterFirst[0]);
   });
 });

@@ -1,7 +1,7 @@
 // What the e2e tests need from the real k3d tier (scripts/k3d-tier.sh): whether it can run here, and the
 // names `scripts/k3d-tier.sh env` exported, read by the one reader in bench/k3d-tier.ts. A test that
 // cannot run says why instead of failing.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { k3dTierFromEnv, type K3dTier } from '../bench/k3d-tier.js';
@@ -31,15 +31,39 @@ export interface K3dRun {
   events: Array<Record<string, unknown>>;
 }
 
-/** `homelab-dr COMMAND --provider k3d --yes` of a config, with a state dir of the test's own. */
-export function runK3d(command: string, config: string, stateDir: string, extra: readonly string[] = [], timeoutMs = 900_000): K3dRun {
-  const r = spawnSync(process.execPath, [resolve('bin/homelab-dr.js'), command, '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir, ...extra], {
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+/** The CLI as a user runs it: `homelab-dr ARGS`, without colour. */
+export function homelabDr(args: readonly string[], timeoutMs = 900_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [resolve('bin/homelab-dr.js'), ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function runArgs(command: string, config: string, stateDir: string, extra: readonly string[]): string[] {
+  return [command, '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir, ...extra];
+}
+
+/** The newest journal under a state dir, as text and events. */
+function readJournal(stateDir: string): Pick<K3dRun, 'journal' | 'events'> {
   const runs = join(stateDir, 'runs');
   const journal = existsSync(runs) ? readFileSync(join(runs, readdirSync(runs).sort().at(-1)!), 'utf8') : '';
   const events = journal.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, journal, events };
+  return { journal, events };
+}
+
+/** `homelab-dr COMMAND --provider k3d --yes` of a config, with a state dir of the test's own. */
+export function runK3d(command: string, config: string, stateDir: string, extra: readonly string[] = [], timeoutMs = 900_000): K3dRun {
+  const r = homelabDr(runArgs(command, config, stateDir, extra), timeoutMs);
+  return { ...r, ...readJournal(stateDir) };
+}
+
+/** runK3d without blocking the test's event loop, so the test can watch Docker while the run goes on. */
+export function startK3d(command: string, config: string, stateDir: string, extra: readonly string[] = []): Promise<K3dRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [resolve('bin/homelab-dr.js'), ...runArgs(command, config, stateDir, extra)], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr, ...readJournal(stateDir) }));
+  });
 }

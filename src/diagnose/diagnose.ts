@@ -18,7 +18,7 @@ const WORKLOAD_KINDS = [
 ] as const;
 
 /** Reads the view of one namespace (or of every namespace when none is given). */
-export async function loadView(kube: KubeClient, namespace?: string, declared?: KubeObject[]): Promise<ClusterView> {
+export async function loadView(kube: KubeClient, namespace?: string, declared?: KubeObject[], declaredNamespaces?: KubeObject[]): Promise<ClusterView> {
   const inNamespace = (apiVersion: string, kind: string) => kube.list({ apiVersion, kind, namespace });
   const [workloadLists, replicaSets, pods, claims, events, pvs, nodes] = await Promise.all([
     Promise.all(WORKLOAD_KINDS.map((k) => inNamespace(k.apiVersion, k.kind))),
@@ -33,7 +33,7 @@ export async function loadView(kube: KubeClient, namespace?: string, declared?: 
   // A ReplicaSet no one owns is a workload of its own; one a Deployment owns is looked at through it.
   const unowned = replicaSets.filter((rs) => ownerUids(rs).length === 0);
   const pvcs = namespace ? claims.filter((c) => c.metadata.namespace === namespace) : claims;
-  return { workloads: [...workloadLists.flat(), ...unowned], replicaSets, pods, pvcs, pvs, nodes, events, claims, ...(declared ? { declared } : {}) };
+  return { workloads: [...workloadLists.flat(), ...unowned], replicaSets, pods, pvcs, pvs, nodes, events, claims, ...(declared ? { declared } : {}), ...(declaredNamespaces ? { declaredNamespaces } : {}) };
 }
 
 export async function diagnoseNamespace(kube: KubeClient, namespace?: string): Promise<Finding[]> {

@@ -3,6 +3,7 @@
 // 2. pods Pending → the scheduler's FailedScheduling, read into the one block that holds each pod.
 import { healthOf } from '../health/rules.js';
 import type { KubeEvent, KubeObject } from '../kube/types.js';
+import { enforceLabelDrift } from './declared-drift.js';
 import { conditionOf, describeEvent, isOwnedBy, latestEvent, nameOf, specOf, statusOf, type Finding } from './findings.js';
 import { placementDiagnosis, type Diagnosis } from './placement.js';
 import { parsePodSecurityRejection } from './podsecurity-message.js';
@@ -23,6 +24,8 @@ export interface ClusterView {
   claims: KubeObject[];
   /** The config's storage-file PVs, to tell a PV made by hand; absent when no storage file was read. */
   declared?: KubeObject[];
+  /** The config's namespaces file, to tell a PodSecurity label changed on the cluster; absent when not read. */
+  declaredNamespaces?: KubeObject[];
 }
 
 /** Whether the controller should be creating pods now: old FailedCreate events outlive a fix by an hour. */
@@ -68,11 +71,12 @@ export function notCreatedFindings(view: ClusterView, workload: KubeObject): Fin
     const rejection = parsePodSecurityRejection(failed.message);
     if (rejection) {
       const checks = rejection.violations.length;
+      const labelDrift = enforceLabelDrift(view.declaredNamespaces, workload.metadata.namespace ?? 'default', rejection.policy);
       return [{
         object: nameOf(workload),
-        problem: `${via}: PodSecurity "${rejection.policy}" rejects them (${checks} violation${checks === 1 ? '' : 's'}: ${rejection.violations.join(', ')})`,
+        problem: `${via}: PodSecurity "${rejection.policy}" rejects them (${checks} violation${checks === 1 ? '' : 's'}: ${rejection.violations.join(', ')})${labelDrift ? `; ${labelDrift.drift}` : ''}`,
         evidence: [failed.evidence],
-        fix: rejection.checklist,
+        fix: [...(labelDrift ? [labelDrift.fix] : []), ...rejection.checklist],
       }];
     }
     return [{

@@ -120,6 +120,29 @@ describe('rung 1: pods not created', () => {
     expect(finding?.fix).toHaveLength(4);
   });
 
+  it('names a namespace whose enforce label was changed on the cluster, and restoring it as the first fix', () => {
+    const deploy = deployment('cloudflared', 0);
+    const rs = replicaSet('cloudflared-6c8f9d7b5', deploy, 0);
+    const namespace = (level?: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS, ...(level ? { labels: { 'pod-security.kubernetes.io/enforce': level } } : {}) },
+    });
+    const rejected = (declared: KubeObject[]) =>
+      diagnoseView(view({ workloads: [deploy], replicaSets: [rs], events: [event(rs, 'FailedCreate', PSA_FAILED_CREATE)], declaredNamespaces: declared }))[0]!;
+    const drifted = rejected([namespace('baseline')]);
+    expect(drifted.problem).toMatch(/rejects them \(4 violations: .*\); namespace apps enforces restricted, but the namespaces file declares baseline: the label was changed on the cluster, not in the config$/);
+    expect(drifted.fix[0]).toBe(
+      'restore the declared label: `kubectl label namespace apps pod-security.kubernetes.io/enforce=baseline --overwrite` (a hard-reset restores it too); only if restricted is wanted, declare it and make the changes below',
+    );
+    expect(drifted.fix).toHaveLength(5);
+    // No label declared is PodSecurity's default, privileged: a drift too.
+    expect(rejected([namespace()]).problem).toContain('but the namespaces file declares privileged');
+    // Declared restricted: the workload is what is wrong, and nothing is said of the label.
+    expect(rejected([namespace('restricted')]).problem).not.toContain('namespaces file');
+    expect(rejected([namespace('restricted')]).fix).toHaveLength(4);
+  });
+
   it('ignores an old FailedCreate once the Deployment is available again', () => {
     const deploy = deployment('cloudflared', 1);
     const rs = replicaSet('cloudflared-6c8f9d7b5', deploy, 1);

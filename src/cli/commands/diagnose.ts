@@ -1,5 +1,7 @@
 // `homelab-dr diagnose [-n NAMESPACE]`: walk the diagnosis ladder on the live cluster (read-only).
-// Exit 0 when it names nothing, 1 when it found problems.
+// On a cluster the provider owns, also what the node runs against what the config gives only at
+// creation. Exit 0 when it names nothing, 1 when it found problems.
+import { configDriftFindings } from '../../diagnose/declared-drift.js';
 import { formatFinding } from '../../diagnose/findings.js';
 import { loadView } from '../../diagnose/diagnose.js';
 import { diagnoseView } from '../../diagnose/view.js';
@@ -22,8 +24,15 @@ export async function diagnoseCommand(opts: CliOptions): Promise<number> {
     const declared = ctx.config.storage
       ? (await ctx.inputs.storage()).map((o) => o.obj).filter((o) => o.kind === 'PersistentVolume')
       : undefined;
-    const view = await loadView(kube, namespace, declared);
-    const findings = diagnoseView(view);
+    // The namespaces file tells a PodSecurity label changed on the cluster from a workload the config got wrong.
+    const declaredNamespaces = ctx.config.namespaces
+      ? (await ctx.inputs.namespaces()).map((o) => o.obj).filter((o) => o.kind === 'Namespace')
+      : undefined;
+    const view = await loadView(kube, namespace, declared, declaredNamespaces);
+    // Cluster-wide, so only when no namespace narrows the question: settings given only at creation
+    // (registries.yaml) that the node no longer runs.
+    const drift = namespace === undefined ? ((await (await ctx.provider()).configDrift?.(ctx.clusterName, ctx.config.cluster)) ?? []) : [];
+    const findings = [...configDriftFindings(ctx.clusterName, drift), ...diagnoseView(view)];
     const scope = namespace ? `namespace ${namespace}` : 'all namespaces';
     if (opts.output) {
       const problems = findings.map((f) => ({ step: 'diagnose', object: f.object, message: f.problem, ...(f.fix.length ? { fix: f.fix.join('; ') } : {}) }));
