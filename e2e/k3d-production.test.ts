@@ -213,6 +213,16 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
   let verifyAfter: ReturnType<typeof homelabDr>;
   let keysAfterSecond: SealingKeys;
   let probeUnsealedHash = '';
+  // Seconds each phase took, printed for the record (never asserted: timing belongs in the benchmark).
+  const phases: string[] = [];
+  const timed = async <T>(phase: string, work: () => T | Promise<T>): Promise<T> => {
+    const start = Date.now();
+    try {
+      return await work();
+    } finally {
+      phases.push(`${phase} ${((Date.now() - start) / 1000).toFixed(1)} s`);
+    }
+  };
 
   beforeAll(async () => {
     if ('skip' in found) return;
@@ -223,7 +233,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
     const keyBackup = join(work, 'homelab', '.state', 'sealed-secrets-keys.yaml');
     const backupState = () => (existsSync(keyBackup) ? sha256(readFileSync(keyBackup)) : 'absent');
 
-    first = runK3d('hard-reset', config, join(work, 'state-1'), [], RUN_TIMEOUT_MS);
+    first = await timed('hard-reset #1', () => runK3d('hard-reset', config, join(work, 'state-1'), [], RUN_TIMEOUT_MS));
     if (first.status !== 0) return;
     const kubeconfig1 = kubeconfigOf(cluster, join(work, 'kubeconfig-1'));
     keysAfterFirst = sealingKeys(kubeconfig1);
@@ -242,7 +252,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
     dataBefore = fileHashes(pvDir);
     keyBackupBefore = backupState();
     const watcher = watchThrowaways(throwawayPrefix(cluster), server, new Date(Date.now() - 1_000));
-    drill = await startK3d('drill', config, join(work, 'state-drill'));
+    drill = await timed('drill', () => startK3d('drill', config, join(work, 'state-drill')));
     sightings = watcher.stop();
     productionAfter = inspect(productionIds);
     dataAfter = fileHashes(pvDir);
@@ -252,9 +262,10 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
     // declares baseline), the operator edits the node's registries.yaml and restarts the node to reload it.
     kubectl(kubeconfig1, ['label', 'namespace', 'hdr-apps', 'pod-security.kubernetes.io/enforce=restricted', '--overwrite']);
     editNodeRegistries(server);
-    docker(['restart', server]);
-    const restartedAt = new Date(inspect([server])[0]!.startedAt);
-    await nodeReadySince(kubeconfig1, server, restartedAt);
+    await timed('docker restart until node Ready', async () => {
+      docker(['restart', server]);
+      await nodeReadySince(kubeconfig1, server, new Date(inspect([server])[0]!.startedAt));
+    });
     // The app's pod is recreated, as the restart's eviction does (on this tier the stopping node's pods
     // are deleted and recreated; where one survived, deleting it does what an eviction would).
     kubectl(kubeconfig1, ['delete', 'pod', '-n', 'hdr-apps', '-l', 'app.kubernetes.io/name=e2e-app', '--ignore-not-found', '--wait=false']);
@@ -265,7 +276,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
     startsBeforeSecond = starts();
 
     // Scenario 2: the rebuild repairs it, keeping the PV data and the sealing key.
-    second = runK3d('hard-reset', config, join(work, 'state-2'), [], RUN_TIMEOUT_MS);
+    second = await timed('hard-reset #2', () => runK3d('hard-reset', config, join(work, 'state-2'), [], RUN_TIMEOUT_MS));
     if (second.status !== 0) return;
     verifyAfter = homelabDr(['verify', ...readOnly]);
     const kubeconfig2 = kubeconfigOf(cluster, join(work, 'kubeconfig-2'));
@@ -278,6 +289,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
 
   afterAll(async () => {
     if ('skip' in found) return;
+    console.log(`e2e/k3d-production.test.ts phases: ${phases.join(', ')}`);
     // This run's clusters only: production and any throwaway a failed drill left (named from production's).
     const provider = new K3dProvider();
     const prefix = `${throwawayPrefix(cluster)}-dt-`;
