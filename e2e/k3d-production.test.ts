@@ -6,7 +6,7 @@
 //   and the sealing key (scenario 2), and verify is green again.
 // The sabotage changes only the cluster, never the config, so the rebuild legitimately repairs it.
 // Secret values are compared by hash and never printed. Where the tier is not up, this file says why and skips.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { K3dProvider } from '../src/cluster/k3d.js';
 import { freeLoopbackPorts } from '../src/cluster/ports.js';
 import { throwawayPrefix } from '../src/safety/throwaway-name.js';
 import { sleep } from '../src/util/helpers.js';
+import { clusterContainers, inspect, watchThrowaways, type ContainerState, type Sighting } from './k3d-containers.js';
 import { docker, homelabDr, runK3d, startK3d, type K3dRun } from './k3d-tier.js';
 
 const found = k3dTierFromEnv();
@@ -77,79 +78,6 @@ function fileHashes(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
-}
-
-interface ContainerState {
-  id: string;
-  startedAt: string;
-  running: boolean;
-  hostPorts: string[];
-  mounts: string[];
-}
-
-interface DockerInspect {
-  Id: string;
-  State: { StartedAt: string; Running: boolean };
-  NetworkSettings: { Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null };
-  Mounts: Array<{ Source: string }>;
-}
-
-function containerStates(inspectJson: string): ContainerState[] {
-  return (JSON.parse(inspectJson) as DockerInspect[]).map((c) => ({
-    id: c.Id,
-    startedAt: c.State.StartedAt,
-    running: c.State.Running,
-    // Sorted: Docker lists both in no fixed order.
-    hostPorts: Object.values(c.NetworkSettings.Ports ?? {}).flatMap((bindings) => (bindings ?? []).map((b) => b.HostPort)).sort(),
-    mounts: c.Mounts.map((m) => m.Source).sort(),
-  }));
-}
-
-function inspect(ids: readonly string[]): ContainerState[] {
-  return ids.length === 0 ? [] : containerStates(docker(['inspect', ...ids]).join('\n'));
-}
-
-/** A container's state, or nothing when it is already gone. */
-function stillThere(id: string): ContainerState[] {
-  const r = spawnSync('docker', ['inspect', id], { encoding: 'utf8' });
-  return r.status === 0 ? containerStates(r.stdout) : [];
-}
-
-const clusterContainers = (cluster: string) => inspect(docker(['ps', '-a', '--filter', `label=k3d.cluster=${cluster}`, '--format', '{{.ID}}']));
-
-interface Sighting extends ContainerState {
-  cluster: string;
-  name: string;
-  /** Whether production's server node was running at the moment this throwaway container was. */
-  productionRunning: boolean;
-}
-
-/**
- * Watches Docker for containers of the drill's throwaway clusters starting, and inspects each while it
- * runs. `--since` replays from before the drill started, so no start is missed however soon it comes.
- */
-function watchThrowaways(prefix: string, productionServer: string, since: Date): { stop: () => Sighting[] } {
-  const events = spawn('docker', ['events', '--since', String(Math.floor(since.getTime() / 1000)), '--filter', 'type=container', '--filter', 'event=start', '--format', '{{json .}}']);
-  const sightings: Sighting[] = [];
-  let pending = '';
-  events.stdout.on('data', (chunk: Buffer) => {
-    const lines = (pending + chunk.toString()).split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines.filter(Boolean)) {
-      const event = JSON.parse(line) as { Actor: { ID: string; Attributes: Record<string, string> } };
-      const cluster = event.Actor.Attributes['k3d.cluster'] ?? '';
-      if (!cluster.startsWith(`${prefix}-dt-`)) continue;
-      // k3d's tools container runs one command and is gone: only what can still be inspected counts.
-      const [state] = stillThere(event.Actor.ID);
-      if (state) sightings.push({ ...state, cluster, name: event.Actor.Attributes['name'] ?? '', productionRunning: stillThere(productionServer)[0]?.running ?? false });
-    }
-  });
-  return {
-    stop: () => {
-      events.kill();
-      return sightings;
-    },
-  };
 }
 
 /** Waits until the node reports Ready from a heartbeat after `since`: true from then on, unlike a stale Ready. */
