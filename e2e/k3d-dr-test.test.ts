@@ -79,7 +79,7 @@ describe.skipIf(skipReason !== undefined)('dr-test of the e2e homelab on real k3
     expect(docker(['volume', 'ls', '--filter', `label=k3d.cluster=${cluster}`, '--format', '{{.Name}}'])).toEqual([]);
     // The node's anonymous volumes carry no label: none may be left dangling from this run.
     const dangling = docker(['volume', 'ls', '--filter', 'dangling=true', '--format', '{{.Name}}']);
-    const leaked = dangling.filter((v) => new Date(docker(['volume', 'inspect', '--format', '{{.CreatedAt}}', v])[0]) >= startedAt);
+    const leaked = dangling.filter((v) => new Date(docker(['volume', 'inspect', '--format', '{{.CreatedAt}}', v])[0] ?? '') >= startedAt);
     expect(leaked).toEqual([]);
   });
 });
