@@ -98,7 +98,7 @@ export function prepareE2eHomelab(dest: string, tier: K3dTier, hostDataDir: stri
   appendFileSync(controller, `---\n${readFileSync(sealedSecretsCrdFile(), 'utf8')}`);
   substituteExactly(
     controller,
-    'image: docker.io/homelab-dr/sealed-secrets-controller:v0.27.1',
+    'image: docker.io/homelab-dr/sealed-secrets-controller:v0.27.3',
     `image: docker.io/${tier.sealedSecretsImage}`,
     1,
   );

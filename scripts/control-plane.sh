@@ -20,10 +20,10 @@ say() { printf '[control-plane %s] %s\n' "$(elapsed "$started")" "$*" >&2; }
 die() { printf '[control-plane] ERROR: %s\n' "$*" >&2; exit 1; }
 
 if ! command -v go >/dev/null 2>&1; then
-  die "no Go toolchain on PATH: install Go >= 1.24 (https://go.dev/doc/install) and run this script again"
+  die "no Go toolchain on PATH: install Go >= 1.26 (https://go.dev/doc/install) and run this script again"
 fi
 go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
-[ "${go_minor:-0}" -ge 24 ] || die "Go $(go env GOVERSION) is too old: the pinned components need Go >= 1.24"
+[ "${go_minor:-0}" -ge 26 ] || die "Go $(go env GOVERSION) is too old: the pinned components need Go >= 1.26 (etcd v3.5.35's go.mod)"
 
 mkdir -p "$bin_root" "$log_dir" "$work_root"
 

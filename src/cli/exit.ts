@@ -3,6 +3,7 @@
 // stack only with -v. With -o json|yaml the same error also goes to stdout as a kind: Error envelope, so
 // a script reads one contract whether the command answered or refused.
 import { problemRecord, type ProblemRecord } from '../report/problems.js';
+import type { ShownData } from '../util/errors.js';
 import { scrub } from '../util/secrets-registry.js';
 import type { CliOptions } from './args.js';
 
@@ -27,7 +28,7 @@ export async function exitCodeForError(
   opts: Partial<Pick<CliOptions, 'output' | 'verbose' | 'command'>> = {},
   streams: Streams = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  const e = err as { exitCode?: number; message?: string; details?: string[]; problems?: ProblemRecord[] } | null;
+  const e = err as { exitCode?: number; message?: string; details?: string[]; problems?: ProblemRecord[]; shown?: ShownData } | null;
   const known = e && e.exitCode !== undefined ? KNOWN[e.exitCode] : undefined;
   const exitCode = known ? e!.exitCode! : EXIT_INTERNAL;
   const message = scrub(known ? (e!.message ?? '') : internalMessage(err));
@@ -44,7 +45,9 @@ export async function exitCodeForError(
     if (stdoutDocument.written && streams.stdout === process.stdout) return exitCode;
     const { envelope, writeEnvelope } = await import('./output.js');
     const problems = e?.problems?.length ? e.problems : details.map((d) => problemRecord({ message: d }));
-    const body = { exitCode, reason: known ? known.reason : 'InternalError', message, problems };
+    // A refusal at hard-reset's confirmation also carries the blast radius it showed, as plan does.
+    const shown = known && e!.shown ? e!.shown : {};
+    const body = { exitCode, reason: known ? known.reason : 'InternalError', message, ...shown, problems };
     writeEnvelope(JSON.parse(scrub(JSON.stringify(envelope('Error', opts.command ?? '', body)))), opts.output, streams.stdout);
   }
   return exitCode;

@@ -2,7 +2,7 @@
 // person can read: the right name goes on; a wrong one or end of input is refused (exit 3); Ctrl-C is
 // an interruption (exit 130). Nothing has been changed at that point, and each message says so.
 import { createInterface } from 'node:readline';
-import { InterruptedError, RefusedError } from '../util/errors.js';
+import { InterruptedError, RefusedError, type ShownData } from '../util/errors.js';
 
 type Answer = { kind: 'line'; text: string } | { kind: 'eof' } | { kind: 'interrupt' };
 
@@ -28,21 +28,23 @@ function ask(prompt: string, streams: ConfirmStreams): Promise<Answer> {
   });
 }
 
-export async function confirmDestruction(cluster: string, opts: { yes: boolean; streams?: ConfirmStreams }): Promise<void> {
+/** `shown`: what the screen before the prompt showed, carried by every refusal's -o json|yaml envelope. */
+export async function confirmDestruction(cluster: string, opts: { yes: boolean; streams?: ConfirmStreams; shown?: ShownData }): Promise<void> {
   if (opts.yes) return;
   const streams = opts.streams ?? { input: process.stdin, output: process.stderr };
+  const refuse = (message: string): RefusedError => new RefusedError(message, [], undefined, opts.shown);
   if (!streams.input.isTTY) {
-    throw new RefusedError(`destroying cluster "${cluster}" needs a typed confirmation on a terminal, or --yes; nothing was changed`);
+    throw refuse(`destroying cluster "${cluster}" needs a typed confirmation on a terminal, or --yes; nothing was changed`);
   }
   const answer = await ask(`Type the cluster name (${cluster}) to destroy it: `, streams);
   if (answer.kind === 'interrupt') {
     streams.output.write('\n');
-    throw new InterruptedError(`Ctrl-C at the confirmation: nothing was changed, cluster "${cluster}" is untouched`);
+    throw new InterruptedError(`Ctrl-C at the confirmation: nothing was changed, cluster "${cluster}" is untouched`, [], opts.shown);
   }
   if (answer.kind === 'eof') {
-    throw new RefusedError(`no answer (end of input) at the confirmation: nothing was changed, cluster "${cluster}" is untouched`);
+    throw refuse(`no answer (end of input) at the confirmation: nothing was changed, cluster "${cluster}" is untouched`);
   }
   if (answer.text.trim() !== cluster) {
-    throw new RefusedError(`confirmation did not match "${cluster}": nothing was changed, cluster "${cluster}" is untouched`);
+    throw refuse(`confirmation did not match "${cluster}": nothing was changed, cluster "${cluster}" is untouched`);
   }
 }

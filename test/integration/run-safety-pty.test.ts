@@ -1,7 +1,8 @@
 // The typed confirmation of hard-reset on a real pseudo-terminal (util-linux `script`), as an operator
-// meets it: Ctrl-C (130, nothing changed), a wrong name (3), end of input (3), and the right name,
-// after which the terminal itself goes away (the SSH drop: SIGHUP, then EIO on every write) while the
-// run is held at a known point, and the run still completes. Real kwok control plane.
+// meets it: Ctrl-C (130, nothing changed), a wrong name (3; with -o json the blast radius in its Error
+// envelope), end of input (3), and the right name, after which the terminal itself goes away (the SSH
+// drop: SIGHUP, then EIO on every write) while the run is held at a known point, and the run still
+// completes. Real kwok control plane.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,26 @@ describe('typed confirmation on a pseudo-terminal', () => {
     t.type('homelab2\r');
     expect(await t.exited, t.screen()).toBe(3);
     expect(t.screen()).toContain('refused: confirmation did not match "homelab": nothing was changed');
+    expect(clusters()).toEqual([]);
+  });
+
+  it('-o json and a wrong name: refused (3), the kind: Error envelope carrying the blast radius the screen showed', async () => {
+    const t = onTerminal('hard-reset -o json');
+    await t.showing(PROMPT);
+    t.type('homelab2\r');
+    expect(await t.exited, t.screen()).toBe(3);
+    // stdout and stderr share the terminal: the envelope is the last thing written, after the refusal line.
+    const screen = t.screen().replace(/\r\n/g, '\n');
+    const doc = JSON.parse(screen.slice(screen.indexOf('{\n  "apiVersion"')));
+    expect(doc).toMatchObject({
+      kind: 'Error',
+      metadata: { command: 'hard-reset' },
+      exitCode: 3,
+      reason: 'Refused',
+      message: 'confirmation did not match "homelab": nothing was changed, cluster "homelab" is untouched',
+      blastRadius: { command: 'hard-reset', cluster: 'homelab', provider: 'kwok', live: { reachable: false }, access: { throughCluster: false } },
+    });
+    expect(doc.blastRadius.rollback[0]).toEqual({ step: 'preflight', leftIn: expect.stringContaining('nothing touched') });
     expect(clusters()).toEqual([]);
   });
 

@@ -12,12 +12,12 @@ import { main } from '../../src/cli/main.js';
 const repoConfig = join(E2E_HOMELAB_DIR, 'homelab.yaml');
 const storeValues = ['APP_TOKEN', 'EDGE_TOKEN'].map((k) => execFileSync(join(E2E_HOMELAB_DIR, 'secrets', 'e2e-store.sh'), [k], { encoding: 'utf8' }));
 const tier: K3dTier = {
-  nodeImage: 'homelab-dr/k3s-compat-node:v1.33.4-r1-0123456789ab',
+  nodeImage: 'homelab-dr/k3s-compat-node:v1.33.13-r1-0123456789ab',
   registry: 'k3d-homelab-dr-registry:5000',
   registryContainer: 'k3d-homelab-dr-registry',
   registryImage: 'homelab-dr/registry:v3.0.0',
   appImage: 'homelab-dr/app:ba9876543210',
-  sealedSecretsImage: 'homelab-dr/sealed-secrets-controller:v0.27.1',
+  sealedSecretsImage: 'homelab-dr/sealed-secrets-controller:v0.27.3',
 };
 const work = mkdtempSync(join(tmpdir(), 'hdr-e2e-homelab-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

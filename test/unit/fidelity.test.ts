@@ -96,10 +96,14 @@ describe('the drill report says the fidelity', () => {
 });
 
 describe('plan says the fidelity', { timeout: 60_000 }, () => {
-  it('the bundled example runs the pinned versions: exact', async () => {
+  it("the bundled example: its sealed-secrets is the pin's; its k3s image (v1.33.4, a tag that exists) is older than the pinned Kubernetes, and plan says so", async () => {
     const report = await buildPlanReport(parseCli(['plan', '-c', resolve('config/example/homelab.yaml')]));
-    expect(report.fidelity.exact).toBe(true);
-    expect(renderPlan(report)).toContain('Rehearsal fidelity (--provider kwok runs the pinned control plane): exact:');
+    const pins = readPins();
+    expect(report.fidelity.exact).toBe(false);
+    const text = renderPlan(report);
+    expect(text).toContain('Rehearsal fidelity (--provider kwok runs the pinned control plane):\n');
+    expect(text).toContain(`  Kubernetes: the rehearsal runs ${pins.kubernetes} where production runs v1.33.4 (cluster.image rancher/k3s:v1.33.4-k3s1); a green rehearsal does not prove v1.33.4\n`);
+    expect(text).toContain(`  sealed-secrets: the rehearsal runs ${pins['sealed-secrets']}, as production does (controller image docker.io/bitnami/sealed-secrets-controller:0.27.3)\n`);
   });
 
   it('a config whose k3s image and controller are older than the pins: both named in plan', async () => {
@@ -109,7 +113,7 @@ describe('plan says the fidelity', { timeout: 60_000 }, () => {
       const config = join(dir, 'homelab.yaml');
       writeFileSync(config, readFileSync(config, 'utf8').replace('rancher/k3s:v1.33.4-k3s1', 'rancher/k3s:v1.32.2-k3s1'));
       const controller = join(dir, 'kubernetes/sealed-secrets/controller.yaml');
-      writeFileSync(controller, readFileSync(controller, 'utf8').replace('sealed-secrets-controller:0.27.1', 'sealed-secrets-controller:0.26.3'));
+      writeFileSync(controller, readFileSync(controller, 'utf8').replace('sealed-secrets-controller:0.27.3', 'sealed-secrets-controller:0.26.3'));
       const text = renderPlan(await buildPlanReport(parseCli(['plan', '-c', config])));
       const pins = readPins();
       expect(text).toContain('Rehearsal fidelity (--provider kwok runs the pinned control plane):\n');

@@ -8,7 +8,7 @@ import { envelope, OUTPUT_API_VERSION, renderEnvelope } from '../../src/cli/outp
 import { parseConfig } from '../../src/config/load.js';
 import { loadKubeYaml } from '../../src/k8s/yaml11.js';
 import { planLineText, problemRecord, problemSentence } from '../../src/report/problems.js';
-import { InputError, RefusedError } from '../../src/util/errors.js';
+import { InputError, InterruptedError, RefusedError } from '../../src/util/errors.js';
 import { clearSecretsForTest, registerSecret } from '../../src/util/secrets-registry.js';
 
 function capture(): { streams: { stdout: { write(s: string): boolean }; stderr: { write(s: string): boolean } }; out: () => string; err: () => string } {
@@ -98,6 +98,29 @@ describe('exitCodeForError', () => {
     const withRecords = capture();
     await exitCodeForError(cases[2]![0], { output: 'yaml' }, withRecords.streams);
     expect(parse(withRecords.out()).problems).toEqual([{ check: 'config', file: 'x', line: 3, column: 1, field: 'cluster', message: 'bad' }]);
+  });
+
+  it("a refusal or Ctrl-C at hard-reset's confirmation carries the blast radius it showed, as data; other errors carry none", async () => {
+    const shown = { blastRadius: { command: 'hard-reset', cluster: 'homelab', live: { reachable: true, namespaces: [{ name: 'apps', objects: 3 }] } } };
+    const cases: Array<[Error, number]> = [
+      [new RefusedError('confirmation did not match "homelab": nothing was changed', [], undefined, shown), 3],
+      [new InterruptedError('Ctrl-C at the confirmation: nothing was changed', [], shown), 130],
+    ];
+    for (const [err, code] of cases) {
+      for (const format of ['json', 'yaml'] as const) {
+        const c = capture();
+        expect(await exitCodeForError(err, { output: format, command: 'hard-reset' }, c.streams)).toBe(code);
+        const doc = format === 'json' ? JSON.parse(c.out()) : parse(c.out());
+        expect(doc).toMatchObject({ kind: 'Error', exitCode: code, metadata: { command: 'hard-reset' }, ...shown });
+      }
+    }
+    // Without -o the person reads the screen on stderr; the refusal adds nothing to stdout.
+    const plain = capture();
+    expect(await exitCodeForError(cases[0]![0], {}, plain.streams)).toBe(3);
+    expect(plain.out()).toBe('');
+    const other = capture();
+    await exitCodeForError(new RefusedError('hard-reset refuses: a lock is held'), { output: 'json' }, other.streams);
+    expect(JSON.parse(other.out())).not.toHaveProperty('blastRadius');
   });
 
   it('stdout holds one document: after a RunResult, a refusal thrown by the run adds no Error envelope', async () => {

@@ -12,17 +12,19 @@ function terminal(): { input: PassThrough & { isTTY: boolean }; output: PassThro
   return { input, output, shown: () => shown };
 }
 
-async function answer(keys: string | null, yes = false): Promise<{ code: number; message: string; shown: string }> {
+const SCREEN = { blastRadius: { command: 'hard-reset', cluster: 'homelab' } };
+
+async function answer(keys: string | null, yes = false): Promise<{ code: number; message: string; shown: string; data?: unknown }> {
   const t = terminal();
-  const pending = confirmDestruction('homelab', { yes, streams: t });
+  const pending = confirmDestruction('homelab', { yes, streams: t, shown: SCREEN });
   if (keys === null) t.input.end();
   else t.input.write(keys);
   try {
     await pending;
     return { code: 0, message: '', shown: t.shown() };
   } catch (err) {
-    const e = err as { exitCode?: number; message: string };
-    return { code: e.exitCode ?? -1, message: e.message, shown: t.shown() };
+    const e = err as { exitCode?: number; message: string; shown?: unknown };
+    return { code: e.exitCode ?? -1, message: e.message, shown: t.shown(), data: e.shown };
   }
 }
 
@@ -46,6 +48,10 @@ describe('typed confirmation', () => {
   it('--yes skips the prompt; without a terminal and without --yes it is refused', async () => {
     expect(await answer(null, true)).toMatchObject({ code: 0, shown: '' });
     const input = new PassThrough();
-    await expect(confirmDestruction('homelab', { yes: false, streams: { input, output: new PassThrough() } })).rejects.toMatchObject({ exitCode: 3 });
+    await expect(confirmDestruction('homelab', { yes: false, streams: { input, output: new PassThrough() }, shown: SCREEN })).rejects.toMatchObject({ exitCode: 3, shown: SCREEN });
+  });
+
+  it('every refusal and the interruption carry the screen the person was shown (for the -o envelope)', async () => {
+    for (const keys of ['homelab2\r', null, '\x04', 'home\x03']) expect((await answer(keys)).data).toEqual(SCREEN);
   });
 });

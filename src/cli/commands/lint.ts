@@ -4,6 +4,7 @@
 // in their plan as problems. It never contacts a cluster or a secret store.
 import { problemSentence, type ProblemRecord } from '../../report/problems.js';
 import type { CliOptions } from '../args.js';
+import type { Loaded } from '../context.js';
 import { envelope, writeEnvelope } from '../output.js';
 import { buildPlanReport, planProblems, type PlanReport } from './plan.js';
 
@@ -20,8 +21,9 @@ function lintProblems(report: PlanReport): Array<{ record: ProblemRecord; text: 
   return [...fromPlans, ...circular, ...incomplete];
 }
 
-export async function lintCommand(opts: CliOptions): Promise<number> {
-  const report = await buildPlanReport(opts);
+/** `loaded`: a load made already (a test's steps); lint loads the config itself otherwise. */
+export async function lintCommand(opts: CliOptions, loaded?: Loaded): Promise<number> {
+  const report = await buildPlanReport(opts, 'plan', loaded);
   const all = lintProblems(report);
   if (opts.output) {
     const body = { config: report.config, ok: all.length === 0, steps: report.steps.length, warnings: report.warnings, problems: all.map((p) => p.record) };

@@ -16,6 +16,8 @@ import { scalarDifferenceWarnings } from '../scalar-warnings.js';
 
 export interface LitmusRow extends Use {
   step: string;
+  /** The step's dependencies could not be listed: the litmus did not judge them (never a "no"). */
+  problem?: ProblemRecord;
 }
 
 export interface PlanReport {
@@ -48,9 +50,12 @@ async function planOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promis
   }
 }
 
-/** The problems steps' plans already see, each with its step. */
+/** The problems steps' plans already see, and the litmus rows it could not judge, each with its step. */
 export function planProblems(report: PlanReport): ProblemRecord[] {
-  return report.steps.flatMap((s) => s.plan.filter(isPlanProblem).map((l) => ({ step: s.id, ...l.problem })));
+  return report.steps.flatMap((s) => [
+    ...s.plan.filter(isPlanProblem).map((l) => ({ step: s.id, ...l.problem })),
+    ...report.litmus.flatMap((r) => (r.step === s.id && r.problem ? [r.problem] : [])),
+  ]);
 }
 
 /** The report as -o json|yaml carries it: plan lines as text, problems as records, the blast radius as data. */
@@ -66,8 +71,14 @@ async function usesOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promis
   try {
     return (await step.uses(ctx)).map((u) => ({ step: step.id, ...u }));
   } catch (err) {
-    return [{ step: step.id, name: 'run-time dependencies', target: '?', inCluster: false, reason: `PROBLEM: ${errorMessage(err)}` }];
+    const problem = { step: step.id, check: 'litmus', message: `cannot list the run-time dependencies of step ${step.id}: ${errorMessage(err)}` };
+    return [{ step: step.id, name: 'run-time dependencies', target: '?', inCluster: false, reason: 'not judged', problem }];
   }
+}
+
+/** The steps whose run-time dependencies the litmus could not list, so could not judge. */
+function unjudgedSteps(report: Pick<PlanReport, 'litmus'>): string[] {
+  return [...new Set(report.litmus.filter((r) => r.problem).map((r) => r.step))];
 }
 
 /** `loaded`: a run's own load, so the config is read and the apps rendered once per run. */
@@ -153,13 +164,18 @@ export function renderPlan(report: PlanReport): string {
   for (const line of report.fidelity.lines) out.push(`  ${line}`);
   out.push('', 'Litmus: can the cluster be rebuilt from zero without itself?');
   const rows = [['STEP', 'DEPENDENCY', 'WHERE', 'IN CLUSTER', 'WHY']];
-  for (const r of report.litmus) rows.push([r.step, r.name, r.target, r.inCluster ? 'YES: CIRCULAR' : 'no', r.reason]);
+  for (const r of report.litmus) {
+    if (r.problem) rows.push([r.step, r.name, r.target, 'UNKNOWN', planLineText({ problem: r.problem })]);
+    else rows.push([r.step, r.name, r.target, r.inCluster ? 'YES: CIRCULAR' : 'no', r.reason]);
+  }
   out.push(...alignColumns(rows, '  '));
   if (report.litmusLive) out.push(`  (live: ${report.litmusLive})`);
   if (report.circular.length > 0) {
     out.push('', `${report.circular.length} circular dependenc${report.circular.length === 1 ? 'y' : 'ies'}: hard-reset and drill refuse to run with ${report.circular.length === 1 ? 'it' : 'them'}.`);
   } else if (report.litmusIncomplete) {
     out.push('', `Litmus INCOMPLETE: the hosts the cluster serves are unknown, because ${report.litmusIncomplete}`);
+  } else if (unjudgedSteps(report).length > 0) {
+    out.push('', `Litmus INCOMPLETE: the run-time dependencies of ${unjudgedSteps(report).join(', ')} are unknown (UNKNOWN above): hard-reset and drill refuse to run without them.`);
   } else {
     out.push('', 'No run-time dependency lives inside the cluster being rebuilt.');
   }

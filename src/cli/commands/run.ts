@@ -115,8 +115,11 @@ async function guard(run: Run): Promise<void> {
   if (!providerKind(ctx).ownsCluster) await assertExistingContext(ctx, config.cluster.context);
   if (mode !== 'dr-test') {
     // The run's own load: the plan report renders nothing a second time.
-    const { circular, litmusIncomplete } = await buildPlanReport(opts, mode, run);
+    const report = await buildPlanReport(opts, mode, run);
+    const { circular, litmusIncomplete } = report;
     if (litmusIncomplete) throw new RefusedError(`${mode} refuses: the litmus could not run to the end: ${litmusIncomplete}`, [], 'litmus');
+    const unjudged = report.litmus.flatMap((r) => (r.problem ? [r.problem.message] : []));
+    if (unjudged.length > 0) throw new RefusedError(`${mode} refuses: the litmus could not judge every run-time dependency`, unjudged, 'litmus');
     if (circular.length > 0) {
       throw new RefusedError(
         `${mode} refuses: ${circular.length} run-time dependenc${circular.length === 1 ? 'y lives' : 'ies live'} inside the cluster being rebuilt`,
@@ -146,7 +149,7 @@ async function confirmOrDetach(run: Run, previouslyGreen: Set<string> | undefine
   const screen = await blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
   process.stderr.write(screen.text);
   run.report.blastRadius(screen.data);
-  await confirmDestruction(ctx.clusterName, { yes: opts.yes });
+  await confirmDestruction(ctx.clusterName, { yes: opts.yes, shown: { blastRadius: screen.data } });
   if (!screen.throughCluster) return false;
   const { maybeDetach } = await import('../../safety/detach.js');
   // The detached run inherits this run's locks, so no other run can slip in while this one exits.
