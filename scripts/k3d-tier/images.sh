@@ -122,6 +122,9 @@ ensure_image() {
   "$2" || die "building image $1 failed"
   say "image $1: built in $(( $(date +%s) - t0 ))s"
   # Older tags of the same image are stale pins; one still used by a container stays (rmi refuses it).
+  # HOMELAB_DR_K3D_KEEP_STALE_IMAGES=1 keeps them: on a shared engine another worktree's tests may be
+  # about to run a container from a tag this one calls stale.
+  [ "${HOMELAB_DR_K3D_KEEP_STALE_IMAGES:-}" != 1 ] || { say "image ${1%:*}: older tags kept (HOMELAB_DR_K3D_KEEP_STALE_IMAGES=1)"; return 0; }
   local stale
   for stale in $(docker images --format '{{.Repository}}:{{.Tag}}' "${1%:*}" | grep -vxF "$1"); do
     docker rmi "$stale" >/dev/null 2>&1 && say "image $stale: removed (stale)"
