@@ -66,7 +66,7 @@ build_node_image() {
   kube="$cache/bin/kubernetes-$K8S_VERSION"
   [ -x "$kube/kube-apiserver" ] && [ -x "$cache/bin/etcd-$ETCD_VERSION/etcd" ] \
     || die "the control-plane cache is missing: run scripts/control-plane.sh first"
-  dir="$tier_cache/staging-node"; rm -rf "$dir"
+  dir="$tier_cache/staging-node.$$"; rm -rf "$dir"  # per build: worktrees share the cache
   cp -a "$rootfs" "$dir"
   cp "$kube"/kube-apiserver "$kube"/kube-controller-manager "$kube"/kube-scheduler "$kube_node"/kubelet \
     "$kube_node"/kube-proxy "$cache/bin/etcd-$ETCD_VERSION/etcd" "$cache/bin/yaml2json-$SIGS_YAML_VERSION/yaml2json" "$dir/usr/local/bin/"
@@ -75,7 +75,7 @@ build_node_image() {
   # kubectl as k3s ships it: the node's admin kubeconfig by default (k3d's entrypoint runs `kubectl uncordon`).
   printf '#!/bin/bash\nexport KUBECONFIG=${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}\nexec /usr/local/lib/k3s-compat/kubectl "$@"\n' >"$dir/usr/local/bin/kubectl"
   install -m 0755 "$tier_dir/node/k3s" "$dir/bin/k3s"
-  cp "$tier_dir"/node/{prepare,pki,registries,run}.sh "$dir/usr/local/lib/k3s-compat/"
+  cp "$tier_dir"/node/{prepare,pki,registries,network,run}.sh "$dir/usr/local/lib/k3s-compat/"
   chmod 0755 "$dir/usr/local/bin/kubectl"
   echo "$pause_image" >"$dir/etc/k3s-compat/pause-image"
   docker save "$pause_image" >"$dir/var/lib/k3s-compat/images/pause.tar"
