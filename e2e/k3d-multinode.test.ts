@@ -1,0 +1,155 @@
+// Issue 16 on the real k3d tier: `servers` and `agents` reach k3d, and a PV pinned through
+// `storage.nodes` follows its node onto a throwaway cluster of one server and two agents. The e2e homelab
+// (e2e/homelab, prepared by bench/k3d-tier.ts) is edited: two agents, agent 1 labelled as the disk node
+// and the only node with the PV's host directory, the PV's node a placeholder that follows that label, and
+// the sealed-secrets controller pinned to agent 0 (so resealing reaches a pod on an agent through the
+// server's apiserver). `dr-test --keep` leaves the cluster for the checks below; `teardown` removes it.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { k3dTierFromEnv, prepareE2eHomelab } from '../bench/k3d-tier.js';
+import { docker, runK3d, whyK3dCannotRun, type K3dRun } from './k3d-tier.js';
+
+const RUN_TIMEOUT_MS = 900_000;
+const found = k3dTierFromEnv();
+const skipReason = whyK3dCannotRun() ?? ('skip' in found ? found.skip : undefined);
+if (skipReason) console.log(`e2e/k3d-multinode.test.ts SKIPPED: ${skipReason}`);
+
+const id = process.pid.toString(36);
+const production = `ha-prod-${id}`;
+const throwaway = `ha-mn-${id}`;
+const DISK_LABEL = 'homelab.dev/disk=ssd';
+const CONTROLLERS_LABEL = 'homelab.dev/pool=controllers';
+
+/** Replaces `from` (which must occur exactly once) in FILE. */
+function edit(file: string, from: string, to: string): void {
+  const text = readFileSync(file, 'utf8');
+  if (text.split(from).length !== 2) throw new Error(`${file}: expected "${from}" exactly once`);
+  writeFileSync(file, text.replace(from, to));
+}
+
+/** The e2e homelab of one server and two agents, with the app's PV on the disk node (agent 1). */
+function multiNodeHomelab(work: string): string {
+  if ('skip' in found) throw new Error(found.skip);
+  const homelab = join(work, 'homelab');
+  const config = prepareE2eHomelab(homelab, found.tier, join(work, 'pv'), { clusterName: production });
+  edit(config, '  agents: 0\n', '  agents: 2\n');
+  edit(config, 'nodeFilters: ["server:*"] }\n  k3sArgs:\n', `nodeFilters: ["agent:1"] }\n  k3sArgs:\n    - { arg: "--node-label=${DISK_LABEL}", nodeFilters: ["agent:1"] }\n    - { arg: "--node-label=${CONTROLLERS_LABEL}", nodeFilters: ["agent:0"] }\n`);
+  edit(config, '  nodeNamePlaceholder: NODE_NAME\n', `  nodeNamePlaceholder: NODE_NAME\n  nodes:\n    - { placeholder: DATA_NODE, node: k3d-${production}-agent-1, follows: "label:${DISK_LABEL}" }\n`);
+  edit(join(homelab, 'kubernetes', 'cluster', 'storage.yaml'), 'values: [NODE_NAME]', 'values: [DATA_NODE]');
+  const [key, value] = CONTROLLERS_LABEL.split('=') as [string, string];
+  edit(join(homelab, 'kubernetes', 'sealed-secrets', 'controller.yaml'), '      serviceAccountName: sealed-secrets-controller\n', `      serviceAccountName: sealed-secrets-controller\n      nodeSelector: { ${key}: ${value} }\n`);
+  return config;
+}
+
+interface KubeItem {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: { nodeName?: string };
+  status?: { phase?: string; conditions?: Array<{ type: string; status: string }> };
+}
+
+describe.skipIf(skipReason !== undefined)('dr-test of a homelab of one server and two agents on real k3d', () => {
+  let work = '';
+  let kubeconfig = '';
+  let run: K3dRun;
+  let config = '';
+
+  /** kubectl on the kept throwaway cluster; throws with the command on failure. */
+  const kubectl = (args: string[]): string => {
+    const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const items = (args: string[]): KubeItem[] => (JSON.parse(kubectl([...args, '-o', 'json'])) as { items: KubeItem[] }).items;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'hdr-e2e-multinode-'));
+    config = multiNodeHomelab(work);
+    run = runK3d('dr-test', config, join(work, 'state'), ['--keep', '--name', throwaway], RUN_TIMEOUT_MS);
+    const got = spawnSync('k3d', ['kubeconfig', 'get', throwaway], { encoding: 'utf8', timeout: 60_000 });
+    kubeconfig = join(work, 'kubeconfig');
+    writeFileSync(kubeconfig, got.stdout, { mode: 0o600 });
+  }, RUN_TIMEOUT_MS + 60_000);
+
+  afterAll(() => {
+    // Only if a test failed before the teardown test ran: the cluster is this file's own.
+    if (docker(['ps', '-a', '--filter', `label=k3d.cluster=${throwaway}`, '--format', '{{.Names}}']).length > 0) {
+      spawnSync('k3d', ['cluster', 'delete', throwaway], { encoding: 'utf8', timeout: 180_000 });
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  }, 240_000);
+
+  test('every step is green, create-cluster verified against one server and two agents', () => {
+    expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
+    for (const step of ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) {
+      expect(run.events.filter((e) => e.t === 'step' && e.id === step).at(-1)?.status, step).toMatch(/^(applied|unchanged)$/);
+    }
+    expect(`${run.stdout}${run.stderr}`).toContain('proof: every step that ran verifies again on the finished cluster');
+    expect(run.events.find((e) => e.t === 'run')?.cluster).toBe(throwaway);
+  });
+
+  test('three Ready nodes: the server with its k3s roles, the agents with none and their labels', () => {
+    const nodes = items(['get', 'nodes']);
+    expect(nodes.map((n) => n.metadata.name).sort()).toEqual([`k3d-${throwaway}-agent-0`, `k3d-${throwaway}-agent-1`, `k3d-${throwaway}-server-0`]);
+    for (const node of nodes) {
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, node.metadata.name).toBe('True');
+      const roles = Object.keys(node.metadata.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).sort();
+      expect(roles, node.metadata.name).toEqual(node.metadata.name.includes('-server-') ? ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'] : []);
+    }
+    const label = (name: string, key: string) => nodes.find((n) => n.metadata.name === name)?.metadata.labels?.[key];
+    expect(label(`k3d-${throwaway}-agent-1`, 'homelab.dev/disk')).toBe('ssd');
+    expect(label(`k3d-${throwaway}-agent-0`, 'homelab.dev/pool')).toBe('controllers');
+  });
+
+  test('the PV follows the disk label to agent 1, and the app runs there writing to it', () => {
+    const pv = JSON.parse(kubectl(['get', 'pv', 'hdr-e2e-app-data', '-o', 'json'])) as { spec: { nodeAffinity: unknown } };
+    expect(JSON.stringify(pv.spec.nodeAffinity)).toContain(`"values":["k3d-${throwaway}-agent-1"]`);
+    const pods = items(['get', 'pods', '-n', 'hdr-apps', '-l', 'app.kubernetes.io/name=e2e-app']);
+    expect(pods.map((p) => [p.spec?.nodeName, p.status?.phase])).toEqual([[`k3d-${throwaway}-agent-1`, 'Running']]);
+    // The app appends its start to starts.log on the PV; /status reads it back. The apiserver (on the
+    // server node) connects to the pod's IP on agent 1: cross-node pod routing.
+    const status = JSON.parse(kubectl(['get', '--raw', `/api/v1/namespaces/hdr-apps/pods/${pods[0]!.metadata.name}:8080/proxy/status`])) as { starts?: string[] };
+    expect(status.starts?.filter((line) => line.includes(pods[0]!.metadata.name))).toHaveLength(1);
+  });
+
+  test('the sealed-secrets controller runs on agent 0 and serves its certificate through the server', () => {
+    const controllers = items(['get', 'pods', '-n', 'kube-system', '-l', 'app.kubernetes.io/name=sealed-secrets']);
+    expect(controllers.map((p) => [p.spec?.nodeName, p.status?.phase])).toEqual([[`k3d-${throwaway}-agent-0`, 'Running']]);
+    // The path the steps and kubeseal take: the apiserver's service proxy, from the server to agent 0's pod.
+    const pem = kubectl(['get', '--raw', '/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:8080/proxy/v1/cert.pem']);
+    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  });
+
+  /** homelab-dr COMMAND ARGS with the config and this file's state dir (the one dr-test recorded its throwaway in). */
+  const homelabDr = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['bin/homelab-dr.js', ...args, '--provider', 'k3d', '--config', config, '--state-dir', join(work, 'state')], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  };
+
+  test('verify of the kept cluster is green: three Ready nodes by role, PV nodes Ready, pods beside their PVs', () => {
+    const verify = homelabDr(['verify', '--name', throwaway]);
+    expect(verify.status, verify.output).toBe(0);
+  }, 300_000);
+
+  test('teardown removes the cluster: no container, network or volume left', () => {
+    const containers = docker(['ps', '-a', '--filter', `label=k3d.cluster=${throwaway}`, '--format', '{{.Names}}']);
+    expect(containers.filter((c) => /-(server|agent)-\d+$/.test(c)).sort()).toEqual([`k3d-${throwaway}-agent-0`, `k3d-${throwaway}-agent-1`, `k3d-${throwaway}-server-0`]);
+    // The nodes' anonymous volumes carry no k3d label: they are named from the containers before teardown.
+    const volumes = containers.flatMap((c) => docker(['inspect', '--format', '{{range .Mounts}}{{if eq .Type "volume"}}{{println .Name}}{{end}}{{end}}', c]));
+    expect(volumes.length).toBeGreaterThan(0);
+    const teardown = homelabDr(['teardown', throwaway]);
+    expect(teardown.status, teardown.output).toBe(0);
+    expect(teardown.output).toContain('1 deleted');
+    expect(docker(['ps', '-a', '--filter', `label=k3d.cluster=${throwaway}`, '--format', '{{.Names}}'])).toEqual([]);
+    expect(docker(['network', 'ls', '--filter', `label=k3d.cluster=${throwaway}`, '--format', '{{.Name}}'])).toEqual([]);
+    expect(docker(['volume', 'ls', '--filter', `label=k3d.cluster=${throwaway}`, '--format', '{{.Name}}'])).toEqual([]);
+    const left = new Set(docker(['volume', 'ls', '--format', '{{.Name}}']));
+    expect(volumes.filter((v) => left.has(v))).toEqual([]);
+  }, 300_000);
+});
