@@ -73,7 +73,13 @@ build_node_image() {
   mkdir -p "$dir/usr/local/lib/k3s-compat" "$dir/etc/k3s-compat" "$dir/var/lib/k3s-compat/images" "$dir/output"
   cp "$kube/kubectl" "$dir/usr/local/lib/k3s-compat/kubectl"
   # kubectl as k3s ships it: the node's admin kubeconfig by default (k3d's entrypoint runs `kubectl uncordon`).
-  printf '#!/bin/bash\nexport KUBECONFIG=${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}\nexec /usr/local/lib/k3s-compat/kubectl "$@"\n' >"$dir/usr/local/bin/kubectl"
+  # An agent has none, as on k3s: the entrypoint's uncordon retries every 3 s, so it fails without a process.
+  cat >"$dir/usr/local/bin/kubectl" <<'SH'
+#!/bin/bash
+export KUBECONFIG=${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}
+[ -f "${KUBECONFIG%%:*}" ] || [[ " $* " == *" --kubeconfig"* ]] || { echo "kubectl: no kubeconfig $KUBECONFIG on this node (agents have none, as on k3s)" >&2; exit 1; }
+exec /usr/local/lib/k3s-compat/kubectl "$@"
+SH
   install -m 0755 "$tier_dir/node/k3s" "$dir/bin/k3s"
   cp "$tier_dir"/node/{prepare,pki,registries,network,run}.sh "$dir/usr/local/lib/k3s-compat/"
   chmod 0755 "$dir/usr/local/bin/kubectl"

@@ -23,8 +23,9 @@ JSON
   log "pod network $pod_cidr of node $node_name written to CNI config"
 }
 
-# pod_routes KUBECONFIG : follows the nodes (a watch, re-opened when it ends) and routes each other node's
-# pod CIDR to it. A node that leaves keeps its route until this node restarts (it is harmless: unused).
+# pod_routes KUBECONFIG : follows the nodes (a watch, re-opened when it ends: the server may restart) and
+# routes each other node's pod CIDR to it. A node that leaves keeps its route until this node restarts
+# (harmless: nothing uses it). The `|| true`: under errexit a watch that ends would end this component.
 pod_routes() {
   local name cidr ip
   while true; do
@@ -32,8 +33,9 @@ pod_routes() {
       -o 'custom-columns=N:.metadata.name,C:.spec.podCIDR,IP:.status.addresses[?(@.type=="InternalIP")].address' |
       while read -r name cidr ip; do
         [ "$name" != "$node_name" ] && [[ $cidr =~ ^[0-9.]+/[0-9]+$ ]] && [[ $ip =~ ^[0-9.]+$ ]] || continue
+        [[ "$(ip route show exact "$cidr")" != *"via $ip "* ]] || continue
         ip route replace "$cidr" via "$ip" && echo "route $cidr via $ip ($name)"
-      done
+      done || true
     sleep 2
   done
 }

@@ -122,8 +122,6 @@ start_agent() {
     --kubeconfig "$data/agent/kubelet.kubeconfig" --cert-dir "$data/agent/pki"
   start_proxy "$data/agent/proxy.kubeconfig"
   wait_for "node $node_name" 300 kubectl --kubeconfig "$data/agent/proxy.kubeconfig" get node "$node_name"
-  # `kubectl` in the node (k3d's entrypoint uncordons the node with it) acts as the node itself.
-  install -m 600 "$data/agent/kubelet.kubeconfig" /etc/rancher/k3s/k3s.yaml
   node_network "$data/agent/proxy.kubeconfig"
 }
 
