@@ -81,7 +81,7 @@ export KUBECONFIG=${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}
 exec /usr/local/lib/k3s-compat/kubectl "$@"
 SH
   install -m 0755 "$tier_dir/node/k3s" "$dir/bin/k3s"
-  cp "$tier_dir"/node/{prepare,pki,registries,network,run}.sh "$dir/usr/local/lib/k3s-compat/"
+  cp "$tier_dir"/node/{prepare,pki,registries,etcd,network,run}.sh "$dir/usr/local/lib/k3s-compat/"
   chmod 0755 "$dir/usr/local/bin/kubectl"
   echo "$pause_image" >"$dir/etc/k3s-compat/pause-image"
   docker save "$pause_image" >"$dir/var/lib/k3s-compat/images/pause.tar"

@@ -120,6 +120,46 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:n
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "$agent_group"}]
 YAML
   log "agents may join with the cluster token (bootstrap token $id)"
+  [ "$clustered" = false ] || share_server_pki
+}
+
+# Server of several: the keys every server must share (cluster CA, service-account signing key) as a
+# kube-system Secret that holders of the cluster token may read, as k3s serves its bootstrap data to
+# whoever has the server token. A server joining with K3S_URL reads it (join_server_pki).
+share_server_pki() {
+  kubectl --kubeconfig "$data/server/admin.kubeconfig" -n kube-system create secret generic k3s-compat-server-pki \
+    --from-file=ca.crt="$tls/ca.crt" --from-file=ca.key="$tls/ca.key" \
+    --from-file=service.key="$tls/service.key" --from-file=service.pub="$tls/service.pub" \
+    --dry-run=client -o yaml | kubectl --kubeconfig "$data/server/admin.kubeconfig" apply -f - >/dev/null \
+    || die "cannot store the servers' shared keys"
+  kubectl --kubeconfig "$data/server/admin.kubeconfig" apply -f - >/dev/null <<YAML || die "cannot let joining servers read the shared keys"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: "k3s-compat:server-pki", namespace: kube-system}
+rules: [{apiGroups: [""], resources: [secrets], resourceNames: [k3s-compat-server-pki], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: "k3s-compat:server-pki", namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: "k3s-compat:server-pki"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "$agent_group"}]
+YAML
+}
+
+# A server joining K3S_URL: the shared keys, read with the cluster token over TLS checked against the CA
+# of the first server's handshake (which the stored CA must be). Once: the volume keeps them.
+join_server_pki() {
+  [ ! -s "$tls/ca.key" ] || return 0
+  join_pki
+  local boot="$data/agent/bootstrap.kubeconfig" secret key
+  wait_for "the servers' shared keys at $K3S_URL" 300 kubectl --kubeconfig "$boot" -n kube-system get secret k3s-compat-server-pki
+  secret=$(kubectl --kubeconfig "$boot" -n kube-system get secret k3s-compat-server-pki -o json) || die "cannot read the servers' shared keys"
+  for key in ca.crt ca.key service.key service.pub; do
+    jq -r --arg k "$key" '.data[$k]' <<<"$secret" | base64 -d >"$tls/$key" || die "the servers' shared keys lack $key"
+  done
+  cmp -s "$tls/ca.crt" "$ca_file" || { rm -f "$tls"/ca.* "$tls"/service.*; die "the shared CA is not the CA $K3S_URL serves with"; }
+  ca_file=$tls/ca.crt
+  log "joining the servers of $K3S_URL with their shared keys"
 }
 
 # last_certificate : the last PEM certificate of stdin (the CA in the chain the server sends).

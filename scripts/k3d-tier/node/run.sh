@@ -80,8 +80,7 @@ start_runtime() {
 
 start_server() {
   local admin="$data/server/admin.kubeconfig"
-  start etcd etcd --data-dir "$data/server/db/etcd" --listen-client-urls http://127.0.0.1:2379 \
-    --advertise-client-urls http://127.0.0.1:2379 --listen-peer-urls http://127.0.0.1:2380 --log-level warn
+  start_etcd
   start_runtime
   start kube-apiserver kube-apiserver --etcd-servers http://127.0.0.1:2379 --secure-port 6443 \
     --advertise-address "$node_ip" --allow-privileged --authorization-mode Node,RBAC \
@@ -96,11 +95,11 @@ start_server() {
   # --allocate-node-cidrs: each node's pod CIDR (network.sh) comes from here.
   start kube-controller-manager kube-controller-manager --kubeconfig "$data/server/controller.kubeconfig" \
     --authentication-kubeconfig "$data/server/controller.kubeconfig" --authorization-kubeconfig "$data/server/controller.kubeconfig" \
-    --leader-elect=false --use-service-account-credentials --service-account-private-key-file "$tls/service.key" \
+    --leader-elect="$clustered" --use-service-account-credentials --service-account-private-key-file "$tls/service.key" \
     --root-ca-file "$tls/ca.crt" --cluster-signing-cert-file "$tls/ca.crt" --cluster-signing-key-file "$tls/ca.key" \
     --service-cluster-ip-range "$service_cidr" --cluster-cidr "$cluster_cidr" --allocate-node-cidrs --node-cidr-mask-size 24 \
     --profiling=false
-  start kube-scheduler kube-scheduler --kubeconfig "$data/server/scheduler.kubeconfig" --leader-elect=false \
+  start kube-scheduler kube-scheduler --kubeconfig "$data/server/scheduler.kubeconfig" --leader-elect="$clustered" \
     --authentication-kubeconfig "$data/server/scheduler.kubeconfig" --authorization-kubeconfig "$data/server/scheduler.kubeconfig" --profiling=false
   allow_agents
   log "k3s is up and running"
@@ -109,8 +108,8 @@ start_server() {
   start_proxy "$data/server/proxy.kubeconfig"
   wait_for "node $node_name" 120 kubectl --kubeconfig "$admin" get node "$node_name"
   # The kubelet may not set node-role labels itself; k3s's server sets them, and so does this one.
-  kubectl --kubeconfig "$admin" label node "$node_name" --overwrite \
-    node-role.kubernetes.io/control-plane=true node-role.kubernetes.io/master=true >/dev/null
+  kubectl --kubeconfig "$admin" label node "$node_name" --overwrite node-role.kubernetes.io/control-plane=true \
+    node-role.kubernetes.io/master=true $( [ "$clustered" = false ] || echo node-role.kubernetes.io/etcd=true ) >/dev/null
   node_network "$data/server/proxy.kubeconfig"
 }
 
