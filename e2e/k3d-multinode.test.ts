@@ -201,10 +201,14 @@ describe.skipIf(skipReason !== undefined)('dr-test of a homelab of three servers
     for (const [node, n] of got) expect([n.ready, n.roles], node).toEqual(['True', ['control-plane', 'etcd', 'master']]);
   });
 
-  test('one etcd cluster of three members, one per server', () => {
-    const list = spawnSync('docker', ['exec', `k3d-${throwaway}-server-1`, 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/2379; printf "POST /v3/cluster/member/list HTTP/1.0\\r\\nContent-Length: 2\\r\\n\\r\\n{}" >&3; tail -n 1 <&3'], { encoding: 'utf8', timeout: 60_000 });
-    const members = (JSON.parse(list.stdout) as { members: Array<{ name: string }> }).members.map((m) => m.name).sort();
-    expect(members).toEqual([0, 1, 2].map((i) => `k3d-${throwaway}-server-${i}`));
+  test('one etcd cluster of three members, one per server, answering only clients with a certificate of the cluster CA', () => {
+    const tls = '/var/lib/rancher/k3s/server/tls';
+    const memberList = (clientCert: string) =>
+      spawnSync('docker', ['exec', `k3d-${throwaway}-server-1`, 'bash', '-c', `printf 'POST /v3/cluster/member/list HTTP/1.0\\r\\nContent-Length: 2\\r\\n\\r\\n{}' | openssl s_client -quiet -connect 127.0.0.1:2379 -CAfile ${tls}/ca.crt ${clientCert} 2>&1 | tail -n 1`], { encoding: 'utf8', timeout: 60_000 }).stdout;
+    const members = (JSON.parse(memberList(`-cert ${tls}/etcd.crt -key ${tls}/etcd.key`)) as { members: Array<{ name: string; peerURLs: string[] }> }).members;
+    expect(members.map((m) => m.name).sort()).toEqual([0, 1, 2].map((i) => `k3d-${throwaway}-server-${i}`));
+    for (const m of members) expect(m.peerURLs[0], m.name).toMatch(/^https:\/\//);
+    expect(memberList('')).toContain('certificate required');
   });
 
   lastTests();

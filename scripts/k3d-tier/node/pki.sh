@@ -63,6 +63,8 @@ make_pki() {
   cert controller "/CN=system:kube-controller-manager"
   cert scheduler "/CN=system:kube-scheduler"
   cert proxy "/CN=system:kube-proxy"
+  # Several servers: this member's certificate, as etcd server, peer and client (etcd.sh).
+  [ "$clustered" = false ] || cert etcd "/CN=$node_name" "DNS:$node_name,DNS:localhost,IP:127.0.0.1,IP:$node_ip"
   local who
   for who in admin kubelet controller scheduler proxy; do kubeconfig "$data/server/$who.kubeconfig" "$who" https://127.0.0.1:6443; done
   kubeconfig /etc/rancher/k3s/k3s.yaml admin https://127.0.0.1:6443

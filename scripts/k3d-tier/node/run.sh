@@ -82,7 +82,7 @@ start_server() {
   local admin="$data/server/admin.kubeconfig"
   start_etcd
   start_runtime
-  start kube-apiserver kube-apiserver --etcd-servers http://127.0.0.1:2379 --secure-port 6443 \
+  start kube-apiserver kube-apiserver "${etcd_client_args[@]}" --secure-port 6443 \
     --advertise-address "$node_ip" --allow-privileged --authorization-mode Node,RBAC \
     --enable-admission-plugins NodeRestriction --client-ca-file "$tls/ca.crt" --enable-bootstrap-token-auth \
     --tls-cert-file "$tls/serving-chain.crt" --tls-private-key-file "$tls/serving.key" \
