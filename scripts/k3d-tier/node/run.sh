@@ -110,7 +110,7 @@ start_server() {
   # The kubelet may not set node-role labels itself; k3s's server sets them, and so does this one.
   kubectl --kubeconfig "$admin" label node "$node_name" --overwrite node-role.kubernetes.io/control-plane=true \
     node-role.kubernetes.io/master=true $( [ "$clustered" = false ] || echo node-role.kubernetes.io/etcd=true ) >/dev/null
-  node_network "$data/server/proxy.kubeconfig"
+  finish_node "$data/server/proxy.kubeconfig"
 }
 
 # An agent: containerd, a kubelet that gets its client certificate through TLS bootstrap (pki.sh), and
@@ -121,7 +121,7 @@ start_agent() {
     --kubeconfig "$data/agent/kubelet.kubeconfig" --cert-dir "$data/agent/pki"
   start_proxy "$data/agent/proxy.kubeconfig"
   wait_for "node $node_name" 300 kubectl --kubeconfig "$data/agent/proxy.kubeconfig" get node "$node_name"
-  node_network "$data/agent/proxy.kubeconfig"
+  finish_node "$data/agent/proxy.kubeconfig"
 }
 
 # start_kubelet KUBECONFIG-ARGS... : the kubelet with this node's name, address, labels and taints.
@@ -140,9 +140,9 @@ start_proxy() { # start_proxy KUBECONFIG
     --conntrack-tcp-timeout-close-wait 0 --proxy-mode iptables
 }
 
-# node_network KUBECONFIG : pod network (network.sh), then the line k3d waits for on agents, then the
+# finish_node KUBECONFIG : pod network (network.sh), then the line k3d waits for on agents, then the
 # node lives as long as every component does.
-node_network() {
+finish_node() {
   write_cni_config "$1"
   start pod-routes pod_routes "$1"
   log "Successfully registered node $node_name"
