@@ -66,16 +66,22 @@ build_node_image() {
   kube="$cache/bin/kubernetes-$K8S_VERSION"
   [ -x "$kube/kube-apiserver" ] && [ -x "$cache/bin/etcd-$ETCD_VERSION/etcd" ] \
     || die "the control-plane cache is missing: run scripts/control-plane.sh first"
-  dir="$tier_cache/staging-node"; rm -rf "$dir"
+  dir="$tier_cache/staging-node.$$"; rm -rf "$dir"  # per build: worktrees share the cache
   cp -a "$rootfs" "$dir"
   cp "$kube"/kube-apiserver "$kube"/kube-controller-manager "$kube"/kube-scheduler "$kube_node"/kubelet \
     "$kube_node"/kube-proxy "$cache/bin/etcd-$ETCD_VERSION/etcd" "$cache/bin/yaml2json-$SIGS_YAML_VERSION/yaml2json" "$dir/usr/local/bin/"
   mkdir -p "$dir/usr/local/lib/k3s-compat" "$dir/etc/k3s-compat" "$dir/var/lib/k3s-compat/images" "$dir/output"
   cp "$kube/kubectl" "$dir/usr/local/lib/k3s-compat/kubectl"
   # kubectl as k3s ships it: the node's admin kubeconfig by default (k3d's entrypoint runs `kubectl uncordon`).
-  printf '#!/bin/bash\nexport KUBECONFIG=${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}\nexec /usr/local/lib/k3s-compat/kubectl "$@"\n' >"$dir/usr/local/bin/kubectl"
+  # An agent has none, as on k3s: the entrypoint's uncordon retries every 3 s, so it fails without a process.
+  cat >"$dir/usr/local/bin/kubectl" <<'SH'
+#!/bin/bash
+export KUBECONFIG=${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}
+[ -f "${KUBECONFIG%%:*}" ] || [[ " $* " == *" --kubeconfig"* ]] || { echo "kubectl: no kubeconfig $KUBECONFIG on this node (agents have none, as on k3s)" >&2; exit 1; }
+exec /usr/local/lib/k3s-compat/kubectl "$@"
+SH
   install -m 0755 "$tier_dir/node/k3s" "$dir/bin/k3s"
-  cp "$tier_dir"/node/{prepare,pki,registries,run}.sh "$dir/usr/local/lib/k3s-compat/"
+  cp "$tier_dir"/node/{prepare,pki,registries,etcd,network,run}.sh "$dir/usr/local/lib/k3s-compat/"
   chmod 0755 "$dir/usr/local/bin/kubectl"
   echo "$pause_image" >"$dir/etc/k3s-compat/pause-image"
   docker save "$pause_image" >"$dir/var/lib/k3s-compat/images/pause.tar"
@@ -122,6 +128,9 @@ ensure_image() {
   "$2" || die "building image $1 failed"
   say "image $1: built in $(( $(date +%s) - t0 ))s"
   # Older tags of the same image are stale pins; one still used by a container stays (rmi refuses it).
+  # HOMELAB_DR_K3D_KEEP_STALE_IMAGES=1 keeps them: on a shared engine another worktree's tests may be
+  # about to run a container from a tag this one calls stale.
+  [ "${HOMELAB_DR_K3D_KEEP_STALE_IMAGES:-}" != 1 ] || { say "image ${1%:*}: older tags kept (HOMELAB_DR_K3D_KEEP_STALE_IMAGES=1)"; return 0; }
   local stale
   for stale in $(docker images --format '{{.Repository}}:{{.Tag}}' "${1%:*}" | grep -vxF "$1"); do
     docker rmi "$stale" >/dev/null 2>&1 && say "image $stale: removed (stale)"

@@ -42,12 +42,6 @@ state = "/run/k3s/containerd"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "/etc/containerd/certs.d"
 TOML
-  cat >/etc/cni/net.d/10-k3s-compat.conflist <<JSON
-{"cniVersion": "1.0.0", "name": "cbr0", "plugins": [
-  {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": "$pod_cidr"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
-  {"type": "portmap", "capabilities": {"portMappings": true}}]}
-JSON
 }
 
 write_kubelet_config() {
@@ -57,7 +51,7 @@ kind: KubeletConfiguration
 containerRuntimeEndpoint: unix://$containerd_sock
 cgroupDriver: cgroupfs
 authentication:
-  x509: {clientCAFile: $tls/ca.crt}
+  x509: {clientCAFile: $ca_file}
   webhook: {enabled: true}
   anonymous: {enabled: false}
 authorization: {mode: Webhook}
@@ -70,51 +64,87 @@ oomScoreAdj: 0
 evictionHard: {"nodefs.available": "1%", "imagefs.available": "1%", "memory.available": "50Mi"}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-podCIDR: $pod_cidr
 YAML
 }
 
-start_all() {
+# containerd with the bundled images: the node's container runtime, on servers and agents alike.
+start_runtime() {
   write_containerd_config
   write_kubelet_config
   trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 0' TERM INT
-  start etcd etcd --data-dir "$data/server/db/etcd" --listen-client-urls http://127.0.0.1:2379 \
-    --advertise-client-urls http://127.0.0.1:2379 --listen-peer-urls http://127.0.0.1:2380 --log-level warn
   start containerd containerd --config /etc/containerd/config.toml
   wait_for containerd 60 ctr --address "$containerd_sock" version
   log "Containerd is now running"
   import_bundled_images
-  start kube-apiserver kube-apiserver --etcd-servers http://127.0.0.1:2379 --secure-port 6443 \
+}
+
+start_server() {
+  local admin="$data/server/admin.kubeconfig"
+  start_etcd
+  start_runtime
+  start kube-apiserver kube-apiserver "${etcd_client_args[@]}" --secure-port 6443 \
     --advertise-address "$node_ip" --allow-privileged --authorization-mode Node,RBAC \
-    --enable-admission-plugins NodeRestriction --client-ca-file "$tls/ca.crt" \
-    --tls-cert-file "$tls/serving.crt" --tls-private-key-file "$tls/serving.key" \
+    --enable-admission-plugins NodeRestriction --client-ca-file "$tls/ca.crt" --enable-bootstrap-token-auth \
+    --tls-cert-file "$tls/serving-chain.crt" --tls-private-key-file "$tls/serving.key" \
     --kubelet-client-certificate "$tls/apiserver-kubelet-client.crt" --kubelet-client-key "$tls/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP,Hostname \
     --service-account-issuer https://kubernetes.default.svc.cluster.local --service-account-key-file "$tls/service.pub" \
     --service-account-signing-key-file "$tls/service.key" --service-cluster-ip-range "$service_cidr" \
     --profiling=false "${apiserver_args[@]}"
-  wait_for kube-apiserver 120 kubectl --kubeconfig "$data/server/admin.kubeconfig" get --raw /readyz
+  wait_for kube-apiserver 120 kubectl --kubeconfig "$admin" get --raw /readyz
+  # --allocate-node-cidrs: each node's pod CIDR (network.sh) comes from here.
   start kube-controller-manager kube-controller-manager --kubeconfig "$data/server/controller.kubeconfig" \
     --authentication-kubeconfig "$data/server/controller.kubeconfig" --authorization-kubeconfig "$data/server/controller.kubeconfig" \
-    --leader-elect=false --use-service-account-credentials --service-account-private-key-file "$tls/service.key" \
+    --leader-elect="$clustered" --use-service-account-credentials --service-account-private-key-file "$tls/service.key" \
     --root-ca-file "$tls/ca.crt" --cluster-signing-cert-file "$tls/ca.crt" --cluster-signing-key-file "$tls/ca.key" \
-    --service-cluster-ip-range "$service_cidr" --cluster-cidr "$cluster_cidr" --profiling=false
-  start kube-scheduler kube-scheduler --kubeconfig "$data/server/scheduler.kubeconfig" --leader-elect=false \
+    --service-cluster-ip-range "$service_cidr" --cluster-cidr "$cluster_cidr" --allocate-node-cidrs --node-cidr-mask-size 24 \
+    --profiling=false
+  start kube-scheduler kube-scheduler --kubeconfig "$data/server/scheduler.kubeconfig" --leader-elect="$clustered" \
     --authentication-kubeconfig "$data/server/scheduler.kubeconfig" --authorization-kubeconfig "$data/server/scheduler.kubeconfig" --profiling=false
+  allow_agents
   log "k3s is up and running"
   [ "$coredns_disabled" = true ] || cluster_dns_config
+  start_kubelet --kubeconfig "$data/server/kubelet.kubeconfig"
+  start_proxy "$data/server/proxy.kubeconfig"
+  wait_for "node $node_name" 120 kubectl --kubeconfig "$admin" get node "$node_name"
+  # The kubelet may not set node-role labels itself; k3s's server sets them, and so does this one.
+  kubectl --kubeconfig "$admin" label node "$node_name" --overwrite node-role.kubernetes.io/control-plane=true \
+    node-role.kubernetes.io/master=true $( [ "$clustered" = false ] || echo node-role.kubernetes.io/etcd=true ) >/dev/null
+  finish_node "$data/server/proxy.kubeconfig"
+}
+
+# An agent: containerd, a kubelet that gets its client certificate through TLS bootstrap (pki.sh), and
+# kube-proxy, all talking to the server at K3S_URL.
+start_agent() {
+  start_runtime
+  start_kubelet --bootstrap-kubeconfig "$data/agent/bootstrap.kubeconfig" \
+    --kubeconfig "$data/agent/kubelet.kubeconfig" --cert-dir "$data/agent/pki"
+  start_proxy "$data/agent/proxy.kubeconfig"
+  wait_for "node $node_name" 300 kubectl --kubeconfig "$data/agent/proxy.kubeconfig" get node "$node_name"
+  finish_node "$data/agent/proxy.kubeconfig"
+}
+
+# start_kubelet KUBECONFIG-ARGS... : the kubelet with this node's name, address, labels and taints.
+start_kubelet() {
   local labels taints
   labels=$(IFS=,; echo "${node_labels[*]}")
   taints=$(IFS=,; echo "${node_taints[*]}")
-  start kubelet kubelet --config "$data/agent/kubelet.yaml" --kubeconfig "$data/server/kubelet.kubeconfig" \
+  start kubelet kubelet --config "$data/agent/kubelet.yaml" "$@" \
     --hostname-override "$node_name" --node-ip "$node_ip" ${labels:+--node-labels "$labels"} \
     ${taints:+--register-with-taints "$taints"} "${kubelet_args[@]}"
-  start kube-proxy kube-proxy --kubeconfig "$data/server/proxy.kubeconfig" --hostname-override "$node_name" \
+}
+
+start_proxy() { # start_proxy KUBECONFIG
+  start kube-proxy kube-proxy --kubeconfig "$1" --hostname-override "$node_name" \
     --cluster-cidr "$cluster_cidr" --conntrack-max-per-core 0 --conntrack-tcp-timeout-established 0 \
     --conntrack-tcp-timeout-close-wait 0 --proxy-mode iptables
-  wait_for "node $node_name" 120 kubectl --kubeconfig "$data/server/admin.kubeconfig" get node "$node_name"
-  # The kubelet may not set node-role labels itself; k3s's server sets them, and so does this one.
-  kubectl --kubeconfig "$data/server/admin.kubeconfig" label node "$node_name" --overwrite \
-    node-role.kubernetes.io/control-plane=true node-role.kubernetes.io/master=true >/dev/null
+}
+
+# finish_node KUBECONFIG : pod network (network.sh), then the line k3d waits for on agents, then the
+# node lives as long as every component does.
+finish_node() {
+  write_cni_config "$1"
+  start pod-routes pod_routes "$1"
   log "Successfully registered node $node_name"
   local status=0
   wait -n "${pids[@]}" || status=$?
