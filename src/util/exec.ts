@@ -1,5 +1,6 @@
 // The one way homelab-dr runs an external command (k3d, kubectl, helm, nft, sops, kwokctl...).
 // It captures output and throws with the command line (secret values redacted) and stderr.
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { diag } from './diag-log.js';
 import { childEnv } from './secrets-registry.js';
 
@@ -52,7 +53,17 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
   const started = Date.now();
   // zx is loaded on first use so that `--help` and `plan` do not pay for it.
   const { $, quote: bashQuote } = await import('zx');
+  // A child that exits without reading all of its input (a failed `nft -f -`, a wrong tool) makes the
+  // write to its stdin fail with EPIPE; zx attaches no listener there, so the error would be unhandled and
+  // end homelab-dr. It is recorded instead, and the child's exit decides (an exit 0 without the input is a failure).
+  let stdinError: Error | undefined;
+  const spawnRecordingStdin: typeof spawn = ((cmd: string, argv: readonly string[], spawnOpts: SpawnOptions) => {
+    const child = spawn(cmd, argv, spawnOpts);
+    child.stdin?.on('error', (e) => (stdinError = e));
+    return child;
+  }) as typeof spawn;
   const shell = $({
+    spawn: spawnRecordingStdin,
     // zx runs the argv through bash, found on PATH when zx loads; a PATH of the operator's tools only
     // (node, kubectl, helm) has none, and the system's own bash is not a tool the operator brings.
     ...(typeof $.shell === 'string' ? {} : { shell: SYSTEM_BASH, prefix: 'set -euo pipefail;', quote: bashQuote }),
@@ -97,6 +108,9 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
   }
   if (opts.timeoutMs && (timedOut || result.signal === 'SIGKILL')) {
     throw new ExecError(`${command}: timed out after ${opts.timeoutMs} ms`, result);
+  }
+  if (result.code === 0 && stdinError) {
+    throw new ExecError(`${command}: exited 0 without reading all of its input (${stdinError.message})`, result);
   }
   if (result.code !== 0 && !opts.allowFailure) {
     const tail = redact(result.stderr.trim().split('\n').slice(-15).join('\n'), secrets);
