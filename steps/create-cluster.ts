@@ -6,6 +6,32 @@ import { throwawayNameDiffers } from '../src/safety/guards.js';
 import { providerKind, targetClusterName, type RecoveryContext } from './context.js';
 import { providerUses } from './uses.js';
 import { nodeLayoutMissing } from './node-readiness.js';
+import { WaitTimeoutError } from '../src/kube/errors.js';
+
+/**
+ * How long apply waits for the planned nodes to turn Ready after the provider made the cluster. k3d's
+ * create returns on the server's "up and running" log line; the kubelet reports Ready some seconds later
+ * (on a loaded machine, tens of seconds), so verify checked a node that was still starting.
+ */
+const NODES_READY_TIMEOUT_MS = 180_000;
+
+/** Waits until the cluster has its planned Ready nodes; past the deadline verify names what is missing. */
+async function awaitPlannedNodes(ctx: RecoveryContext): Promise<void> {
+  const planned = plannedNodes(ctx.providerName, ctx.clusterName, ctx.config.cluster);
+  const kube = await ctx.kube({ fresh: true });
+  try {
+    await kube.waitUntil({ apiVersion: 'v1', kind: 'Node' }, (nodes) => (nodeLayoutMissing(ctx.clusterName, planned, nodes).length === 0 ? true : undefined), {
+      timeoutMs: NODES_READY_TIMEOUT_MS,
+      what: `the nodes of cluster ${ctx.clusterName} Ready`,
+      describe: (nodes) => nodeLayoutMissing(ctx.clusterName, planned, nodes).join('; '),
+      signal: ctx.signal,
+    });
+  } catch (err) {
+    // Not a failure of its own: verify runs next and reports each node that is missing or not Ready.
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    ctx.log.warn({ cluster: ctx.clusterName, err: errorMessage(err) }, 'nodes not Ready by the deadline');
+  }
+}
 
 /** The node whose name the storage step substitutes: the configured one, else the first. */
 export async function targetNodeName(ctx: RecoveryContext): Promise<string> {
@@ -83,5 +109,6 @@ export const createCluster: Step<RecoveryContext> = {
     for (const p of isolation?.ports ?? []) ledger.record('HostPort', p.to !== undefined ? `${p.spec} → ${p.to}` : p.spec, p.to !== undefined ? 'created' : 'skipped', p.to === undefined ? p.reason : undefined);
     for (const m of isolation?.paths ?? []) if (m.mounted) ledger.record('HostPath', `${m.source} → ${m.scratch} (${m.seed})`, 'created');
     for (const node of await provider.nodeNames(ctx.clusterName)) ledger.record('Node', node, 'created');
+    await awaitPlannedNodes(ctx);
   },
 };
