@@ -64,7 +64,8 @@ const tail = (text: string): string => text.trim().split('\n').slice(-30).join('
 
 export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs: number, timeoutMs = 900_000): Promise<K3dRtoResult> {
   const work = mkdtempSync(join(tmpdir(), 'hdr-bench-k3d-'));
-  const cluster = `hdr-bench-${process.pid.toString(36)}`;
+  // BENCH_K3D_CLUSTER: a name of the caller's own, where several people share one Docker engine.
+  const cluster = process.env.BENCH_K3D_CLUSTER || `hdr-bench-${process.pid.toString(36)}`;
   const homelab = join(work, 'homelab');
   const config = prepareE2eHomelab(homelab, tier, join(work, 'pv'), { clusterName: cluster });
   const loaded = await loadConfig(config);

@@ -10,6 +10,7 @@
 //   BENCH_ONLY        comma list of sections (startup,plan,seal,cluster,rehearsal,crashloop,k3d,multinode) for a partial run:
 //                     printed only, bench/results.md is left alone
 //   k3d runs only where the real k3d tier is up (scripts/k3d-tier.sh env sourced); elsewhere it says why it skipped
+//   BENCH_K3D_CLUSTER name of the k3d RTO rows' cluster (default hdr-bench-<pid>), for a shared Docker engine
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
