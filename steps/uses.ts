@@ -98,14 +98,15 @@ async function liveFacts(ctx: RecoveryContext): Promise<{ facts?: ClusterFacts; 
   try {
     const provider = await ctx.provider();
     if (!(await provider.exists(name))) return { note: `cluster "${name}" does not exist now: judged from the config and the manifests only` };
-    const { KubeClient } = await import('../src/kube/client.js');
-    kube = await KubeClient.fromKubeconfig(await provider.kubeconfig(name));
+    // The client module loads while k3d copies the kubeconfig out.
+    const [{ KubeClient }, kubeconfig] = await Promise.all([import('../src/kube/client.js'), provider.kubeconfig(name)]);
+    kube = await KubeClient.fromKubeconfig(kubeconfig);
   } catch (err) {
     return { note: `cluster "${name}" could not be read (${errorMessage(err)}): judged from the config and the manifests only` };
   }
   try {
-    const objects: KubeObject[] = [];
-    for (const query of LIVE_KINDS) objects.push(...(await kube.list(query).catch(() => [])));
+    // At once: each read is independent, and the guards that wait for them gate the whole run.
+    const objects: KubeObject[] = (await Promise.all(LIVE_KINDS.map((query) => kube!.list(query).catch(() => [])))).flat();
     return { facts: clusterFactsOf(objects.map((obj) => ({ obj }))) };
   } finally {
     kube.close();
