@@ -82,9 +82,8 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: RunHook
     try {
       const previouslyGreen = previous ? new Set([...previous.steps.values()].filter((s) => GREEN.has(s.status)).map((s) => s.id)) : undefined;
       // The screen only reads, so it is gathered while the guards run; it is shown only once they pass.
-      const screen = inTurn(screenOf(run, previouslyGreen));
-      await guard(run);
-      if (await confirmOrDetach(run, await screen, locks.fds)) return 0;
+      const screen = await guard(run, () => screenOf(run, previouslyGreen));
+      if (await confirmOrDetach(run, screen, locks.fds)) return 0;
       return await execute(run, previouslyGreen);
     } finally {
       locks.release();
@@ -121,10 +120,14 @@ function inTurn<T>(work: Promise<T>): Promise<T> {
   return work;
 }
 
-/** The guards (exit 3) that must refuse before anything is destroyed. */
-async function guard(run: Run): Promise<void> {
+/**
+ * The guards (exit 3) that must refuse before anything is destroyed. `alongside` (a read of its own) runs
+ * with them once the kubeconfig is known to mean the cluster; its result is returned when they all pass.
+ */
+async function guard<T>(run: Run, alongside: () => Promise<T>): Promise<T> {
   const { mode, opts, ctx, config } = run;
   if (!providerKind(ctx).ownsCluster) await assertExistingContext(ctx, config.cluster.context);
+  const read = inTurn(alongside());
   // The guards only read: they run at once, and refuse in the order below.
   const sealingKey = inTurn(mode === 'hard-reset' ? assertSealingKeyKept(ctx) : Promise.resolve());
   const target = inTurn(assertTargetIsProviderCluster(ctx));
@@ -145,6 +148,7 @@ async function guard(run: Run): Promise<void> {
   // A live sealing key that no backup keeps is refused.
   await sealingKey;
   await target;
+  return read;
 }
 
 /**
