@@ -592,7 +592,11 @@ How each row is measured:
   for homelab-dr its create-cluster step's start → its "Cluster created" ledger item (the provider's
   existence checks included); "orchestration" is the rest of the RTO. homelab-dr's "before its first
   step" is its process start → the first step's start in its journal (config, guards, litmus,
-  blast-radius screen, confirmation), which no step row counts.
+  blast-radius screen, confirmation), which no step row counts. The sealed-secrets-controller step of
+  both sides is mostly the controller pod's own start: its readinessProbe has the default period of
+  10 s, and a kubelet that started less than one period before a pod's probe worker makes that worker
+  sleep a random part of the period first (kubelet prober worker.go), which is most of the step's
+  spread on both sides; neither side can shorten it.
 ${ctx.notes.length > 0 ? `\nNotes:\n\n${ctx.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 Raw samples (seconds; RSS in KB):
 
