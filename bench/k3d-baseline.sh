@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The shell baseline of the k3d RTO benchmark (bench/k3d-rto.ts): the incident's hard-reset procedure in
 # its fixed order, done well (set -e, every apply checked, waits that poll with sleep until the condition
-# holds). It prints "@@step NAME start|end EPOCH_MS" around each step for the per-step breakdown.
+# holds). It prints "@@step NAME start|end EPOCH_MS" around each step for the per-step breakdown, and
+# "@@node-start start|end EPOCH_MS" around `k3d cluster create` itself.
 #
 #   k3d-baseline.sh CLUSTER K3D_CONFIG HOMELAB_DIR
 # HOMELAB_DIR is a prepared e2e homelab (bench/k3d-tier.ts); its secrets come from secrets/e2e-store.sh.
@@ -12,6 +13,8 @@ trap 'rm -f "$kubeconfig"' EXIT
 export KUBECONFIG=$kubeconfig
 
 mark() { printf '@@step %s %s %s\n' "$1" "$2" "$(date +%s%3N)"; }
+# k3d's own part of create-cluster ("node start"), apart from the kubeconfig and the wait around it.
+mark_node_start() { printf '@@node-start %s %s\n' "$1" "$(date +%s%3N)"; }
 # until CMD...: the incident's waits, a sleep loop with a deadline.
 wait_for() {
   local deadline=$((SECONDS + 300))
@@ -26,7 +29,9 @@ k3d cluster delete "$cluster"
 mark delete-cluster end
 
 mark create-cluster start
+mark_node_start start
 k3d cluster create --config "$k3d_config" --wait --timeout 300s
+mark_node_start end
 k3d kubeconfig get "$cluster" >"$kubeconfig"
 wait_for kubectl wait --for=condition=Ready node --all --timeout=5s
 mark create-cluster end

@@ -2,14 +2,16 @@
 // incident's procedure as a shell script (bench/k3d-baseline.sh: k3d delete/create with the config,
 // `kubectl apply -f` per file, `kubeseal` per secret, sleep-polling waits). Both rebuild the same
 // production cluster, alternately in each round, so each pair sees the same machine load. The per-step
-// times come from homelab-dr's journal and from the script's step markers.
+// times come from homelab-dr's journal and from the script's step markers; node start (`k3d cluster
+// create --wait` itself) and homelab-dr's time before its first step come from the same two sources.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { controlPlaneBinaries } from '../src/cluster/control-plane-binaries.js';
 import { k3dConfigYaml, k3dSimpleConfig } from '../src/cluster/k3d-config.js';
 import { loadConfig } from '../src/config/load.js';
+import { Journal, type JournalData } from '../src/engine/journal.js';
 import { prepareE2eHomelab, type K3dTier } from './k3d-tier.js';
 import { journalSteps } from './rehearsal.js';
 
@@ -20,6 +22,12 @@ export interface RtoRun {
   seconds: number;
   /** Step id → seconds. */
   steps: Map<string, number>;
+  /** Seconds of `k3d cluster create --wait` ("node start"); NaN where it did not end. */
+  nodeStart: number;
+  /** homelab-dr: process start → its first step (config, guards, litmus, blast-radius screen, confirmation). */
+  beforeSteps?: number;
+  /** homelab-dr: its last step's end → process exit (summary, journal end). */
+  afterSteps?: number;
   green: boolean;
   tail: string;
 }
@@ -30,8 +38,9 @@ export interface K3dRtoResult {
   shell: RtoRun[];
 }
 
-/** Runs a command to its end, with its combined output kept. */
-function runTimed(file: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ exitCode: number | null; seconds: number; output: string }> {
+/** Runs a command to its end, with its combined output kept; `startedMs`/`endedMs` are wall-clock, to compare with a journal's. */
+function runTimed(file: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ exitCode: number | null; seconds: number; output: string; startedMs: number; endedMs: number }> {
+  const startedMs = Date.now();
   const t0 = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -43,7 +52,7 @@ function runTimed(file: string, args: readonly string[], opts: { cwd?: string; e
     child.on('error', reject);
     child.on('close', (exitCode) => {
       clearTimeout(timer);
-      resolve({ exitCode, seconds: Number(process.hrtime.bigint() - t0) / 1e9, output });
+      resolve({ exitCode, seconds: Number(process.hrtime.bigint() - t0) / 1e9, output, startedMs, endedMs: Date.now() });
     });
   });
 }
@@ -60,11 +69,42 @@ export function shellSteps(output: string): Map<string, number> {
   return steps;
 }
 
+/** The script's "@@node-start start|end EPOCH_MS" lines → seconds of `k3d cluster create`; NaN without both. */
+export function shellNodeStart(output: string): number {
+  const at = (edge: string): number => Number(new RegExp(`^@@node-start ${edge} (\\d+)$`, 'm').exec(output)?.[1] ?? NaN);
+  return (at('end') - at('start')) / 1000;
+}
+
+/**
+ * Where a homelab-dr run's time went apart from its steps, from its journal: node start is its
+ * create-cluster step's start → its "Cluster created" item (k3d cluster create --wait, after the
+ * provider's existence checks); before/after are the process's own edges around the first and last step.
+ */
+export function homelabDrPhases(journal: JournalData, run: { startedMs: number; endedMs: number }): Pick<RtoRun, 'nodeStart' | 'beforeSteps' | 'afterSteps'> {
+  const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : NaN);
+  const states = [...journal.steps.values()];
+  const firstStart = Math.min(...states.map((s) => ms(s.startedAt)).filter(Number.isFinite));
+  const lastEnd = Math.max(...states.map((s) => ms(s.endedAt)).filter(Number.isFinite));
+  const created = journal.items.find((i) => i.step === 'create-cluster' && i.kind === 'Cluster' && i.outcome === 'created');
+  return {
+    nodeStart: (ms(created?.at) - ms(journal.steps.get('create-cluster')?.startedAt)) / 1000,
+    beforeSteps: (firstStart - run.startedMs) / 1000,
+    afterSteps: (run.endedMs - lastEnd) / 1000,
+  };
+}
+
+function journalOf(stateDir: string): JournalData | undefined {
+  const dir = join(stateDir, 'runs');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl')) : [];
+  return files.length === 1 ? Journal.read(join(dir, files[0]!)) : undefined;
+}
+
 const tail = (text: string): string => text.trim().split('\n').slice(-30).join('\n');
 
 export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs: number, timeoutMs = 900_000): Promise<K3dRtoResult> {
   const work = mkdtempSync(join(tmpdir(), 'hdr-bench-k3d-'));
-  const cluster = `hdr-bench-${process.pid.toString(36)}`;
+  // BENCH_K3D_CLUSTER: a name of the caller's own, where several people share one Docker engine.
+  const cluster = process.env.BENCH_K3D_CLUSTER || `hdr-bench-${process.pid.toString(36)}`;
   const homelab = join(work, 'homelab');
   const config = prepareE2eHomelab(homelab, tier, join(work, 'pv'), { clusterName: cluster });
   const loaded = await loadConfig(config);
@@ -84,14 +124,16 @@ export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs
       for (const side of order) {
         if (side === 'shell') {
           const r = await runTimed('bash', [baseline, cluster, k3dConfig, homelab], { env: shellEnv, timeoutMs });
-          result.shell.push({ exitCode: r.exitCode, seconds: r.seconds, steps: shellSteps(r.output), green: r.exitCode === 0, tail: tail(r.output) });
+          result.shell.push({ exitCode: r.exitCode, seconds: r.seconds, steps: shellSteps(r.output), nodeStart: shellNodeStart(r.output), green: r.exitCode === 0, tail: tail(r.output) });
         } else {
           const stateDir = join(work, `state-${i}`);
           mkdirSync(stateDir, { recursive: true });
           const args = [cli, 'hard-reset', '--provider', 'k3d', '--config', config, '--yes', '--state-dir', stateDir];
           const r = await runTimed(process.execPath, args, { cwd: root, timeoutMs });
           const journal = journalSteps(stateDir);
-          result.homelabDr.push({ exitCode: r.exitCode, seconds: r.seconds, steps: journal.steps, green: r.exitCode === 0 && journal.allGreen, tail: tail(r.output) });
+          const data = journalOf(stateDir);
+          const phases = data ? homelabDrPhases(data, r) : { nodeStart: NaN };
+          result.homelabDr.push({ exitCode: r.exitCode, seconds: r.seconds, steps: journal.steps, ...phases, green: r.exitCode === 0 && journal.allGreen, tail: tail(r.output) });
         }
         const last = side === 'shell' ? result.shell.at(-1)! : result.homelabDr.at(-1)!;
         log(`k3d RTO round ${i + 1}/${runs}, ${side}: exit ${last.exitCode} in ${last.seconds.toFixed(1)} s`);

@@ -10,6 +10,7 @@
 //   BENCH_ONLY        comma list of sections (startup,plan,seal,cluster,rehearsal,crashloop,k3d,multinode) for a partial run:
 //                     printed only, bench/results.md is left alone
 //   k3d runs only where the real k3d tier is up (scripts/k3d-tier.sh env sourced); elsewhere it says why it skipped
+//   BENCH_K3D_CLUSTER name of the k3d RTO rows' cluster (default hdr-bench-<pid>), for a shared Docker engine
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -332,17 +333,45 @@ function rtoStepRows(label: string, results: readonly RtoRun[], rtoMedian: numbe
   });
 }
 
-/** Node start (create-cluster: k3d create to a Ready node) against everything else the run does. */
+/** homelab-dr's time outside its steps: before the first (start, config, guards, screen) and after the last. */
+function outsideStepsRows(results: readonly RtoRun[], rtoMedian: number): Row[] {
+  const rows: Array<[string, (r: RtoRun) => number | undefined]> = [
+    ['before its first step (process start, config, guards, litmus, blast-radius screen, confirmation)', (r) => r.beforeSteps],
+    ['after its last step (summary, journal end, exit)', (r) => r.afterSteps],
+  ];
+  return rows.map(([what, of]) => {
+    const s = secs(results.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x)));
+    return { name: `  ↳ homelab-dr ${what}`, runs: s.n, median: fmtSeconds(s.median), spread: spread(s, fmtSeconds), ratio: `${((100 * s.median) / rtoMedian).toFixed(0)}% of its RTO median`, target: '(breakdown)', status: 'no target' as const };
+  });
+}
+
+/** Node start (`k3d cluster create --wait` itself, the same command on both sides) against everything else the run does. */
 function nodeStartRow(label: string, results: readonly RtoRun[]): Row {
-  const node = secs(results.map((r) => r.steps.get('create-cluster') ?? NaN).filter(Number.isFinite));
-  const rest = secs(results.map((r) => r.seconds - (r.steps.get('create-cluster') ?? NaN)).filter(Number.isFinite));
+  const node = secs(results.map((r) => r.nodeStart).filter(Number.isFinite));
+  const rest = secs(results.map((r) => r.seconds - r.nodeStart).filter(Number.isFinite));
   const share = (100 * node.median) / (node.median + rest.median);
   return {
-    name: `  ↳ ${label}: node start (create-cluster) vs orchestration (the rest)`,
+    name: `  ↳ ${label}: node start (\`k3d cluster create --wait\`) vs orchestration (the rest of the RTO)`,
     runs: node.n,
     median: `${fmtSeconds(node.median)} / ${fmtSeconds(rest.median)}`,
     spread: `${spread(node, fmtSeconds)} / ${spread(rest, fmtSeconds)}`,
     ratio: `${share.toFixed(0)}% node start, ${(100 - share).toFixed(0)}% orchestration`,
+    target: '(breakdown)',
+    status: 'no target',
+  };
+}
+
+/** The two sides' orchestration (RTO minus node start), paired per round: where homelab-dr's own work is faster or not. */
+function orchestrationRow(homelabDr: readonly RtoRun[], shell: readonly RtoRun[]): Row {
+  const rest = (r: RtoRun) => r.seconds - r.nodeStart;
+  const ratio = summarize(pairedRatios(shell.map(rest), homelabDr.map(rest)).filter(Number.isFinite));
+  const hd = secs(homelabDr.map(rest).filter(Number.isFinite));
+  return {
+    name: '  ↳ orchestration alone (RTO minus node start): homelab-dr vs the shell baseline',
+    runs: hd.n,
+    median: fmtSeconds(hd.median),
+    spread: spread(hd, fmtSeconds),
+    ratio: `speed-up vs the shell's orchestration ${fmtRatio(ratio.median)} (${fmtRatio(ratio.min)} – ${fmtRatio(ratio.max)})`,
     target: '(breakdown)',
     status: 'no target',
   };
@@ -380,12 +409,22 @@ async function k3dRows(ctx: Context, runs: number): Promise<void> {
       target: 'faster than the shell baseline, every run of both green',
       status: status(allGreen && hd.median < sh.median),
     },
+    ...outsideStepsRows(homelabDr, hd.median),
     ...rtoStepRows('homelab-dr', homelabDr, hd.median),
     nodeStartRow('homelab-dr', homelabDr),
     ...rtoStepRows('shell', shell, sh.median),
     nodeStartRow('shell', shell),
+    orchestrationRow(homelabDr, shell),
   );
-  const raw = (rs: readonly RtoRun[]) => rs.map((r) => ({ exitCode: r.exitCode, seconds: +r.seconds.toFixed(2), steps: Object.fromEntries([...r.steps].map(([k, v]) => [k, +v.toFixed(2)])) }));
+  const fixed = (x: number | undefined) => (x === undefined ? undefined : +x.toFixed(2));
+  const raw = (rs: readonly RtoRun[]) =>
+    rs.map((r) => ({
+      exitCode: r.exitCode,
+      seconds: +r.seconds.toFixed(2),
+      nodeStart: fixed(r.nodeStart),
+      ...(r.beforeSteps !== undefined ? { beforeSteps: fixed(r.beforeSteps), afterSteps: fixed(r.afterSteps) } : {}),
+      steps: Object.fromEntries([...r.steps].map(([k, v]) => [k, +v.toFixed(2)])),
+    }));
   ctx.samples.k3dRto = { cluster, homelabDr: raw(homelabDr), shell: raw(shell) };
   const red = [...homelabDr, ...shell].find((r) => !r.green);
   if (red) ctx.notes.push(`A k3d RTO run was not green; the last lines of its output:\n\n\`\`\`\n${red.tail}\n\`\`\``);
@@ -548,8 +587,16 @@ How each row is measured:
   (e2e/homelab, docs/e2e-homelab.md) is rebuilt as a production cluster by \`hard-reset --provider k3d
   --yes\` and by bench/k3d-baseline.sh, alternately within each round (paired ratio), each run starting
   from the cluster the previous one left. Both give k3d the same config file (the one homelab-dr
-  generates). Step times: homelab-dr's journal, and the script's step markers. "Node start" is the
-  create-cluster step (k3d create until a node is Ready); "orchestration" is the rest of the RTO.
+  generates). Step times: homelab-dr's journal, and the script's step markers. "Node start" is
+  \`k3d cluster create --wait\` itself, the same command on both sides: the script's marks around it, and
+  for homelab-dr its create-cluster step's start → its "Cluster created" ledger item (the provider's
+  existence checks included); "orchestration" is the rest of the RTO. homelab-dr's "before its first
+  step" is its process start → the first step's start in its journal (config, guards, litmus,
+  blast-radius screen, confirmation), which no step row counts. The sealed-secrets-controller step of
+  both sides is mostly the controller pod's own start: its readinessProbe has the default period of
+  10 s, and a kubelet that started less than one period before a pod's probe worker makes that worker
+  sleep a random part of the period first (kubelet prober worker.go), which is most of the step's
+  spread on both sides; neither side can shorten it.
 ${ctx.notes.length > 0 ? `\nNotes:\n\n${ctx.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 Raw samples (seconds; RSS in KB):
 

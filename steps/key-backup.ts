@@ -28,12 +28,17 @@ export function keyAtStake(ctx: RecoveryContext): boolean {
 
 export type LiveKeys = { keys: SealingKey[]; unreadable?: undefined } | { keys?: undefined; unreadable: string };
 
-/** The live cluster's keys: none when the cluster does not exist, `unreadable` when it does not answer. */
+/**
+ * The live cluster's keys: none when the cluster does not exist, `unreadable` when it does not answer.
+ * Read first, and the provider asked whether the cluster exists only when the read fails: preflight
+ * reads the keys up to four times, and each existence check was a `k3d cluster list` on the RTO.
+ */
 export async function readLiveKeys(ctx: RecoveryContext): Promise<LiveKeys> {
   try {
-    if (!(await (await ctx.provider()).exists(ctx.clusterName))) return { keys: [] };
     return { keys: await liveSealingKeys(await ctx.kube(), ctx.config.sealedSecrets!.namespace) };
   } catch (err) {
+    const absent = await (await ctx.provider()).exists(ctx.clusterName).then((exists) => !exists, () => false);
+    if (absent) return { keys: [] };
     return { unreadable: `cannot read the sealing keys of cluster ${ctx.clusterName}: ${errorMessage(err)}` };
   }
 }

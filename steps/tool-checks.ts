@@ -3,7 +3,7 @@
 // an unselected step's tools (nft when the firewall is not run) are never asked for.
 import type { Step, Use } from '../src/engine/types.js';
 import { errorMessage } from '../src/util/errors.js';
-import { checkTool, toolSourceOf } from '../src/util/tools.js';
+import { checkTool, toolCheckKey, toolSourceOf, type ToolCheck, type ToolSource } from '../src/util/tools.js';
 import type { RecoveryContext } from './context.js';
 import type { Problem } from './preflight-checks.js';
 
@@ -31,11 +31,27 @@ export async function toolsOfSteps(steps: readonly Step<RecoveryContext>[], ctx:
   return { tools, problems };
 }
 
+/**
+ * Each run's tool checks, made once per tool: preflight verifies, applies (the key backup) and verifies
+ * again, and nothing it applies changes a program on this machine. Under load each version command
+ * cost a second of the RTO, three times over.
+ */
+const checksOfRun = new WeakMap<RecoveryContext, Map<string, Promise<ToolCheck>>>();
+
+function checkToolOnce(ctx: RecoveryContext, tool: string, source: ToolSource): Promise<ToolCheck> {
+  let checks = checksOfRun.get(ctx);
+  if (!checks) checksOfRun.set(ctx, (checks = new Map()));
+  const key = toolCheckKey(tool, source);
+  let check = checks.get(key);
+  if (!check) checks.set(key, (check = checkTool(tool, source)));
+  return check;
+}
+
 /** One problem per selected step's tool that is missing, does not answer or is out of range, naming how to get it. */
 export async function toolProblems(ctx: RecoveryContext, env: NodeJS.ProcessEnv = process.env): Promise<Problem[]> {
   const { tools, problems } = await toolsOfSteps(ctx.selectedSteps ?? [], ctx);
   const source = toolSourceOf(ctx.config, env);
-  const checks = await Promise.all([...tools.keys()].sort().map((tool) => checkTool(tool, source)));
+  const checks = await Promise.all([...tools.keys()].sort().map((tool) => checkToolOnce(ctx, tool, source)));
   for (const check of checks) {
     if (check.ok) continue;
     problems.push({ check: 'tools', subject: `tool ${check.tool}`, message: `${check.detail} (run by ${tools.get(check.tool)!.join(', ')})` });

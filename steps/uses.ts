@@ -95,17 +95,27 @@ const LIVE_KINDS = [
 async function liveFacts(ctx: RecoveryContext): Promise<{ facts?: ClusterFacts; note?: string }> {
   const name = ctx.config.cluster.name;
   let kube;
+  const unread = (err: unknown) => ({ note: `cluster "${name}" could not be read (${errorMessage(err)}): judged from the config and the manifests only` });
+  let provider;
   try {
-    const provider = await ctx.provider();
-    if (!(await provider.exists(name))) return { note: `cluster "${name}" does not exist now: judged from the config and the manifests only` };
-    const { KubeClient } = await import('../src/kube/client.js');
-    kube = await KubeClient.fromKubeconfig(await provider.kubeconfig(name));
+    provider = await ctx.provider();
   } catch (err) {
-    return { note: `cluster "${name}" could not be read (${errorMessage(err)}): judged from the config and the manifests only` };
+    return unread(err);
   }
   try {
-    const objects: KubeObject[] = [];
-    for (const query of LIVE_KINDS) objects.push(...(await kube.list(query).catch(() => [])));
+    // The client module loads while k3d copies the kubeconfig out; whether the cluster exists is asked
+    // only when that fails (k3d has no kubeconfig for a cluster it does not list), so the guards that
+    // wait for this read pay for one k3d call, not two in a row.
+    const [{ KubeClient }, kubeconfig] = await Promise.all([import('../src/kube/client.js'), provider.kubeconfig(name)]);
+    kube = await KubeClient.fromKubeconfig(kubeconfig);
+  } catch (err) {
+    const absent = await provider.exists(name).then((exists) => !exists, () => false);
+    if (absent) return { note: `cluster "${name}" does not exist now: judged from the config and the manifests only` };
+    return unread(err);
+  }
+  try {
+    // At once: each read is independent, and the guards that wait for them gate the whole run.
+    const objects: KubeObject[] = (await Promise.all(LIVE_KINDS.map((query) => kube!.list(query).catch(() => [])))).flat();
     return { facts: clusterFactsOf(objects.map((obj) => ({ obj }))) };
   } finally {
     kube.close();

@@ -1,5 +1,6 @@
 // The k3d provider: a k3s cluster in Docker containers, created from a k3d config file that carries
 // the registry config, so registries.yaml is only ever given at creation and never by restarting a node.
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -80,6 +81,15 @@ export class K3dProvider implements ClusterProvider {
   readonly name = 'k3d' as const;
   readonly root: string;
   private readonly readNodeRegistries: NodeRegistriesReader;
+  /** The `k3d cluster list` in flight: callers that ask meanwhile share it (the guards ask at once). */
+  private listing: Promise<string> | undefined;
+  /**
+   * Each cluster's kubeconfig as fetched since this provider last created or deleted it. A cluster
+   * recreated under the same name has new certificates, and during a run the only recreation is this
+   * provider's own (the run holds the cluster's lock); one recreated behind its back fails TLS loudly.
+   * `k3d kubeconfig get` copies the file out of the node container: a run asked for it nine times.
+   */
+  private readonly fetchedKubeconfigs = new Map<string, Promise<string>>();
 
   constructor(opts: K3dProviderOptions = {}) {
     this.root = opts.root ?? defaultK3dRoot(process.env, homedir());
@@ -97,15 +107,32 @@ export class K3dProvider implements ClusterProvider {
     return { ports: mapPorts(config.ports, freePorts), paths: mapPaths(config.volumes, join(this.root, cluster, 'scratch'), true) };
   }
 
+  /** `k3d cluster list -o json`, run afresh unless a call is already in flight. */
+  private clusterList(): Promise<string> {
+    if (!this.listing) {
+      const listing = run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS }).then((r) => r.stdout);
+      const settled = (): void => {
+        if (this.listing === listing) this.listing = undefined;
+      };
+      listing.then(settled, settled);
+      this.listing = listing;
+    }
+    return this.listing;
+  }
+
+  /** What this provider knew of `cluster` is stale once it creates or deletes it. */
+  private forget(cluster: string): void {
+    this.listing = undefined;
+    this.fetchedKubeconfigs.delete(cluster);
+  }
+
   async exists(cluster: string): Promise<boolean> {
     checkClusterName(cluster);
-    const { stdout } = await run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
-    return clusterNamesFromList(stdout).includes(cluster);
+    return clusterNamesFromList(await this.clusterList()).includes(cluster);
   }
 
   async list(): Promise<string[]> {
-    const { stdout } = await run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
-    return clusterNamesFromList(stdout);
+    return clusterNamesFromList(await this.clusterList());
   }
 
   async create(cluster: string, opts: CreateClusterOptions = {}): Promise<ThrowawayIsolation | void> {
@@ -127,10 +154,13 @@ export class K3dProvider implements ClusterProvider {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS;
     const configFile = join(this.root, cluster, 'k3d-config.yaml');
     await writePrivateFile(configFile, configYaml);
+    this.forget(cluster);
     try {
       // k3d rolls a failed create back itself (its disableRollback stays false).
       await run(k3d, k3dCreateArgs(configFile, timeoutMs), { timeoutMs: timeoutMs + 30_000, secrets: credentials });
     } finally {
+      // A failed create rolls back, a killed one leaves half a cluster: either way, ask k3d again.
+      this.forget(cluster);
       // The file embeds registry credentials; it is needed only while k3d reads it.
       await rm(configFile, { force: true });
     }
@@ -140,14 +170,31 @@ export class K3dProvider implements ClusterProvider {
   /** A cluster that does not exist is not an error. */
   async delete(cluster: string): Promise<void> {
     if (await this.exists(cluster)) {
-      await run(requireExecutable('k3d'), ['cluster', 'delete', cluster], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
+      this.forget(cluster);
+      try {
+        await run(requireExecutable('k3d'), ['cluster', 'delete', cluster], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
+      } finally {
+        this.forget(cluster);
+      }
     }
     await rm(join(this.root, cluster), { recursive: true, force: true });
   }
 
-  /** Fetched afresh each time: a recreated cluster has new certificates under the same name. */
+  /** Fetched once after each create or delete of this provider's (see fetchedKubeconfigs), and again when the file is gone. */
   async kubeconfig(cluster: string): Promise<string> {
     const path = this.kubeconfigPath(cluster);
+    const fetched = this.fetchedKubeconfigs.get(cluster);
+    if (fetched && existsSync(path)) return fetched;
+    const fetching = this.fetchKubeconfig(cluster, path);
+    this.fetchedKubeconfigs.set(cluster, fetching);
+    // A failed fetch is not kept: the next caller asks k3d again.
+    fetching.catch(() => {
+      if (this.fetchedKubeconfigs.get(cluster) === fetching) this.fetchedKubeconfigs.delete(cluster);
+    });
+    return fetching;
+  }
+
+  private async fetchKubeconfig(cluster: string, path: string): Promise<string> {
     const { stdout } = await run(requireExecutable('k3d'), ['kubeconfig', 'get', cluster], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
     if (!stdout.includes('clusters:')) throw new Error(`k3d kubeconfig get ${cluster} printed no kubeconfig`);
     await writePrivateFile(path, stdout);
@@ -176,8 +223,7 @@ export class K3dProvider implements ClusterProvider {
   /** From k3d's own record of the cluster (its load balancer's published 6443), not from a kubeconfig. */
   async apiServer(cluster: string): Promise<string> {
     checkClusterName(cluster);
-    const { stdout } = await run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
-    return apiServerFromList(stdout, cluster);
+    return apiServerFromList(await this.clusterList(), cluster);
   }
 }
 

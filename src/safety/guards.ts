@@ -74,7 +74,8 @@ export async function assertKubeconfigIsProviderCluster(
   let servers: [string, string];
   try {
     if (!(await provider.exists(cluster))) return;
-    servers = [await kubeconfigServer(), await provider.apiServer(cluster)];
+    // Both reads at once: they are independent, and the guard runs before every destructive step.
+    servers = await Promise.all([kubeconfigServer(), provider.apiServer(cluster)]);
   } catch (err) {
     if (err instanceof InputError) return;
     throw err;

@@ -192,9 +192,14 @@ export async function checkTool(tool: string, source: ToolSource = { env: proces
 
 const checked = new Map<string, Promise<ToolCheck>>();
 
+/** What decides which program checkTool(tool, source) finds: equal keys, equal checks. */
+export function toolCheckKey(tool: string, source: ToolSource): string {
+  return `${tool}\0${JSON.stringify(source.configured ?? {})}\0${source.env[toolEnvVariable(tool)] ?? ''}\0${source.rehearsal ?? false}\0${source.env.PATH ?? ''}`;
+}
+
 /** The checked path of a tool a command runs (helm for a chart, kubectl for kustomize); throws the check's message. */
 export async function toolPath(tool: OperatorTool, source: ToolSource): Promise<string> {
-  const key = `${tool}\0${JSON.stringify(source.configured ?? {})}\0${source.env[toolEnvVariable(tool)] ?? ''}\0${source.rehearsal ?? false}\0${source.env.PATH ?? ''}`;
+  const key = toolCheckKey(tool, source);
   let check = checked.get(key);
   if (!check) checked.set(key, (check = checkTool(tool, source)));
   const result = await check;

@@ -2,7 +2,8 @@
 // steps carry homelab-dr's step ids, so the two breakdowns compare step by step.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { shellSteps } from '../../bench/k3d-rto.js';
+import { homelabDrPhases, shellNodeStart, shellSteps } from '../../bench/k3d-rto.js';
+import type { JournalData } from '../../src/engine/journal.js';
 import { E2E_HOMELAB_DIR } from '../../bench/k3d-tier.js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildSteps } from '../../steps/index.js';
@@ -11,6 +12,30 @@ describe('k3d RTO benchmark', () => {
   test('step markers become seconds per step; a step that never ended is left out', () => {
     const output = ['@@step delete-cluster start 1000', 'k3d says things', '@@step delete-cluster end 3500', '@@step create-cluster start 3500', '@@step create-cluster end 13500', '@@step apps start 14000'].join('\n');
     expect(shellSteps(output)).toEqual(new Map([['delete-cluster', 2.5], ['create-cluster', 10]]));
+  });
+
+  test("node start is the script's marks around `k3d cluster create`; without its end it is not a number", () => {
+    expect(shellNodeStart('@@step create-cluster start 1000\n@@node-start start 1200\nINFO k3d\n@@node-start end 16700\n')).toBe(15.5);
+    expect(shellNodeStart('@@node-start start 1200\n')).toBeNaN();
+  });
+
+  test("homelab-dr's node start runs from its create-cluster step to its Cluster item; before/after are the process's edges around its steps", () => {
+    const journal: JournalData = {
+      path: 'runs/x.jsonl',
+      header: { runId: 'x', command: 'hard-reset', config: 'homelab.yaml', startedAt: '2026-01-01T00:00:02.000Z', steps: [], cluster: 'c' },
+      steps: new Map([
+        ['preflight', { id: 'preflight', status: 'unchanged', startedAt: '2026-01-01T00:00:03.000Z', endedAt: '2026-01-01T00:00:04.000Z' }],
+        ['create-cluster', { id: 'create-cluster', status: 'applied', startedAt: '2026-01-01T00:00:05.000Z', endedAt: '2026-01-01T00:00:21.000Z' }],
+        ['apps', { id: 'apps', status: 'applied', startedAt: '2026-01-01T00:00:22.000Z', endedAt: '2026-01-01T00:00:30.500Z' }],
+      ]),
+      items: [
+        { step: 'create-cluster', kind: 'Node', name: 'n', outcome: 'created', at: '2026-01-01T00:00:20.500Z' },
+        { step: 'create-cluster', kind: 'Cluster', name: 'c', outcome: 'created', at: '2026-01-01T00:00:19.000Z' },
+      ],
+      torn: false,
+    };
+    const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+    expect(homelabDrPhases(journal, { startedMs: t0, endedMs: t0 + 31_000 })).toEqual({ nodeStart: 14, beforeSteps: 3, afterSteps: 0.5 });
   });
 
   test("the baseline's steps are hard-reset's steps of the e2e homelab, in the DAG's order, preflight aside", async () => {

@@ -127,6 +127,15 @@ describe('K3dProvider.exists and delete', () => {
     ]);
   });
 
+  test('callers that ask at the same time share one `k3d cluster list`; a later call runs it again', async () => {
+    givenClusters('homelab');
+    expect(await Promise.all([provider.exists('homelab'), provider.exists('other'), provider.list()])).toEqual([true, false, ['homelab']]);
+    expect(tools.calls('k3d')).toEqual([['cluster', 'list', '-o', 'json']]);
+    givenClusters();
+    expect(await provider.exists('homelab')).toBe(false);
+    expect(tools.calls('k3d')).toHaveLength(2);
+  });
+
   test('output that is not a JSON list is an error, never "does not exist"', async () => {
     writeFileSync(join(tools.k3dState, 'list-output'), 'FATA[0000] Cannot connect to the Docker daemon');
     await expect(provider.exists('homelab')).rejects.toThrow(/not JSON/);
@@ -180,13 +189,35 @@ describe('K3dProvider kubeconfig, apiServer, nodeNames', () => {
     }
   });
 
-  test('the kubeconfig is fetched afresh: a recreated cluster has new credentials', async () => {
+  test('the kubeconfig is fetched once, and afresh after this provider deletes and creates the cluster: a recreated cluster has new credentials', async () => {
+    const kubeconfigGets = () => tools.calls('k3d').filter((c) => c[0] === 'kubeconfig').length;
     givenClusters('homelab');
     writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'first'));
     await provider.kubeconfig('homelab');
-    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'second'));
     const path = await provider.kubeconfig('homelab');
-    expect(readFileSync(path, 'utf8')).toContain('token: second');
+    expect(readFileSync(path, 'utf8')).toContain('token: first');
+    expect(kubeconfigGets()).toBe(1);
+
+    await provider.delete('homelab');
+    await provider.create('homelab', { config: exampleCluster });
+    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'second'));
+    expect(readFileSync(await provider.kubeconfig('homelab'), 'utf8')).toContain('token: second');
+    expect(kubeconfigGets()).toBe(2);
+  });
+
+  test('a kubeconfig file removed behind the provider is fetched again', async () => {
+    givenClusters('homelab');
+    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'first'));
+    rmSync(await provider.kubeconfig('homelab'));
+    expect(readFileSync(await provider.kubeconfig('homelab'), 'utf8')).toContain('token: first');
+    expect(tools.calls('k3d').filter((c) => c[0] === 'kubeconfig')).toHaveLength(2);
+  });
+
+  test('a failed kubeconfig fetch is not kept: the next call asks k3d again', async () => {
+    await expect(provider.kubeconfig('homelab')).rejects.toThrow(/does not exist/);
+    givenClusters('homelab');
+    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'later'));
+    expect(readFileSync(await provider.kubeconfig('homelab'), 'utf8')).toContain('token: later');
   });
 
   test('a cluster k3d does not know is an error naming it', async () => {

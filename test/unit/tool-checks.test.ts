@@ -1,7 +1,7 @@
 // Preflight's tool check, with PATH pointing at a directory of this test's own: the tools come from the
 // selected steps' declared uses, each is asked for its version, and a missing or silent one is named
 // with how to get it.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
@@ -152,6 +152,16 @@ describe('toolProblems follows the selected steps', () => {
     const ctx = context([stepUsing('create-cluster', ['k3d', 'docker'])]);
     expect((await toolsOfSteps(ctx.selectedSteps!, ctx)).tools).toEqual(new Map([['k3d', ['create-cluster']], ['docker', ['create-cluster']]]));
     expect(await toolProblems(ctx, env)).toEqual([]);
+  });
+
+  it("a run asks each tool for its version once: preflight's verify, apply and second verify share the answer; another run asks again", async () => {
+    const asked = join(mkdtempSync(join(tmpdir(), 'hdr-tools-asked-')), 'asked');
+    const env = { PATH: binDir({ k3d: `echo asked >> ${asked}; echo k3d version v5.8.3` }) };
+    const run = context([stepUsing('create-cluster', ['k3d'])]);
+    for (let i = 0; i < 3; i++) expect(await toolProblems(run, env)).toEqual([]);
+    expect(readFileSync(asked, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(await toolProblems(context([stepUsing('create-cluster', ['k3d'])]), env)).toEqual([]);
+    expect(readFileSync(asked, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
   it('a tool two steps run is checked once and names both', async () => {

@@ -14,6 +14,7 @@ import { DETACHED_ENV, RUN_ID_ENV } from '../../safety/detach.js';
 import { lockRun, type LockHolder } from '../../safety/run-lock.js';
 import { sweepOldThrowaways } from '../../safety/teardown.js';
 import { createRunLogger, type Logger } from '../../util/log.js';
+import type { Screen } from '../../safety/screen.js';
 import { providerKind, type RecoveryContext } from '../../../steps/context.js';
 import { firewallGuard } from '../../../steps/firewall.js';
 import { assertSealingKeyKept } from '../../../steps/key-backup.js';
@@ -79,9 +80,10 @@ export async function runCommand(mode: RunMode, opts: CliOptions, hooks: RunHook
       detached: process.env[DETACHED_ENV] === '1',
     });
     try {
-      await guard(run);
       const previouslyGreen = previous ? new Set([...previous.steps.values()].filter((s) => GREEN.has(s.status)).map((s) => s.id)) : undefined;
-      if (await confirmOrDetach(run, previouslyGreen, locks.fds)) return 0;
+      // The screen only reads, so it is gathered while the guards run; it is shown only once they pass.
+      const screen = await guard(run, () => screenOf(run, previouslyGreen));
+      if (await confirmOrDetach(run, screen, locks.fds)) return 0;
       return await execute(run, previouslyGreen);
     } finally {
       locks.release();
@@ -109,10 +111,26 @@ function refuseWhatCannotRun(run: Run): void {
   if (throwaway) assertThrowawayNameDiffers(config.cluster.name, ctx.clusterName, mode);
 }
 
-/** The guards (exit 3) that must refuse before anything is destroyed. */
-async function guard(run: Run): Promise<void> {
+/**
+ * A read started now and awaited later, in its turn: its rejection is handled by whoever awaits it, and
+ * never reported as unhandled when an earlier refusal ends the run first.
+ */
+function inTurn<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined);
+  return work;
+}
+
+/**
+ * The guards (exit 3) that must refuse before anything is destroyed. `alongside` (a read of its own) runs
+ * with them once the kubeconfig is known to mean the cluster; its result is returned when they all pass.
+ */
+async function guard<T>(run: Run, alongside: () => Promise<T>): Promise<T> {
   const { mode, opts, ctx, config } = run;
   if (!providerKind(ctx).ownsCluster) await assertExistingContext(ctx, config.cluster.context);
+  const read = inTurn(alongside());
+  // The guards only read: they run at once, and refuse in the order below.
+  const sealingKey = inTurn(mode === 'hard-reset' ? assertSealingKeyKept(ctx) : Promise.resolve());
+  const target = inTurn(assertTargetIsProviderCluster(ctx));
   if (mode !== 'dr-test') {
     // The run's own load: the plan report renders nothing a second time.
     const report = await buildPlanReport(opts, mode, run);
@@ -131,8 +149,9 @@ async function guard(run: Run): Promise<void> {
   // A ruleset that would drop this very SSH session is refused.
   firewallGuard(ctx);
   // A live sealing key that no backup keeps is refused.
-  if (mode === 'hard-reset') await assertSealingKeyKept(ctx);
-  await assertTargetIsProviderCluster(ctx);
+  await sealingKey;
+  await target;
+  return read;
 }
 
 /**
@@ -140,13 +159,9 @@ async function guard(run: Run): Promise<void> {
  * says what the deletion takes with it and whether this very session goes down with it. True when the
  * run went on detached (this process then exits 0).
  */
-async function confirmOrDetach(run: Run, previouslyGreen: Set<string> | undefined, inheritFds: number[]): Promise<boolean> {
-  const { mode, opts, ctx, config, steps } = run;
-  const ordered = topologicalOrder(steps);
-  const destroys = ordered.some((s) => s.destructive && !previouslyGreen?.has(s.id) && (!opts.only || opts.only.includes(s.id)));
-  if (!destroys || run.throwaway) return false;
-  const { blastRadiusScreen } = await import('../../safety/screen.js');
-  const screen = await blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
+async function confirmOrDetach(run: Run, screen: Screen | undefined, inheritFds: number[]): Promise<boolean> {
+  const { mode, opts, ctx } = run;
+  if (!screen) return false;
   process.stderr.write(screen.text);
   run.report.blastRadius(screen.data);
   await confirmDestruction(ctx.clusterName, { yes: opts.yes, shown: { blastRadius: screen.data } });
@@ -157,6 +172,16 @@ async function confirmOrDetach(run: Run, previouslyGreen: Set<string> | undefine
   if (!notice) return false;
   process.stderr.write(`${notice}\n`);
   return true;
+}
+
+/** The blast-radius screen of a run that destroys production (read-only); undefined when it destroys nothing of it. */
+async function screenOf(run: Run, previouslyGreen: Set<string> | undefined): Promise<Screen | undefined> {
+  const { mode, opts, ctx, config, steps } = run;
+  const ordered = topologicalOrder(steps);
+  const destroys = ordered.some((s) => s.destructive && !previouslyGreen?.has(s.id) && (!opts.only || opts.only.includes(s.id)));
+  if (!destroys || run.throwaway) return undefined;
+  const { blastRadiusScreen } = await import('../../safety/screen.js');
+  return blastRadiusScreen(ctx, config, ordered.map((s) => s.id), mode);
 }
 
 /** The journaled run: the steps, the proof, the teardown and the report; Ctrl-C finishes the current item. */
