@@ -13,6 +13,7 @@ import type { CliOptions } from '../args.js';
 import { loadForCommand, type Loaded } from '../context.js';
 import { envelope, writeEnvelope } from '../output.js';
 import { scalarDifferenceWarnings } from '../scalar-warnings.js';
+import { nodesSection, readNodeRows, type NodeRow } from '../../safety/node-pvs.js';
 
 export interface LitmusRow extends Use {
   step: string;
@@ -117,11 +118,24 @@ async function planFidelity(ctx: RecoveryContext): Promise<Fidelity> {
   return fidelityOfConfig(ctx.config.cluster.image, objects.map((o) => o.obj));
 }
 
+/** The provider's cluster as it runs now (read-only), on a client of its own that is closed after. */
+async function liveNodeRows(ctx: RecoveryContext): Promise<NodeRow[]> {
+  const { KubeClient } = await import('../../kube/client.js');
+  const kube = await KubeClient.fromKubeconfig(await (await ctx.provider()).kubeconfig(ctx.clusterName));
+  try {
+    return await readNodeRows(kube);
+  } finally {
+    kube.close();
+  }
+}
+
 async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<{ text: string; data: unknown }> {
   const kind = providerKind(ctx);
   if (!kind.ownsCluster) {
     const note = `provider ${kind.name}: hard-reset never deletes this cluster (only --only/--from runs restore into it)`;
-    return { text: `${note}\n`, data: { command: 'hard-reset', cluster: ctx.clusterName, provider: kind.name, deletes: false, note } };
+    // No layout says what this cluster has: count its live nodes, and say which hold which PVs.
+    const nodes = await nodesSection(() => liveNodeRows(ctx));
+    return { text: `${[note, ...nodes.lines].join('\n')}\n`, data: { command: 'hard-reset', cluster: ctx.clusterName, provider: kind.name, deletes: false, note, ...nodes.data } };
   }
   const { blastRadiusScreen } = await import('../../safety/screen.js');
   const screen = await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset');
