@@ -13,7 +13,7 @@ import type { CliOptions } from '../args.js';
 import { loadForCommand, type Loaded } from '../context.js';
 import { envelope, writeEnvelope } from '../output.js';
 import { scalarDifferenceWarnings } from '../scalar-warnings.js';
-import { nodesSection, readNodeRows, type NodeRow } from '../../safety/node-pvs.js';
+import { nodesSection, readNodeRows, type NodeRow, type NodesSection } from '../../safety/node-pvs.js';
 
 export interface LitmusRow extends Use {
   step: string;
@@ -39,6 +39,8 @@ export interface PlanReport {
   blastRadius?: { text: string; data: unknown };
   /** What a kwok rehearsal runs against what production runs (src/fidelity.ts). */
   fidelity: Fidelity;
+  /** plan, provider existing: no layout describes its cluster, so its live nodes by role and the PVs each holds. */
+  liveNodes?: NodesSection;
 }
 
 async function planOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<PlanLine[]> {
@@ -60,6 +62,7 @@ export function planBody(report: PlanReport): Record<string, unknown> {
     ...report,
     steps: report.steps.map((s) => ({ ...s, plan: s.plan.filter((l): l is string => !isPlanProblem(l)), problems: planProblems({ ...report, steps: [s] }) })),
     ...(report.blastRadius ? { blastRadius: report.blastRadius.data } : {}),
+    ...(report.liveNodes ? { liveNodes: report.liveNodes.data } : {}),
   };
 }
 
@@ -108,6 +111,7 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     ...(selected.size < loaded.steps.length ? { selection: { steps: steps.map((s) => s.id), mustVerify } } : {}),
     ...(mode === 'plan' && steps.some((s) => s.destructive) ? { blastRadius: await planBlastRadius(ctx, config, loaded.steps) } : {}),
     fidelity: await planFidelity(ctx),
+    ...(mode === 'plan' && !providerKind(ctx).ownsCluster ? { liveNodes: await nodesSection(() => liveNodeRows(ctx)) } : {}),
   };
 }
 
@@ -133,9 +137,7 @@ async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['co
   const kind = providerKind(ctx);
   if (!kind.ownsCluster) {
     const note = `provider ${kind.name}: hard-reset never deletes this cluster (only --only/--from runs restore into it)`;
-    // No layout says what this cluster has: count its live nodes, and say which hold which PVs.
-    const nodes = await nodesSection(() => liveNodeRows(ctx));
-    return { text: `${[note, ...nodes.lines].join('\n')}\n`, data: { command: 'hard-reset', cluster: ctx.clusterName, provider: kind.name, deletes: false, note, ...nodes.data } };
+    return { text: `${note}\n`, data: { command: 'hard-reset', cluster: ctx.clusterName, provider: kind.name, deletes: false, note } };
   }
   const { blastRadiusScreen } = await import('../../safety/screen.js');
   const screen = await blastRadiusScreen(ctx, config, topologicalOrder(steps).map((s) => s.id), 'hard-reset');
@@ -177,6 +179,7 @@ export function renderPlan(report: PlanReport): string {
   } else {
     out.push('', 'No run-time dependency lives inside the cluster being rebuilt.');
   }
+  if (report.liveNodes) out.push('', 'The live cluster a restore runs into (provider existing):', ...report.liveNodes.lines.map((l) => `  ${l}`));
   if (report.blastRadius) out.push('', 'If hard-reset ran now:', ...report.blastRadius.text.trimEnd().split('\n').map((l) => (l ? `  ${l}` : '')));
   return `${out.join('\n')}\n`;
 }
