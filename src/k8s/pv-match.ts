@@ -141,16 +141,16 @@ function labelFix(requirement: LabelRequirement, mismatch: string): Omit<LabelPr
 }
 
 /** Every selector requirement of the PVC the PV's labels fail, each with the label change that fixes it. */
-export function labelProblems(pv: KubeObject, pvc: KubeObject): LabelProblem[] {
-  return (selectorRequirements(pvc) ?? []).flatMap((requirement) => {
+export function labelProblems(pv: KubeObject, pvc: KubeObject, requirements = selectorRequirements(pvc)): LabelProblem[] {
+  return (requirements ?? []).flatMap((requirement) => {
     const mismatch = labelMismatch(requirement, pv.metadata.labels ?? {});
     return mismatch ? [{ mismatch, ...labelFix(requirement, mismatch) }] : [];
   });
 }
 
-/** Compares one PV with one PVC on every field the binder compares. */
-export function pvMatchesClaim(pv: KubeObject, pvc: KubeObject): ClaimMatch {
-  const mismatches = [...specMismatches(pv, pvc), ...labelProblems(pv, pvc).map((p) => p.mismatch)];
+/** Compares one PV with one PVC on every field the binder compares (`requirements`: the PVC's selector, read once by a caller comparing many PVs). */
+export function pvMatchesClaim(pv: KubeObject, pvc: KubeObject, requirements = selectorRequirements(pvc)): ClaimMatch {
+  const mismatches = [...specMismatches(pv, pvc), ...labelProblems(pv, pvc, requirements).map((p) => p.mismatch)];
   const claimRef = claimRefMismatch(pv, pvc);
   if (claimRef) mismatches.push(claimRef);
   return { ok: mismatches.length === 0, mismatches };
@@ -164,11 +164,13 @@ export function checkClaims(pvs: readonly KubeObject[], pvcs: readonly KubeObjec
   const taken = new Map<string, string>();
   const index = indexPvs(pvs);
   const results: ClaimCheck[] = [];
-  for (const pvc of pvcs.filter((claim) => selectorRequirements(claim) !== undefined)) {
+  for (const pvc of pvcs) {
+    const requirements = selectorRequirements(pvc);
+    if (requirements === undefined) continue;
     const claim = claimName(pvc);
     // The first candidate in the binder's order that is free and matches on every field.
     const match = index.candidates(pvc).map((position) => index.bySize[position]!)
-      .find((pv) => !taken.has(pv.metadata.name ?? '') && pvMatchesClaim(pv, pvc).ok);
+      .find((pv) => !taken.has(pv.metadata.name ?? '') && pvMatchesClaim(pv, pvc, requirements).ok);
     if (match) {
       taken.set(match.metadata.name ?? '', claim);
       results.push({ claim, ok: true, pv: match.metadata.name ?? '' });
@@ -176,7 +178,7 @@ export function checkClaims(pvs: readonly KubeObject[], pvcs: readonly KubeObjec
     }
     // No match: every PV is compared in full, to name the nearest and what differs.
     const compared = index.bySize.map((pv) => {
-      const { mismatches } = pvMatchesClaim(pv, pvc);
+      const { mismatches } = pvMatchesClaim(pv, pvc, requirements);
       const holder = taken.get(pv.metadata.name ?? '');
       return { pv, mismatches: holder ? [...mismatches, `is already matched to PVC ${holder}`] : mismatches };
     });

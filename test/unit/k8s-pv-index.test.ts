@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { indexPvs } from '../../src/k8s/pv-index.js';
 import { checkClaims, pvMatchesClaim, type ClaimCheck } from '../../src/k8s/pv-match.js';
+import { compareQuantities, parseQuantity } from '../../src/k8s/quantity.js';
 import type { KubeObject } from '../../src/k8s/types.js';
 
 interface PvFields {
@@ -166,5 +167,19 @@ describe('checkClaims through the index', () => {
     // The fixture exercises both outcomes, or the comparison would prove little.
     expect(result.filter((r) => r.pv).length).toBeGreaterThan(10);
     expect(result.filter((r) => r.nearest).length).toBeGreaterThan(10);
+  });
+});
+
+describe('parseQuantity, read once per string', () => {
+  it('gives the same value again without re-parsing, a number as its string, and keeps an invalid one invalid', () => {
+    const first = parseQuantity('1024Mi');
+    expect(parseQuantity('1024Mi')).toBe(first);
+    expect(compareQuantities(first!, parseQuantity('1Gi')!)).toBe(0);
+    expect(parseQuantity(1)).toBe(parseQuantity('1'));
+    expect(parseQuantity('lots')).toBeUndefined();
+    expect(parseQuantity('lots')).toBeUndefined();
+    // Past its bound the memo starts over, and still answers right.
+    for (let i = 0; i < 5000; i++) parseQuantity(`${i}Mi`);
+    expect(parseQuantity('1024Mi')).toEqual({ numerator: 1024n * 2n ** 20n, denominator: 1n });
   });
 });
