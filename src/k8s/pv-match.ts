@@ -2,6 +2,8 @@
 // and name what differs ("PV appdata-pv (local-storage, 50Gi, RWO) lacks label environment").
 import { compareQuantities, parseQuantity } from './quantity.js';
 import { isRecord } from '../util/helpers.js';
+import { indexPvs } from './pv-index.js';
+import { selectorRequirements, specOf, storageClassOf, stringArray, pvCapacity, wantedVolumeOf, type LabelRequirement } from './pv-fields.js';
 import type { KubeObject } from './types.js';
 
 export interface ClaimMatch {
@@ -14,38 +16,12 @@ export type ClaimCheck =
   | { claim: string; ok: true; pv: string }
   | { claim: string; ok: false; nearestPv?: string; mismatches: string[]; message: string };
 
-interface LabelRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values: string[];
-}
-
 const ACCESS_MODE_ABBREVIATIONS: Record<string, string> = {
   ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP',
 };
 
-function specOf(obj: KubeObject): Record<string, unknown> {
-  return isRecord(obj.spec) ? obj.spec : {};
-}
-
-function stringArray(value: unknown): string[] {
-  return Array.isArray(value) ? value.map(String) : [];
-}
-
 function abbreviate(mode: string): string {
   return ACCESS_MODE_ABBREVIATIONS[mode] ?? mode;
-}
-
-function storageClassOf(obj: KubeObject): string {
-  const fromSpec = specOf(obj).storageClassName;
-  // The beta annotation still wins over the field in the binder, for old manifests.
-  const fromAnnotation = obj.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'];
-  return String(fromAnnotation ?? fromSpec ?? '');
-}
-
-function pvCapacity(pv: KubeObject): string | undefined {
-  const capacity = specOf(pv).capacity;
-  return isRecord(capacity) && capacity.storage !== undefined ? String(capacity.storage) : undefined;
 }
 
 function claimRequest(pvc: KubeObject): string | undefined {
@@ -67,23 +43,6 @@ export function describePv(pv: KubeObject): string {
   const modes = stringArray(specOf(pv).accessModes).map(abbreviate).join(',') || 'no access modes';
   const storageClass = storageClassOf(pv) || 'no storageClassName';
   return `${pv.metadata.name ?? '(unnamed)'} (${storageClass}, ${pvCapacity(pv) ?? 'no capacity'}, ${modes})`;
-}
-
-function selectorRequirements(pvc: KubeObject): LabelRequirement[] | undefined {
-  const selector = specOf(pvc).selector;
-  if (!isRecord(selector)) return undefined;
-  const fromLabels = Object.entries(isRecord(selector.matchLabels) ? selector.matchLabels : {}).map(
-    ([key, value]): LabelRequirement => ({ key, operator: 'In', values: [String(value)] }),
-  );
-  const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
-  const fromExpressions = expressions.filter(isRecord).map(
-    (expression): LabelRequirement => ({
-      key: String(expression.key),
-      operator: String(expression.operator) as LabelRequirement['operator'],
-      values: stringArray(expression.values),
-    }),
-  );
-  return [...fromLabels, ...fromExpressions];
 }
 
 /** kubectl's selector syntax: "environment=prod,tier in (ssd,nvme),!legacy" (node selectors add Gt and Lt). */
@@ -144,8 +103,8 @@ function claimRefMismatch(pv: KubeObject, pvc: KubeObject): string | undefined {
 /** What the binder compares that the PV's owner cannot change without changing what the volume is. */
 export function specMismatches(pv: KubeObject, pvc: KubeObject): string[] {
   const mismatches: string[] = [];
-  const wantedVolume = specOf(pvc).volumeName;
-  if (typeof wantedVolume === 'string' && wantedVolume !== '' && wantedVolume !== pv.metadata.name) {
+  const wantedVolume = wantedVolumeOf(pvc);
+  if (wantedVolume !== undefined && wantedVolume !== pv.metadata.name) {
     mismatches.push(`is not ${wantedVolume}, the PV the PVC names in volumeName`);
   }
   const pvClass = storageClassOf(pv);
@@ -182,24 +141,19 @@ function labelFix(requirement: LabelRequirement, mismatch: string): Omit<LabelPr
 }
 
 /** Every selector requirement of the PVC the PV's labels fail, each with the label change that fixes it. */
-export function labelProblems(pv: KubeObject, pvc: KubeObject): LabelProblem[] {
-  return (selectorRequirements(pvc) ?? []).flatMap((requirement) => {
+export function labelProblems(pv: KubeObject, pvc: KubeObject, requirements = selectorRequirements(pvc)): LabelProblem[] {
+  return (requirements ?? []).flatMap((requirement) => {
     const mismatch = labelMismatch(requirement, pv.metadata.labels ?? {});
     return mismatch ? [{ mismatch, ...labelFix(requirement, mismatch) }] : [];
   });
 }
 
-/** Compares one PV with one PVC on every field the binder compares. */
-export function pvMatchesClaim(pv: KubeObject, pvc: KubeObject): ClaimMatch {
-  const mismatches = [...specMismatches(pv, pvc), ...labelProblems(pv, pvc).map((p) => p.mismatch)];
+/** Compares one PV with one PVC on every field the binder compares (`requirements`: the PVC's selector, read once by a caller comparing many PVs). */
+export function pvMatchesClaim(pv: KubeObject, pvc: KubeObject, requirements = selectorRequirements(pvc)): ClaimMatch {
+  const mismatches = [...specMismatches(pv, pvc), ...labelProblems(pv, pvc, requirements).map((p) => p.mismatch)];
   const claimRef = claimRefMismatch(pv, pvc);
   if (claimRef) mismatches.push(claimRef);
   return { ok: mismatches.length === 0, mismatches };
-}
-
-function capacitySortKey(pv: KubeObject): number {
-  const quantity = parseQuantity(pvCapacity(pv) ?? '');
-  return quantity ? Number(quantity.numerator) / Number(quantity.denominator) : Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -208,36 +162,41 @@ function capacitySortKey(pv: KubeObject): number {
  */
 export function checkClaims(pvs: readonly KubeObject[], pvcs: readonly KubeObject[]): ClaimCheck[] {
   const taken = new Map<string, string>();
-  const bySize = [...pvs].sort((a, b) => capacitySortKey(a) - capacitySortKey(b));
+  const index = indexPvs(pvs);
   const results: ClaimCheck[] = [];
-  for (const pvc of pvcs.filter((claim) => selectorRequirements(claim) !== undefined)) {
+  for (const pvc of pvcs) {
+    const requirements = selectorRequirements(pvc);
+    if (requirements === undefined) continue;
     const claim = claimName(pvc);
-    const compared = bySize.map((pv) => {
-      const { mismatches } = pvMatchesClaim(pv, pvc);
+    // The first candidate in the binder's order that is free and matches on every field.
+    const match = index.candidates(pvc).map((position) => index.bySize[position]!)
+      .find((pv) => !taken.has(pv.metadata.name ?? '') && pvMatchesClaim(pv, pvc, requirements).ok);
+    if (match) {
+      taken.set(match.metadata.name ?? '', claim);
+      results.push({ claim, ok: true, pv: match.metadata.name ?? '' });
+      continue;
+    }
+    // No match: every PV is compared in full, to name the nearest and what differs.
+    const compared = index.bySize.map((pv) => {
+      const { mismatches } = pvMatchesClaim(pv, pvc, requirements);
       const holder = taken.get(pv.metadata.name ?? '');
       return { pv, mismatches: holder ? [...mismatches, `is already matched to PVC ${holder}`] : mismatches };
     });
-    const match = compared.find((candidate) => candidate.mismatches.length === 0);
-    if (match) {
-      taken.set(match.pv.metadata.name ?? '', claim);
-      results.push({ claim, ok: true, pv: match.pv.metadata.name ?? '' });
-      continue;
-    }
-    results.push(claimFailure(pvc, pvs, compared));
+    results.push(claimFailure(pvc, index.written, compared));
   }
   return results;
 }
 
 function claimFailure(
   pvc: KubeObject,
-  pvs: readonly KubeObject[],
+  written: ReadonlyMap<KubeObject, number>,
   compared: Array<{ pv: KubeObject; mismatches: string[] }>,
 ): ClaimCheck {
   const claim = claimName(pvc);
   const prefix = `PVC ${claim} selects ${describeSelector(pvc) || 'everything'}`;
   // Nearest: fewest mismatches; ties go to the PV written first.
   const nearest = [...compared].sort(
-    (a, b) => a.mismatches.length - b.mismatches.length || pvs.indexOf(a.pv) - pvs.indexOf(b.pv),
+    (a, b) => a.mismatches.length - b.mismatches.length || written.get(a.pv)! - written.get(b.pv)!,
   )[0];
   if (!nearest) return { claim, ok: false, mismatches: [], message: `${prefix}; no PV exists` };
   return {

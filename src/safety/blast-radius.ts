@@ -6,12 +6,10 @@ import type { HomelabConfig, ProviderName } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
 import { errorMessage } from '../util/errors.js';
-import { roleOf, type NodeRole } from '../cluster/node-layout.js';
-import { healthOf } from '../health/rules.js';
-import { pvHostnames } from '../k8s/pv-nodes.js';
 import { accessPath, tunnelPodsOf, type AccessVerdict, type DockerNetwork } from './access-path.js';
 import { checkAlternateAccess, dockerNetworks, k3dNetworkName, type AlternateResult } from './access-probe.js';
 import { loadManifests } from '../k8s/manifests.js';
+import { nodeRows, plural, renderNodes, type NodeRow } from './node-pvs.js';
 import { pvObjectFate, type PvObjectVerdict } from './pv-claims.js';
 import { pvSurvival, type PvVerdict } from './pv-survival.js';
 import { continueCommand, rollbackTable, type RollbackRow } from './rollback.js';
@@ -30,14 +28,6 @@ export interface NamespaceCount {
 
 /** A PV's data (survives or not) and its object (re-created, or kept with its claim). */
 export type PvRow = PvVerdict & PvObjectVerdict;
-
-/** A node of the live cluster, and the PVs pinned to it (their data is on that node). */
-export interface NodeRow {
-  name: string;
-  role: NodeRole;
-  ready: boolean;
-  pvs: string[];
-}
 
 export type LiveCluster =
   | { reachable: true; namespaces: NamespaceCount[]; pods: number; workloads: Record<string, number>; pvs: PvRow[]; nodes: NodeRow[] }
@@ -109,18 +99,6 @@ async function readLive(kube: KubeClient | undefined, config: HomelabConfig): Pr
   }
 }
 
-/** Every node with its role, readiness and the PVs pinned to it (provider existing: these are all the nodes there are). */
-export function nodeRows(nodes: readonly KubeObject[], pvs: readonly KubeObject[]): NodeRow[] {
-  return nodes
-    .map((node) => ({
-      name: node.metadata.name,
-      role: roleOf(node.metadata.labels),
-      ready: healthOf(node).status === 'Current',
-      pvs: pvs.filter((pv) => pvHostnames(pv).includes(node.metadata.name)).map((pv) => pv.metadata.name).sort(),
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-}
-
 export async function blastRadius(kube: KubeClient | undefined, config: HomelabConfig, opts: BlastRadiusOptions): Promise<BlastRadius> {
   const cluster = opts.clusterName ?? config.cluster.name;
   const command = opts.command ?? 'hard-reset';
@@ -130,10 +108,6 @@ export async function blastRadius(kube: KubeClient | undefined, config: HomelabC
   const tunnelPods = pods ? tunnelPodsOf(pods) : undefined;
   const access = accessPath({ env: opts.env ?? process.env, tunnelPods, dockerNetworks: networks, rehearsal: provider === 'kwok' });
   return { command, cluster, provider, live, access, alternates, rollback: rollbackTable(opts.stepIds), resume: continueCommand(command) };
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 function renderLive(live: LiveCluster): string[] {
@@ -150,14 +124,6 @@ function renderLive(live: LiveCluster): string[] {
     lines.push(...alignColumns([['PV', 'DATA', 'PV OBJECT', 'WHERE, AND ITS CLAIM'], ...rows], '  '));
   }
   return [...lines, '', ...renderNodes(live.nodes)];
-}
-
-function renderNodes(nodes: readonly NodeRow[]): string[] {
-  const servers = nodes.filter((n) => n.role === 'server').length;
-  const notReady = nodes.filter((n) => !n.ready).length;
-  const head = `Nodes: ${nodes.length} (${plural(servers, 'server')}, ${plural(nodes.length - servers, 'agent')}${notReady ? `; ${notReady} NOT READY` : ''})`;
-  if (nodes.length === 0) return [head];
-  return [head, ...alignColumns([['NODE', 'ROLE', 'READY', 'PVS PINNED TO IT'], ...nodes.map((n) => [n.name, n.role, n.ready ? 'yes' : 'NO', n.pvs.join(', ') || '-'])], '  ')];
 }
 
 const OBJECT_WORDS: Record<PvRow['object'], string> = { recreated: 're-created', 'not-recreated': 'NOT RE-CREATED', kept: 'kept' };

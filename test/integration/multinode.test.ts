@@ -1,7 +1,8 @@
 // Issue 16 on the real control plane: a homelab of 1 server and 2 agents, rehearsed by the CLI (dr-test
 // on kwok, kept), with one PV on each node. The real scheduler must place each app where its PV lives;
 // diagnose must name a PV whose node is cordoned; verify must go red when a pod runs away from its PV
-// and when a PV's node is gone.
+// and when a PV's node is gone. The same cluster reached as provider existing: plan and verify count
+// its nodes and say which hold which PVs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,14 +21,16 @@ let kube: KubeClient;
 let provider: KwokProvider;
 let kubeconfig: string;
 
-function homelabDr(...args: string[]) {
+function homelabDrWith(env: NodeJS.ProcessEnv, ...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args, '--config', join(dir, 'homelab.yaml')], {
     encoding: 'utf8',
     timeout: 300_000,
-    env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: stateHome },
+    env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: stateHome, ...env },
   });
   return { ...r, all: `${r.stdout}${r.stderr}` };
 }
+
+const homelabDr = (...args: string[]) => homelabDrWith({}, ...args);
 
 const hostOf = (pv: KubeObject): unknown =>
   (pv.spec as { nodeAffinity: { required: { nodeSelectorTerms: Array<{ matchExpressions: Array<{ values: string[] }> }> } } }).nodeAffinity.required.nodeSelectorTerms[0]!.matchExpressions[0]!.values;
@@ -81,6 +84,50 @@ describe('a homelab of 1 server and 2 agents, rehearsed on kwok', () => {
     }
     const verify = homelabDr('verify', '--name', cluster);
     expect(verify.status, verify.all).toBe(0);
+  });
+
+  it('provider existing: plan and verify count the live nodes by role and say which hold which PVs, compactly', async () => {
+    // Five more PVs on agent 0, so its row must shorten to the count, three names and "… N more".
+    const extra = Array.from({ length: 5 }, (_, i) => `extra-${i}-pv`);
+    for (const name of extra) {
+      await kube.apply({
+        apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name },
+        spec: {
+          capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'extra', local: { path: `/srv/${name}` },
+          nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [`${cluster}-agent-0`] }] }] } },
+        },
+      });
+    }
+    try {
+      const existing = ['--provider', 'existing', '--kubeconfig', kubeconfig];
+      // Each line's cells, apart by the columns' padding.
+      const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const table = [
+        ['Nodes: 3 (1 server, 2 agents)'],
+        ['NODE', 'ROLE', 'READY', 'PVS PINNED TO IT'],
+        [`${cluster}-agent-0`, 'agent', 'yes', '6 PVs: extra-0-pv, extra-1-pv, extra-2-pv … 3 more'],
+        [`${cluster}-agent-1`, 'agent', 'yes', 'nas-pv'],
+        [`${cluster}-server-0`, 'server', 'yes', 'config-pv'],
+      ].map((cells) => cells.map(escape).join(' +'));
+      const verify = homelabDr('verify', ...existing);
+      expect(verify.status, verify.all).toBe(0);
+      expect(verify.stdout, verify.all).toMatch(new RegExp(table.join('\\n *')));
+      // plan takes no --kubeconfig: provider existing reads $KUBECONFIG.
+      const plan = homelabDrWith({ KUBECONFIG: kubeconfig }, 'plan', '--provider', 'existing');
+      expect(plan.status, plan.all).toBe(0);
+      expect(plan.stdout, plan.all).toMatch(new RegExp(`The live cluster a restore runs into \\(provider existing\\):\\n *${table.join('\\n *')}`));
+      // -o json lists every PV of every node.
+      type Nodes = { nodes: Array<{ name: string; role: string; ready: boolean; pvs: string[] }> };
+      const agent0 = (nodes: Nodes['nodes']) => nodes.find((n) => n.name === `${cluster}-agent-0`);
+      const json = homelabDr('verify', ...existing, '-o', 'json');
+      expect(json.status, json.all).toBe(0);
+      expect(agent0((JSON.parse(json.stdout) as Nodes).nodes)).toEqual({ name: `${cluster}-agent-0`, role: 'agent', ready: true, pvs: [...extra, 'media-pv'] });
+      const planJson = homelabDrWith({ KUBECONFIG: kubeconfig }, 'plan', '--provider', 'existing', '-o', 'json');
+      expect(planJson.status, planJson.all).toBe(0);
+      expect(agent0((JSON.parse(planJson.stdout) as { liveNodes: Nodes }).liveNodes.nodes)?.pvs).toHaveLength(6);
+    } finally {
+      for (const name of extra) await kube.delete({ apiVersion: 'v1', kind: 'PersistentVolume', name });
+    }
   });
 
   it('diagnose names the Pending pod whose PV lives on a cordoned node', async () => {

@@ -11,7 +11,7 @@ import { InputError } from '../../src/util/errors.js';
 import { followNode, pvHostnames, resolveStorageNodes } from '../../src/k8s/pv-nodes.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { nodeLayoutMissing } from '../../steps/node-readiness.js';
-import { nodeRows } from '../../src/safety/blast-radius.js';
+import { nodeRows } from '../../src/safety/node-pvs.js';
 import { claimDiagnosis, type VolumeView } from '../../src/diagnose/volumes.js';
 
 const cluster = (over: Partial<ClusterConfig> = {}): ClusterConfig => ({

@@ -13,6 +13,7 @@ import type { CliOptions } from '../args.js';
 import { loadForCommand, type Loaded } from '../context.js';
 import { envelope, writeEnvelope } from '../output.js';
 import { scalarDifferenceWarnings } from '../scalar-warnings.js';
+import { nodesSection, readNodeRows, type NodeRow, type NodesSection } from '../../safety/node-pvs.js';
 
 export interface LitmusRow extends Use {
   step: string;
@@ -40,6 +41,8 @@ export interface PlanReport {
   blastRadius?: { text: string; data: unknown };
   /** What a kwok rehearsal runs against what production runs (src/fidelity.ts). */
   fidelity: Fidelity;
+  /** plan, provider existing: no layout describes its cluster, so its live nodes by role and the PVs each holds. */
+  liveNodes?: NodesSection;
 }
 
 async function planOf(step: Step<RecoveryContext>, ctx: RecoveryContext): Promise<PlanLine[]> {
@@ -64,6 +67,7 @@ export function planBody(report: PlanReport): Record<string, unknown> {
     ...report,
     steps: report.steps.map((s) => ({ ...s, plan: s.plan.filter((l): l is string => !isPlanProblem(l)), problems: planProblems({ ...report, steps: [s] }) })),
     ...(report.blastRadius ? { blastRadius: report.blastRadius.data } : {}),
+    ...(report.liveNodes ? { liveNodes: report.liveNodes.data } : {}),
   };
 }
 
@@ -118,6 +122,7 @@ export async function buildPlanReport(opts: CliOptions, mode: 'plan' | 'hard-res
     ...(selected.size < loaded.steps.length ? { selection: { steps: steps.map((s) => s.id), mustVerify } } : {}),
     ...(mode === 'plan' && steps.some((s) => s.destructive) ? { blastRadius: await planBlastRadius(ctx, config, loaded.steps) } : {}),
     fidelity: await planFidelity(ctx),
+    ...(mode === 'plan' && !providerKind(ctx).ownsCluster ? { liveNodes: await nodesSection(() => liveNodeRows(ctx)) } : {}),
   };
 }
 
@@ -126,6 +131,17 @@ async function planFidelity(ctx: RecoveryContext): Promise<Fidelity> {
   // A controller manifest that does not load is reported by the sealed-secrets step's own plan.
   const objects = await ctx.inputs.sealedSecretsController().catch(() => []);
   return fidelityOfConfig(ctx.config.cluster.image, objects.map((o) => o.obj));
+}
+
+/** The provider's cluster as it runs now (read-only), on a client of its own that is closed after. */
+async function liveNodeRows(ctx: RecoveryContext): Promise<NodeRow[]> {
+  const { KubeClient } = await import('../../kube/client.js');
+  const kube = await KubeClient.fromKubeconfig(await (await ctx.provider()).kubeconfig(ctx.clusterName));
+  try {
+    return await readNodeRows(kube);
+  } finally {
+    kube.close();
+  }
 }
 
 async function planBlastRadius(ctx: RecoveryContext, config: RecoveryContext['config'], steps: readonly Step<RecoveryContext>[]): Promise<{ text: string; data: unknown }> {
@@ -179,6 +195,7 @@ export function renderPlan(report: PlanReport): string {
   } else {
     out.push('', 'No run-time dependency lives inside the cluster being rebuilt.');
   }
+  if (report.liveNodes) out.push('', 'The live cluster a restore runs into (provider existing):', ...report.liveNodes.lines.map((l) => `  ${l}`));
   if (report.blastRadius) out.push('', 'If hard-reset ran now:', ...report.blastRadius.text.trimEnd().split('\n').map((l) => (l ? `  ${l}` : '')));
   return `${out.join('\n')}\n`;
 }
