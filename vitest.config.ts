@@ -13,6 +13,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some hooks make 4096-bit RSA keys: seconds of CPU, past the 10 s default on a loaded machine
+          // (seen: seal-kubeseal.test.ts's beforeAll timed out at load 17). A hook still has a bound.
+          hookTimeout: 60_000,
         },
       },
       {
