@@ -74,8 +74,13 @@ export async function assertKubeconfigIsProviderCluster(
   let servers: [string, string];
   try {
     if (!(await provider.exists(cluster))) return;
-    // Both reads at once: they are independent, and the guard runs before every destructive step.
-    servers = await Promise.all([kubeconfigServer(), provider.apiServer(cluster)]);
+    // Both reads at once (the guard runs before every destructive step), judged in the old order: a
+    // half-made cluster has no kubeconfig (InputError: nothing to compare) and often no provider record
+    // either, whose read error must not win the race (seen: ENOENT of kwokctl.yaml on --resume, exit 70).
+    const [fromKubeconfig, fromProvider] = await Promise.allSettled([kubeconfigServer(), provider.apiServer(cluster)]);
+    if (fromKubeconfig.status === 'rejected') throw fromKubeconfig.reason;
+    if (fromProvider.status === 'rejected') throw fromProvider.reason;
+    servers = [fromKubeconfig.value, fromProvider.value];
   } catch (err) {
     if (err instanceof InputError) return;
     throw err;

@@ -95,6 +95,19 @@ describe('assertKubeconfigIsProviderCluster (called by hard-reset, dr-test and d
     await expect(assertKubeconfigIsProviderCluster(provider(true), 'homelab', broken)).rejects.toThrow('connection reset');
   });
 
+  it('passes a half-made cluster whose provider record is missing too, whichever read fails first', async () => {
+    // The kubeconfig's InputError comes late, the provider's record's ENOENT at once (a kwok cluster
+    // killed mid-create: its kwokctl.yaml not written yet); the missing kubeconfig still decides.
+    const noRecord = { exists: async () => true, apiServer: async (): Promise<string> => { throw Object.assign(new Error('ENOENT: no such file or directory, open \'.../kwokctl.yaml\''), { code: 'ENOENT' }); } };
+    const lateNoKubeconfig = async (): Promise<string> => {
+      await new Promise((r) => setTimeout(r, 20));
+      throw new InputError('no kwok cluster named homelab (no .../kubeconfig.yaml)');
+    };
+    await expect(assertKubeconfigIsProviderCluster(noRecord, 'homelab', lateNoKubeconfig)).resolves.toBeUndefined();
+    // With a kubeconfig in place, the provider's missing record is an error, not a pass.
+    await expect(assertKubeconfigIsProviderCluster(noRecord, 'homelab', async () => 'https://127.0.0.1:1')).rejects.toThrow(/ENOENT/);
+  });
+
   it('passes a provider that cannot be asked because its tool is missing (preflight names the tool)', async () => {
     const noTool = { exists: async (): Promise<boolean> => { throw new InputError('k3d is not installed (PATH=/usr/bin)'); }, apiServer: async () => 'https://127.0.0.1:1' };
     let asked = false;
