@@ -48,6 +48,9 @@ mark storage end
 mark sealed-secrets-controller start
 kubectl apply -f "$homelab/kubernetes/sealed-secrets/controller.yaml"
 wait_for kubectl -n kube-system rollout status deployment/sealed-secrets-controller --timeout=5s
+# The rollout is done before the Service has the pod's endpoint: without this wait kubeseal failed with
+# "no endpoints available for service" (1 run in 5 on an idle machine).
+wait_for kubeseal --controller-namespace kube-system --controller-name sealed-secrets-controller --fetch-cert
 mark sealed-secrets-controller end
 
 mark reseal-secrets start

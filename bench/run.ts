@@ -11,6 +11,8 @@
 //                     printed only, bench/results.md is left alone
 //   k3d runs only where the real k3d tier is up (scripts/k3d-tier.sh env sourced); elsewhere it says why it skipped
 //   BENCH_K3D_CLUSTER name of the k3d RTO rows' cluster (default hdr-bench-<pid>), for a shared Docker engine
+//   BENCH_K3D_RUNS    rounds of the k3d RTO rows; default 9, at least 5 (the kubelet's random first-probe delay
+//                     moves one run of either side by up to 10 s, so a median needs more rounds than 5)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -634,7 +636,7 @@ async function main(): Promise<void> {
   }
   // After the rehearsal, alone as well: Docker's nodes take the CPU the kwok rows would share.
   if (wanted('k3d')) {
-    await section(ctx, 'k3d', ['`hard-reset --provider k3d` RTO vs the shell baseline'], ['faster than the shell baseline'], () => k3dRows(ctx, heavy));
+    await section(ctx, 'k3d', ['`hard-reset --provider k3d` RTO vs the shell baseline'], ['faster than the shell baseline'], () => k3dRows(ctx, intEnv('BENCH_K3D_RUNS', 9, 5)));
   }
   if (wanted('multinode')) {
     await section(ctx, 'multinode', [`multi-node homelab (${MULTINODE_NAME})`], ['plan ≤ 2 s, ≤ 300 MB; orchestrator ≤ 10% of the RTO'], () => multinodeRows(ctx, light, heavy));

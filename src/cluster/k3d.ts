@@ -81,7 +81,13 @@ export class K3dProvider implements ClusterProvider {
   readonly name = 'k3d' as const;
   readonly root: string;
   private readonly readNodeRegistries: NodeRegistriesReader;
-  /** The `k3d cluster list` in flight: callers that ask meanwhile share it (the guards ask at once). */
+  /**
+   * The last `k3d cluster list`, kept until this provider creates or deletes a cluster (forget()). Callers
+   * that ask meanwhile share it: one hard-reset asked eight times (guards, screen, preflight, delete and
+   * create verify), about 40 ms each, and up to 400 ms when the guards ran it beside `k3d kubeconfig get`.
+   * During a run the only change to the cluster is this provider's own (the run holds its lock); a failed
+   * listing is not kept.
+   */
   private listing: Promise<string> | undefined;
   /**
    * Each cluster's kubeconfig as fetched since this provider last created or deleted it. A cluster
@@ -89,7 +95,7 @@ export class K3dProvider implements ClusterProvider {
    * provider's own (the run holds the cluster's lock); one recreated behind its back fails TLS loudly.
    * `k3d kubeconfig get` copies the file out of the node container: a run asked for it nine times.
    */
-  private readonly fetchedKubeconfigs = new Map<string, Promise<string>>();
+  private readonly fetchedKubeconfigs = new Map<string, { path: Promise<string>; inFlight: boolean }>();
 
   constructor(opts: K3dProviderOptions = {}) {
     this.root = opts.root ?? defaultK3dRoot(process.env, homedir());
@@ -107,14 +113,16 @@ export class K3dProvider implements ClusterProvider {
     return { ports: mapPorts(config.ports, freePorts), paths: mapPaths(config.volumes, join(this.root, cluster, 'scratch'), true) };
   }
 
-  /** `k3d cluster list -o json`, run afresh unless a call is already in flight. */
+  /** `k3d cluster list -o json`: the kept listing, else a new one. */
   private clusterList(): Promise<string> {
     if (!this.listing) {
-      const listing = run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS }).then((r) => r.stdout);
-      const settled = (): void => {
+      const listing = run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS }).then((r) => {
+        clusterNamesFromList(r.stdout); // output that is not a listing throws here, and so is not kept
+        return r.stdout;
+      });
+      listing.catch(() => {
         if (this.listing === listing) this.listing = undefined;
-      };
-      listing.then(settled, settled);
+      });
       this.listing = listing;
     }
     return this.listing;
@@ -184,14 +192,19 @@ export class K3dProvider implements ClusterProvider {
   async kubeconfig(cluster: string): Promise<string> {
     const path = this.kubeconfigPath(cluster);
     const fetched = this.fetchedKubeconfigs.get(cluster);
-    if (fetched && existsSync(path)) return fetched;
-    const fetching = this.fetchKubeconfig(cluster, path);
-    this.fetchedKubeconfigs.set(cluster, fetching);
-    // A failed fetch is not kept: the next caller asks k3d again.
-    fetching.catch(() => {
-      if (this.fetchedKubeconfigs.get(cluster) === fetching) this.fetchedKubeconfigs.delete(cluster);
-    });
-    return fetching;
+    // One in flight is shared: its file does not exist until it ends (the guards and the blast-radius
+    // screen asking at once ran three `k3d kubeconfig get`, ~400 ms each on two cores).
+    if (fetched && (fetched.inFlight || existsSync(path))) return fetched.path;
+    const entry = { path: this.fetchKubeconfig(cluster, path), inFlight: true };
+    this.fetchedKubeconfigs.set(cluster, entry);
+    entry.path.then(
+      () => (entry.inFlight = false),
+      // A failed fetch is not kept: the next caller asks k3d again.
+      () => {
+        if (this.fetchedKubeconfigs.get(cluster) === entry) this.fetchedKubeconfigs.delete(cluster);
+      },
+    );
+    return entry.path;
   }
 
   private async fetchKubeconfig(cluster: string, path: string): Promise<string> {

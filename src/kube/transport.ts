@@ -3,7 +3,7 @@
 // unknown fields survive, and a custom resource looks like any other object.
 import https from 'node:https';
 import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './kubeconfig-lib.js';
 import { InputError } from '../util/errors.js';
 import { apiErrorFromBody } from './errors.js';
 

@@ -52,7 +52,7 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
   diag().debug({ cmd: command, ...(opts.cwd ? { cwd: opts.cwd } : {}) }, 'exec');
   const started = Date.now();
   // zx is loaded on first use so that `--help` and `plan` do not pay for it.
-  const { $, quote: bashQuote } = await import('zx');
+  const { $, quote: bashQuote } = await import('zx/core');
   // A child that exits without reading all of its input (a failed `nft -f -`, a wrong tool) makes the
   // write to its stdin fail with EPIPE; zx attaches no listener there, so the error would be unhandled and
   // end homelab-dr. It is recorded instead, and the child's exit decides (an exit 0 without the input is a failure).

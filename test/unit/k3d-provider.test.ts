@@ -121,18 +121,30 @@ describe('K3dProvider.exists and delete', () => {
     givenClusters('other', 'homelab');
     expect(await provider.exists('homelab')).toBe(true);
     expect(await provider.exists('homelab-drtest')).toBe(false);
+    expect(tools.calls('k3d')).toEqual([['cluster', 'list', '-o', 'json']]);
+  });
+
+  test('one `k3d cluster list` serves every caller, at once or later, until the provider creates or deletes a cluster', async () => {
+    givenClusters('homelab');
+    expect(await Promise.all([provider.exists('homelab'), provider.exists('other'), provider.list()])).toEqual([true, false, ['homelab']]);
+    expect(await provider.exists('homelab')).toBe(true);
+    expect(tools.calls('k3d')).toEqual([['cluster', 'list', '-o', 'json']]);
+    // Its own delete: asked again before and after.
+    await provider.delete('homelab');
+    expect(await provider.exists('homelab')).toBe(false);
     expect(tools.calls('k3d')).toEqual([
       ['cluster', 'list', '-o', 'json'],
+      ['cluster', 'delete', 'homelab'],
       ['cluster', 'list', '-o', 'json'],
     ]);
   });
 
-  test('callers that ask at the same time share one `k3d cluster list`; a later call runs it again', async () => {
+  test('a listing that failed is not kept: the next caller asks k3d again', async () => {
+    writeFileSync(join(tools.k3dState, 'list-output'), 'FATA[0000] Cannot connect to the Docker daemon');
+    await expect(provider.exists('homelab')).rejects.toThrow(/not JSON/);
+    rmSync(join(tools.k3dState, 'list-output'));
     givenClusters('homelab');
-    expect(await Promise.all([provider.exists('homelab'), provider.exists('other'), provider.list()])).toEqual([true, false, ['homelab']]);
-    expect(tools.calls('k3d')).toEqual([['cluster', 'list', '-o', 'json']]);
-    givenClusters();
-    expect(await provider.exists('homelab')).toBe(false);
+    expect(await provider.exists('homelab')).toBe(true);
     expect(tools.calls('k3d')).toHaveLength(2);
   });
 
@@ -203,6 +215,15 @@ describe('K3dProvider kubeconfig, apiServer, nodeNames', () => {
     writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'second'));
     expect(readFileSync(await provider.kubeconfig('homelab'), 'utf8')).toContain('token: second');
     expect(kubeconfigGets()).toBe(2);
+  });
+
+  test('callers that ask while a fetch is in flight share it: one `k3d kubeconfig get`', async () => {
+    givenClusters('homelab');
+    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'first'));
+    const paths = await Promise.all([provider.kubeconfig('homelab'), provider.kubeconfig('homelab'), provider.kubeconfig('homelab')]);
+    expect(new Set(paths).size).toBe(1);
+    expect(readFileSync(paths[0]!, 'utf8')).toContain('token: first');
+    expect(tools.calls('k3d').filter((c) => c[0] === 'kubeconfig')).toHaveLength(1);
   });
 
   test('a kubeconfig file removed behind the provider is fetched again', async () => {
