@@ -603,8 +603,13 @@ How each row is measured:
   blast-radius screen, confirmation), which no step row counts. The sealed-secrets-controller step of
   both sides is mostly the controller pod's own start: its readinessProbe has the default period of
   10 s, and a kubelet that started less than one period before a pod's probe worker makes that worker
-  sleep a random part of the period first (kubelet prober worker.go), which is most of the step's
-  spread on both sides; neither side can shorten it.
+  sleep a random part of the period first (kubelet prober worker.go), and a first probe that finds the
+  controller not yet listening waits a whole period for the next: most of the step's spread on both
+  sides. The two controllers do not start alike: homelab-dr restores the backed-up key pair first, so its
+  controller starts with a key, where the script's controller generates a new 4096-bit pair before it
+  serves (the script has no key to restore): the main difference in the step, and the reason
+  the script reseals with a new certificate. With 9 rounds the RTO ratio still moves by about ±0.1×
+  from one bench run to the next (BENCH_K3D_RUNS raises the rounds).
 ${ctx.notes.length > 0 ? `\nNotes:\n\n${ctx.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 Raw samples (seconds; RSS in KB):
 
