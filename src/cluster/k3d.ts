@@ -77,6 +77,12 @@ export interface K3dProviderOptions {
   readNodeRegistries?: NodeRegistriesReader;
 }
 
+/** One `k3d cluster list -o json`: its output, and the cluster names read from it. */
+interface K3dListing {
+  json: string;
+  names: readonly string[];
+}
+
 export class K3dProvider implements ClusterProvider {
   readonly name = 'k3d' as const;
   readonly root: string;
@@ -88,7 +94,7 @@ export class K3dProvider implements ClusterProvider {
    * During a run the only change to the cluster is this provider's own (the run holds its lock); a failed
    * listing is not kept.
    */
-  private listing: Promise<string> | undefined;
+  private listing: Promise<K3dListing> | undefined;
   /**
    * Each cluster's kubeconfig as fetched since this provider last created or deleted it. A cluster
    * recreated under the same name has new certificates, and during a run the only recreation is this
@@ -114,12 +120,13 @@ export class K3dProvider implements ClusterProvider {
   }
 
   /** `k3d cluster list -o json`: the kept listing, else a new one. */
-  private clusterList(): Promise<string> {
+  private clusterList(): Promise<K3dListing> {
     if (!this.listing) {
-      const listing = run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS }).then((r) => {
-        clusterNamesFromList(r.stdout); // output that is not a listing throws here, and so is not kept
-        return r.stdout;
-      });
+      // Output that is not a listing throws while its names are read, and so is not kept.
+      const listing = run(requireExecutable('k3d'), ['cluster', 'list', '-o', 'json'], { timeoutMs: K3D_COMMAND_TIMEOUT_MS }).then((r) => ({
+        json: r.stdout,
+        names: clusterNamesFromList(r.stdout),
+      }));
       listing.catch(() => {
         if (this.listing === listing) this.listing = undefined;
       });
@@ -136,11 +143,11 @@ export class K3dProvider implements ClusterProvider {
 
   async exists(cluster: string): Promise<boolean> {
     checkClusterName(cluster);
-    return clusterNamesFromList(await this.clusterList()).includes(cluster);
+    return (await this.clusterList()).names.includes(cluster);
   }
 
   async list(): Promise<string[]> {
-    return clusterNamesFromList(await this.clusterList());
+    return [...(await this.clusterList()).names];
   }
 
   async create(cluster: string, opts: CreateClusterOptions = {}): Promise<ThrowawayIsolation | void> {
@@ -236,7 +243,7 @@ export class K3dProvider implements ClusterProvider {
   /** From k3d's own record of the cluster (its load balancer's published 6443), not from a kubeconfig. */
   async apiServer(cluster: string): Promise<string> {
     checkClusterName(cluster);
-    return apiServerFromList(await this.clusterList(), cluster);
+    return apiServerFromList((await this.clusterList()).json, cluster);
   }
 }
 
