@@ -82,6 +82,20 @@ registry_up() {
   say "registry k3d-$registry_name: $registry_in_cluster in clusters, $registry_push from this host"
 }
 
+# k3d gives its nodes the restart policy unless-stopped, so a cluster left in the tier's own engine (a run
+# killed before its teardown, a bench cluster kept by hand) starts again with the engine and loads the
+# 2 cores under every later test. Only in the engine `up` started (its data root is ours alone): every
+# k3d cluster found there is named and deleted before anything else runs. A user's engine is never swept.
+sweep_leftover_clusters() {
+  [ "${DOCKER_HOST:-}" = "unix://$docker_sock" ] || return 0
+  local clusters name
+  clusters=$(docker ps -a --filter label=app=k3d --format '{{.Label "k3d.cluster"}}' | sort -u | grep -v '^$' || true)
+  for name in $clusters; do
+    say "deleting k3d cluster $name left in the tier's own engine (it would restart with the engine)"
+    PATH="$k3d_dir:$PATH" K3D_FIX_NO_PRIVILEGED=1 k3d cluster delete "$name" >&2 || die "could not delete leftover cluster $name"
+  done
+}
+
 up() {
   command -v go >/dev/null 2>&1 || die "no Go toolchain: the tier builds k3d, kubelet and the registry from Go modules"
   command -v gcc >/dev/null 2>&1 || install_packages "gcc libc6-dev"
@@ -94,6 +108,7 @@ up() {
   ensure_image "$registry_image" build_registry_image
   ensure_image "$sealed_secrets_image" build_sealed_secrets_image
   [ ! -d "$here/k3d-tier/app" ] || ensure_image "$app_image" build_app_image
+  sweep_leftover_clusters
   registry_up
   say "up"
 }

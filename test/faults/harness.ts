@@ -404,6 +404,39 @@ export async function inventory(ws: Workspace, cluster: string): Promise<Invento
   }
 }
 
+/** What a settled inventory found, and what it saw on the way there. */
+export interface SettledInventory extends Inventory {
+  /** Problems an earlier snapshot had that a later one no longer has (e.g. a stopped process still exiting). */
+  transient: string[];
+  /** When problems remain: every process of the cluster and every sealed-secrets controller, for the report. */
+  processes?: string[];
+}
+
+/**
+ * The inventory once it has no problem, re-taken each second for at most `withinMs`. What is done
+ * asynchronously after a run ends (a stopped process still exiting) must not fail the check, but a
+ * duplicate or a leftover that persists must: the problems of the last snapshot are returned, with the
+ * processes that explain them, and every problem that cleared on the way is kept in `transient`.
+ */
+export async function settledInventory(ws: Workspace, cluster: string, withinMs = 30_000): Promise<SettledInventory> {
+  const deadline = Date.now() + withinMs;
+  const seen = new Set<string>();
+  for (;;) {
+    const inv = await inventory(ws, cluster);
+    const transient = [...seen].filter((p) => !inv.problems.includes(p));
+    if (inv.problems.length === 0) return { ...inv, transient };
+    for (const p of inv.problems) seen.add(p);
+    if (Date.now() >= deadline) {
+      const mine = clusterProcesses(ws, cluster).map((p) => `${p.pid} ${p.command}`);
+      const controllers = processes()
+        .filter((p) => p.argv[0]?.endsWith('/sealed-secrets-controller'))
+        .map((p) => `${p.pid} ${p.command} (KUBERNETES_SERVICE_PORT=${environ(p.pid).KUBERNETES_SERVICE_PORT ?? '?'})`);
+      return { ...inv, transient, processes: [...mine, ...controllers] };
+    }
+    await sleep(1000);
+  }
+}
+
 export function environ(pid: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   try {
