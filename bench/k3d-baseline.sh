@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The shell baseline of the k3d RTO benchmark (bench/k3d-rto.ts): the incident's hard-reset procedure in
-# its fixed order, done well (set -e, every apply checked, waits that poll with sleep until the condition
-# holds). It prints "@@step NAME start|end EPOCH_MS" around each step for the per-step breakdown, and
-# "@@node-start start|end EPOCH_MS" around `k3d cluster create` itself.
+# its fixed order, done well (set -e, every apply checked). It prints "@@step NAME start|end EPOCH_MS"
+# around each step for the per-step breakdown, and "@@node-start start|end EPOCH_MS" around
+# `k3d cluster create` itself.
 #
-#   k3d-baseline.sh CLUSTER K3D_CONFIG HOMELAB_DIR
+#   [WAITS=poll|watch] k3d-baseline.sh CLUSTER K3D_CONFIG HOMELAB_DIR
 # HOMELAB_DIR is a prepared e2e homelab (bench/k3d-tier.ts); its secrets come from secrets/e2e-store.sh.
+#
+# WAITS=poll (the default, the issue's baseline): each wait is a sleep loop around a check that answers at
+# once (`kubectl get -o jsonpath`, compared in bash), as the incident's script waited. WAITS=watch: the
+# same loop around kubectl's own watching waits (`kubectl wait`, `rollout status`, 5 s each), which return
+# the moment the condition holds: a stronger script than the incident's, measured beside it.
 set -euo pipefail
 cluster=$1 k3d_config=$2 homelab=$3
 kubeconfig=$(mktemp)
@@ -24,6 +29,11 @@ wait_for() {
   done
 }
 
+waits=${WAITS:-poll}
+case $waits in poll | watch) ;; *) echo "WAITS must be poll or watch, not $waits" >&2; exit 2 ;; esac
+# shellcheck source=k3d-baseline-waits.sh
+source "$(dirname "${BASH_SOURCE[0]}")/k3d-baseline-waits.sh"
+
 mark delete-cluster start
 k3d cluster delete "$cluster"
 mark delete-cluster end
@@ -33,7 +43,7 @@ mark_node_start start
 k3d cluster create --config "$k3d_config" --wait --timeout 300s
 mark_node_start end
 k3d kubeconfig get "$cluster" >"$kubeconfig"
-wait_for kubectl wait --for=condition=Ready node --all --timeout=5s
+wait_for nodes_ready
 mark create-cluster end
 
 mark namespaces start
@@ -47,7 +57,7 @@ mark storage end
 
 mark sealed-secrets-controller start
 kubectl apply -f "$homelab/kubernetes/sealed-secrets/controller.yaml"
-wait_for kubectl -n kube-system rollout status deployment/sealed-secrets-controller --timeout=5s
+wait_for deployment_ready kube-system sealed-secrets-controller
 # The rollout is done before the Service has the pod's endpoint: without this wait kubeseal failed with
 # "no endpoints available for service" (1 run in 5 on an idle machine).
 wait_for kubeseal --controller-namespace kube-system --controller-name sealed-secrets-controller --fetch-cert
@@ -68,6 +78,6 @@ mark reseal-secrets end
 
 mark apps start
 for file in "$homelab"/kubernetes/apps/*.yaml; do kubectl apply -f "$file"; done
-wait_for kubectl -n hdr-apps rollout status deployment/e2e-app --timeout=5s
-wait_for kubectl -n hdr-edge rollout status deployment/e2e-edge --timeout=5s
+wait_for deployment_ready hdr-apps e2e-app
+wait_for deployment_ready hdr-edge e2e-edge
 mark apps end

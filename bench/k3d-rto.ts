@@ -1,7 +1,9 @@
 // RTO of the e2e homelab on the real k3d tier: `homelab-dr hard-reset --provider k3d` against the
 // incident's procedure as a shell script (bench/k3d-baseline.sh: k3d delete/create with the config,
-// `kubectl apply -f` per file, `kubeseal` per secret, sleep-polling waits). Both rebuild the same
-// production cluster, alternately in each round, so each pair sees the same machine load. The per-step
+// `kubectl apply -f` per file, `kubeseal` per secret, sleep-polling waits). A second script run, WAITS=watch,
+// puts kubectl's own watching waits inside the same loops: a stronger script than the incident's, measured
+// beside it. All three rebuild the same production cluster, in an order that rotates from round to round,
+// so each round's runs see the same machine load. The per-step
 // times come from homelab-dr's journal and from the script's step markers; node start (`k3d cluster
 // create --wait` itself) and homelab-dr's time before its first step come from the same two sources.
 import { spawn } from 'node:child_process';
@@ -35,7 +37,10 @@ export interface RtoRun {
 export interface K3dRtoResult {
   cluster: string;
   homelabDr: RtoRun[];
+  /** The issue's baseline: sleep-polling waits (WAITS=poll). */
   shell: RtoRun[];
+  /** The same script with kubectl's watching waits in its loops (WAITS=watch). */
+  shellWatch: RtoRun[];
 }
 
 /** Runs a command to its end, with its combined output kept; `startedMs`/`endedMs` are wall-clock, to compare with a journal's. */
@@ -117,14 +122,18 @@ export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs
   // The script calls kubeseal by name, as the incident's did: the pinned one from the build cache.
   const shellEnv = { ...process.env, PATH: `${dirname(kubeseal)}${delimiter}${process.env.PATH ?? ''}` };
   const baseline = join(root, 'bench', 'k3d-baseline.sh');
-  const result: K3dRtoResult = { cluster, homelabDr: [], shell: [] };
+  const result: K3dRtoResult = { cluster, homelabDr: [], shell: [], shellWatch: [] };
+  const sides = ['homelab-dr', 'shell', 'shell-watch'] as const;
   try {
     for (let i = 0; i < runs; i++) {
-      const order = i % 2 === 0 ? (['homelab-dr', 'shell'] as const) : (['shell', 'homelab-dr'] as const);
+      const order = [...sides.slice(i % sides.length), ...sides.slice(0, i % sides.length)];
       for (const side of order) {
-        if (side === 'shell') {
-          const r = await runTimed('bash', [baseline, cluster, k3dConfig, homelab], { env: shellEnv, timeoutMs });
-          result.shell.push({ exitCode: r.exitCode, seconds: r.seconds, steps: shellSteps(r.output), nodeStart: shellNodeStart(r.output), green: r.exitCode === 0, tail: tail(r.output) });
+        let last: RtoRun;
+        if (side !== 'homelab-dr') {
+          const env = { ...shellEnv, WAITS: side === 'shell' ? 'poll' : 'watch' };
+          const r = await runTimed('bash', [baseline, cluster, k3dConfig, homelab], { env, timeoutMs });
+          last = { exitCode: r.exitCode, seconds: r.seconds, steps: shellSteps(r.output), nodeStart: shellNodeStart(r.output), green: r.exitCode === 0, tail: tail(r.output) };
+          (side === 'shell' ? result.shell : result.shellWatch).push(last);
         } else {
           const stateDir = join(work, `state-${i}`);
           mkdirSync(stateDir, { recursive: true });
@@ -133,9 +142,9 @@ export async function benchK3dRto(root: string, cli: string, tier: K3dTier, runs
           const journal = journalSteps(stateDir);
           const data = journalOf(stateDir);
           const phases = data ? homelabDrPhases(data, r) : { nodeStart: NaN };
-          result.homelabDr.push({ exitCode: r.exitCode, seconds: r.seconds, steps: journal.steps, ...phases, green: r.exitCode === 0 && journal.allGreen, tail: tail(r.output) });
+          last = { exitCode: r.exitCode, seconds: r.seconds, steps: journal.steps, ...phases, green: r.exitCode === 0 && journal.allGreen, tail: tail(r.output) };
+          result.homelabDr.push(last);
         }
-        const last = side === 'shell' ? result.shell.at(-1)! : result.homelabDr.at(-1)!;
         log(`k3d RTO round ${i + 1}/${runs}, ${side}: exit ${last.exitCode} in ${last.seconds.toFixed(1)} s`);
         if (!last.green) log(`k3d RTO ${side} run was not green; its last output:\n${last.tail}`);
       }

@@ -23,6 +23,12 @@ import type { ClusterProvider, CreateClusterOptions } from './provider.js';
 
 const DEFAULT_CREATE_TIMEOUT_MS = 300_000;
 const K3D_COMMAND_TIMEOUT_MS = 120_000;
+/**
+ * k3d create's log lines (v5.8.3; INFO goes to stdout) once every server logged "k3s is up and running": it moves on
+ * to the agents (or finds none to start), then to its helpers. Should a later k3d word them otherwise,
+ * the kubeconfig is only fetched after create, as before.
+ */
+const K3D_SERVERS_UP = /Starting agents\.\.\.|All agents already running|Starting helpers\.\.\./;
 /** k3d derives container and network names from the cluster name, so keep it a short DNS label. */
 const K3D_CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 
@@ -170,16 +176,37 @@ export class K3dProvider implements ClusterProvider {
     const configFile = join(this.root, cluster, 'k3d-config.yaml');
     await writePrivateFile(configFile, configYaml);
     this.forget(cluster);
+    // Once k3d has seen its servers up it still starts the load balancer, writes /etc/hosts and applies
+    // its registry ConfigMap (about 3 s here); the kubeconfig is fetched meanwhile, not after.
+    let early: Promise<string> | undefined;
+    const onOutput = (soFar: string): void => {
+      if (early || !K3D_SERVERS_UP.test(soFar)) return;
+      early = this.fetchKubeconfig(cluster, this.kubeconfigPath(cluster));
+      early.catch(() => undefined);
+    };
+    let created = false;
     try {
       // k3d rolls a failed create back itself (its disableRollback stays false).
-      await run(k3d, k3dCreateArgs(configFile, timeoutMs), { timeoutMs: timeoutMs + 30_000, secrets: credentials });
+      await run(k3d, k3dCreateArgs(configFile, timeoutMs), { timeoutMs: timeoutMs + 30_000, secrets: credentials, onOutput });
+      created = true;
     } finally {
       // A failed create rolls back, a killed one leaves half a cluster: either way, ask k3d again.
       this.forget(cluster);
       // The file embeds registry credentials; it is needed only while k3d reads it.
       await rm(configFile, { force: true });
+      if (early) await this.keepEarlyKubeconfig(cluster, early, created);
     }
     return isolation;
+  }
+
+  /**
+   * The kubeconfig fetched while create still ran serves later callers once create succeeded; a fetch
+   * that failed (too early) is simply not kept. Of a failed create, nothing is kept and no file is left.
+   */
+  private async keepEarlyKubeconfig(cluster: string, early: Promise<string>, created: boolean): Promise<void> {
+    const path = await early.catch(() => undefined);
+    if (created && path !== undefined) this.fetchedKubeconfigs.set(cluster, { path: early, inFlight: false });
+    else if (path !== undefined) await rm(path, { force: true });
   }
 
   /** A cluster that does not exist is not an error. */

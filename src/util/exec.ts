@@ -15,6 +15,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Do not throw on a non-zero exit; the caller reads `code`. */
   allowFailure?: boolean;
+  /** Called with the child's output (stdout and stderr, as they arrive) as it grows, to act on a line before the child ends. */
+  onOutput?: (soFar: string) => void;
 }
 
 export interface ExecResult {
@@ -87,7 +89,18 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
   const deadline = opts.timeoutMs ? setTimeout(() => (timedOut = true), opts.timeoutMs) : undefined;
   let output;
   try {
-    output = await shell`${file} ${args}`;
+    const child = shell`${file} ${args}`;
+    if (opts.onOutput) {
+      const onOutput = opts.onOutput;
+      let soFar = '';
+      const grow = (chunk: Buffer | string): void => {
+        soFar += chunk.toString();
+        onOutput(soFar);
+      };
+      child.stdout.on('data', grow);
+      child.stderr.on('data', grow);
+    }
+    output = await child;
   } catch (e) {
     throw new ExecError(`${command}: ${redact(e instanceof Error ? e.message : String(e), secrets)}`, emptyResult(command));
   } finally {

@@ -1,7 +1,10 @@
 // The k3d RTO benchmark's parts that need no cluster: the shell baseline's step markers, and that its
 // steps carry homelab-dr's step ids, so the two breakdowns compare step by step.
-import { readFileSync } from 'node:fs';
-import { describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
 import { homelabDrPhases, shellNodeStart, shellSteps } from '../../bench/k3d-rto.js';
 import type { JournalData } from '../../src/engine/journal.js';
 import { E2E_HOMELAB_DIR } from '../../bench/k3d-tier.js';
@@ -44,5 +47,42 @@ describe('k3d RTO benchmark', () => {
     const config = await loadConfig(`${E2E_HOMELAB_DIR}/homelab.yaml`);
     const ids = buildSteps(config, 'hard-reset').map((s) => s.id).filter((id) => id !== 'preflight');
     expect(marked).toEqual(ids);
+  });
+
+  // The baseline's sleep-polling checks, against a kubectl that prints what the test gives it: each must
+  // hold only when every field kubectl's own wait reads says so.
+  describe('the baseline\'s poll checks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hdr-baseline-waits-'));
+    writeFileSync(join(dir, 'kubectl'), '#!/bin/sh\nprintf "%s" "$FAKE_KUBECTL_OUT"\nexit "${FAKE_KUBECTL_RC:-0}"\n');
+    chmodSync(join(dir, 'kubectl'), 0o755);
+    const waits = new URL('../../bench/k3d-baseline-waits.sh', import.meta.url).pathname;
+    const check = (fn: string, out: string, rc = 0): number =>
+      spawnSync('bash', ['-c', `waits=poll; source "${waits}"; ${fn}`], { env: { PATH: `${dir}:/usr/bin:/bin`, FAKE_KUBECTL_OUT: out, FAKE_KUBECTL_RC: String(rc) } }).status ?? -1;
+
+    test.each([
+      ['1|1|1|1|1|1', 0, 'rolled out'],
+      ['2|1|1|1|1|1', 1, 'a newer generation not yet observed'],
+      ['1|1|1|1||', 1, 'no replica updated or available yet'],
+      ['1|1|1|1|1|', 1, 'updated but not available'],
+      ['1|1|1|2|1|1', 1, 'an old replica still there'],
+      ['1|1|2|2|2|1', 1, 'one of two available'],
+    ])('deployment_ready on %s exits %i (%s)', (fields, want) => {
+      expect(check('deployment_ready ns app', fields)).toBe(want);
+    });
+
+    test('deployment_ready fails when kubectl does (no such Deployment yet)', () => {
+      expect(check('deployment_ready ns app', '', 1)).toBe(1);
+    });
+
+    test.each([
+      ['True\n', 0],
+      ['True\nTrue\n', 0],
+      ['True\nFalse\n', 1],
+      ['Unknown\n', 1],
+      ['', 1],
+    ])('nodes_ready on %j exits %i', (statuses, want) => {
+      expect(check('nodes_ready', statuses)).toBe(want);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
   });
 });

@@ -217,6 +217,24 @@ describe('K3dProvider kubeconfig, apiServer, nodeNames', () => {
     expect(kubeconfigGets()).toBe(2);
   });
 
+  test('the kubeconfig is fetched while create still runs, once k3d says its servers are up, and serves the callers after it', async () => {
+    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'early'));
+    writeFileSync(join(tools.k3dState, 'create-servers-up'), '');
+    // The fake create ends only after a `k3d kubeconfig get` ran meanwhile (else it fails, and so does this).
+    await provider.create('homelab', { config: exampleCluster });
+    expect(readFileSync(await provider.kubeconfig('homelab'), 'utf8')).toContain('token: early');
+    expect(tools.calls('k3d').filter((c) => c[0] === 'kubeconfig')).toHaveLength(1);
+  });
+
+  test('of a create that fails after its servers were up, the early kubeconfig is neither kept nor left on disk', async () => {
+    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'early'));
+    writeFileSync(join(tools.k3dState, 'create-servers-up'), 'FATA[0010] Failed to start helpers');
+    await expect(provider.create('homelab', { config: exampleCluster })).rejects.toThrow(/Failed to start helpers/);
+    expect(existsSync(provider.kubeconfigPath('homelab'))).toBe(false);
+    await expect(provider.kubeconfig('homelab')).rejects.toThrow(/does not exist/);
+    expect(tools.calls('k3d').filter((c) => c[0] === 'kubeconfig')).toHaveLength(2);
+  });
+
   test('callers that ask while a fetch is in flight share it: one `k3d kubeconfig get`', async () => {
     givenClusters('homelab');
     writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'first'));
