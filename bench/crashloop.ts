@@ -88,9 +88,10 @@ export async function crashThePod(dir: string, cluster: string, run: Promise<DrT
 }
 
 /** What a kubelet writes for a container that keeps exiting, on the status subresource. */
-async function writeCrashLoopStatus(kube: KubeClient, pod: KubeObject): Promise<void> {
-  const path = `/api/v1/namespaces/apps/pods/${pod.metadata.name}/status`;
-  for (let live = pod; ; live = (await kube.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'apps', name: pod.metadata.name }))!) {
+export async function writeCrashLoopStatus(kube: KubeClient, pod: KubeObject): Promise<void> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const path = `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/status`;
+  for (let live = pod; ; live = (await kube.get({ apiVersion: 'v1', kind: 'Pod', namespace, name: pod.metadata.name }))!) {
     const crashing = {
       ...live,
       status: {

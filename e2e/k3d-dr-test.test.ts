@@ -54,7 +54,7 @@ describe.skipIf(skipReason !== undefined)('dr-test of the e2e homelab on real k3
 
   test('every step is green', () => {
     expect(status, output).toBe(0);
-    const steps = ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps'];
+    const steps = ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps'];
     for (const id of steps) {
       expect(events.filter((e) => e.t === 'step' && e.id === id).at(-1)?.status, id).toMatch(/^(applied|unchanged)$/);
     }

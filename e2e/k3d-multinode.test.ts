@@ -105,7 +105,7 @@ function keptDrTest(name: string, make: (work: string) => string) {
   /** The run's steps all green and the proof line printed. */
   const expectGreen = () => {
     expect(t.run.status, `${t.run.stdout}${t.run.stderr}`).toBe(0);
-    for (const step of ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) {
+    for (const step of ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps']) {
       expect(t.run.events.filter((e) => e.t === 'step' && e.id === step).at(-1)?.status, step).toMatch(/^(applied|unchanged)$/);
     }
     expect(`${t.run.stdout}${t.run.stderr}`).toContain('proof: every step that ran verifies again on the finished cluster');

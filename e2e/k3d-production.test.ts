@@ -227,7 +227,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
 
   test('hard-reset #1 builds production green, with the app on its PV and its port published on the host', () => {
     expect(first.status, output(first)).toBe(0);
-    for (const id of ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) expect(lastStatus(first, id)).toMatch(/^(applied|unchanged)$/);
+    for (const id of ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps']) expect(lastStatus(first, id)).toMatch(/^(applied|unchanged)$/);
     expect(startsAfterFirst).toHaveLength(1);
     expect(productionBefore.flatMap((c) => c.hostPorts)).toContain(String(hostPort));
   });

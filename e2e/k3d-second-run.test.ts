@@ -53,7 +53,7 @@ describe.skipIf('skip' in found)('second hard-reset on an unchanged k3d cluster'
 
   test('the first run builds the cluster green, with the app running on its PV', () => {
     expect(first.status, first.stderr).toBe(0);
-    for (const id of ['delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) expect(lastStatus(first, id)).toMatch(/^(applied|unchanged)$/);
+    for (const id of ['delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps']) expect(lastStatus(first, id)).toMatch(/^(applied|unchanged)$/);
     expect(startsLog().trim().split('\n')).toHaveLength(1);
   });
 
@@ -64,7 +64,7 @@ describe.skipIf('skip' in found)('second hard-reset on an unchanged k3d cluster'
     expect(exported.status, exported.stderr).toBe(0);
     const second = hardReset(config, join(work, 'state-2'), '--from', 'namespaces');
     expect(second.status, second.stderr).toBe(0);
-    for (const id of ['namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) expect(lastStatus(second, id)).toBe('unchanged');
+    for (const id of ['namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps']) expect(lastStatus(second, id)).toBe('unchanged');
     const items = second.events.filter((e) => e.t === 'item');
     expect(items.length).toBeGreaterThan(0);
     expect(items.filter((e) => e.outcome !== 'unchanged')).toEqual([]);

@@ -11,13 +11,13 @@ import { namespaces } from './namespaces.js';
 import { preflight } from './preflight.js';
 import { publishCert } from './publish-cert.js';
 import { resealSecrets } from './reseal-secrets.js';
-import { sealedSecretsController } from './sealed-secrets-controller.js';
+import { sealedSecretsAvailable, sealedSecretsController } from './sealed-secrets-controller.js';
 import { storage } from './storage.js';
 
 /** dr-test and drill never publish: a throwaway cluster's certificate must not replace production's. */
 export function buildSteps(config: HomelabConfig, mode?: Mode): Step<RecoveryContext>[] {
   const steps = withoutSteps([preflight, deleteCluster, createCluster, namespaces, storage], PROVIDER_KINDS[config.cluster.provider].unsupportedSteps);
-  if (config.sealedSecrets) steps.push(sealedSecretsController, resealSecrets);
+  if (config.sealedSecrets) steps.push(sealedSecretsController, sealedSecretsAvailable, resealSecrets);
   steps.push(config.sealedSecrets ? apps : { ...apps, needs: ['storage'] });
   if (config.firewall) steps.push(firewall);
   if (config.sealedSecrets?.certOut && mode !== 'dr-test' && mode !== 'drill') steps.push(publishCert);

@@ -41,7 +41,7 @@ const short = (fingerprint: string): string => `sha256 ${fingerprint.slice(0, 16
 export const publishCert: Step<RecoveryContext> = {
   id: 'publish-cert',
   title: 'Publish the new sealing certificate',
-  needs: ['sealed-secrets-controller'],
+  needs: ['sealed-secrets-available'],
   destructive: false,
   uses: async () => [],
   plan: async (ctx) => [

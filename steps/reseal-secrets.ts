@@ -2,15 +2,17 @@ import { createHash } from 'node:crypto';
 import type { SecretConfig } from '../src/config/types.js';
 import type { Step, StepLedger } from '../src/engine/types.js';
 import { healthOf, type Health } from '../src/health/rules.js';
-import { healthWaitError, waitForHealth } from '../src/health/wait.js';
+import { describeRef, healthWaitError, waitForHealth } from '../src/health/wait.js';
 import type { KubeObject } from '../src/kube/types.js';
 import { refKey } from '../src/secrets/read-all.js';
-import { sealingCert, servedCert } from '../src/secrets/cert-fetch.js';
+import { sealingCert, servedCert, type FetchedCert } from '../src/secrets/cert-fetch.js';
+import type { KubeClient } from '../src/kube/client.js';
+import { sleep } from '../src/util/helpers.js';
 import { sealSecret } from '../src/secrets/seal.js';
 import { errorMessage } from '../src/util/errors.js';
 import { applyCounted } from './apply-objects.js';
 import type { RecoveryContext } from './context.js';
-import { localCertUrl } from './sealed-secrets-controller.js';
+import { controllerDeployment, localCertUrl } from './sealed-secrets-controller.js';
 import { refsOfSecrets, storeUses } from './uses.js';
 
 type Values = Awaited<ReturnType<RecoveryContext['inputs']['values']>>;
@@ -41,10 +43,34 @@ function sealedHealth(ss: KubeObject | undefined): Health {
 
 const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function applySealed(ctx: RecoveryContext, ledger: StepLedger): Promise<void> {
+/** How often the certificate is asked for while a controller with no restored key makes its own. */
+const CERT_POLL_MS = 500;
+
+/**
+ * The certificate to seal with. The controller may not be Available yet (sealed-secrets-available waits
+ * for that beside this step): a restored key's Secret serves at once; with none restored, this waits
+ * until the starting controller has made its key, and stops at once if its Deployment is Failed.
+ */
+async function certToSealWith(ctx: RecoveryContext, kube: KubeClient, deployment: KubeObject | undefined): Promise<FetchedCert> {
   const ss = ctx.config.sealedSecrets!;
+  const deadline = Date.now() + ctx.config.apps.wait.timeoutMs;
+  for (;;) {
+    try {
+      return await sealingCert(kube, { namespace: ss.namespace, controllerName: ss.controllerName, localUrl: await localCertUrl(ctx) });
+    } catch (err) {
+      const live = deployment && (await kube.get({ apiVersion: deployment.apiVersion, kind: deployment.kind, namespace: deployment.metadata.namespace, name: deployment.metadata.name }));
+      const health = live ? healthOf(live) : undefined;
+      if (health?.status === 'Failed') throw new Error(`${describeRef(deployment!)} is Failed: ${health.message}; ${errorMessage(err)}`, { cause: err });
+      if (!deployment || ctx.signal.aborted || Date.now() >= deadline) throw err;
+    }
+    await sleep(CERT_POLL_MS);
+  }
+}
+
+async function applySealed(ctx: RecoveryContext, ledger: StepLedger): Promise<void> {
   const kube = await ctx.kube();
-  const cert = await sealingCert(kube, { namespace: ss.namespace, controllerName: ss.controllerName, localUrl: await localCertUrl(ctx) });
+  const deployment = await controllerDeployment(ctx);
+  const cert = await certToSealWith(ctx, kube, deployment);
   const values = await ctx.inputs.values();
   const applied: SecretConfig[] = [];
   for (const secret of ctx.config.secrets) {
@@ -68,7 +94,7 @@ async function applySealed(ctx: RecoveryContext, ledger: StepLedger): Promise<vo
   }
   // Watches until the controller has unsealed each one, ending at the first it cannot; verify then compares the data.
   const sealedRefs = applied.map((s) => ({ apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', metadata: { namespace: s.namespace, name: s.name } }));
-  const waited = await waitForHealth(kube, sealedRefs, { timeoutMs: ctx.config.apps.wait.timeoutMs, signal: ctx.signal });
+  const waited = await waitForHealth(kube, sealedRefs, { timeoutMs: ctx.config.apps.wait.timeoutMs, signal: ctx.signal, ...(deployment ? { alsoFailOn: [deployment] } : {}) });
   if (waited.failed) throw healthWaitError(waited);
 }
 

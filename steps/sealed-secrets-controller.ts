@@ -6,6 +6,8 @@ import { servedCert } from '../src/secrets/cert-fetch.js';
 import { certFingerprint, parseSealingCert } from '../src/secrets/seal.js';
 import { errorMessage } from '../src/util/errors.js';
 import { healthWaitError, waitForHealth } from '../src/health/wait.js';
+import { healthOf } from '../src/health/rules.js';
+import { sleep } from '../src/util/helpers.js';
 import { applyCounted } from './apply-objects.js';
 import { providerKind, type RecoveryContext } from './context.js';
 import { controllerNotPlanned, isControllerDeployment, keySecret, parseKeyBackup, type KeyPair } from './sealed-secrets-logic.js';
@@ -61,6 +63,25 @@ async function keysToRestore(ctx: RecoveryContext): Promise<Restore> {
   return restore;
 }
 
+/**
+ * The controller's Deployment among its manifests (preflight proved they hold it), for a provider that
+ * runs the controller in the cluster; undefined for a local process.
+ */
+export async function controllerDeployment(ctx: RecoveryContext): Promise<KubeObject | undefined> {
+  if (providerKind(ctx).sealedSecretsController !== 'in-cluster') return undefined;
+  const { namespace, controllerName } = settings(ctx);
+  const objects = (await ctx.inputs.sealedSecretsController()).map((o) => o.obj);
+  const deployment = objects.find((o) => isControllerDeployment(o, namespace, controllerName));
+  if (!deployment) throw new Error(controllerNotPlanned(ctx.config.sealedSecrets!));
+  return deployment;
+}
+
+/**
+ * A local controller is started and confirmed serving. In the cluster, the manifests are applied and the
+ * SealedSecret CRD waited for, not the Deployment: its pod's first readiness probe can come up to a
+ * kubelet period (10 s) after it listens, and nothing reseal-secrets or apps do needs that. The
+ * sealed-secrets-available step waits for it beside them.
+ */
 async function startController(ctx: RecoveryContext, ledger: StepLedger): Promise<void> {
   const { namespace, controllerName } = settings(ctx);
   const provider = await ctx.provider();
@@ -70,15 +91,53 @@ async function startController(ctx: RecoveryContext, ledger: StepLedger): Promis
     ledger.record('Process', `sealed-secrets-controller (pid ${local.pid}, ${local.certUrl})`, 'created');
     return;
   }
+  await controllerDeployment(ctx);
   const kube = await ctx.kube();
   const objects = (await ctx.inputs.sealedSecretsController()).map((o) => o.obj);
   for (const obj of objects) await applyCounted(kube, obj, ledger);
-  // The manifests' own Deployment (its selector finds its pods); preflight proved the manifests hold it.
-  const deployment = objects.find((o) => isControllerDeployment(o, namespace, controllerName));
-  if (!deployment) throw new Error(controllerNotPlanned(ctx.config.sealedSecrets!));
-  const waited = await waitForHealth(kube, [deployment], { timeoutMs: ctx.config.apps.wait.timeoutMs, signal: ctx.signal });
-  const error = healthWaitError(waited);
+  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  const error = healthWaitError(await waitForHealth(kube, crds, { timeoutMs: ctx.config.apps.wait.timeoutMs, signal: ctx.signal }));
   if (error) throw error;
+}
+
+/** The controller serves a certificate, and (with a key backup) one of the backed-up keys'. */
+async function servesBackedUpKey(ctx: RecoveryContext): Promise<{ ok: boolean; missing: string[] }> {
+  const { cert, tried } = await servedCert(await ctx.kube(), { ...settings(ctx), localUrl: await localCertUrl(ctx) });
+  if (!cert) return { ok: false, missing: [`the controller serves no certificate (${tried.join('; ')})`] };
+  try {
+    parseSealingCert(cert.pem);
+  } catch (err) {
+    return { ok: false, missing: [`the served certificate is unusable: ${errorMessage(err)}`] };
+  }
+  const { fingerprints } = await keysToRestore(ctx);
+  const served = certFingerprint(cert.pem);
+  if (fingerprints.size > 0 && !fingerprints.has(served)) {
+    const backed = [...fingerprints].map((f) => `${f.slice(0, 16)}…`).join(', ');
+    return { ok: false, missing: [`the controller serves key ${served.slice(0, 16)}…, not a backed-up key (${backed}): SealedSecrets sealed for the old key will not decrypt`] };
+  }
+  return { ok: true, missing: [] };
+}
+
+/** In the cluster: every backed-up key restored as it was, every manifest object present, the CRD Established. */
+async function inClusterInPlace(ctx: RecoveryContext): Promise<{ ok: boolean; missing: string[]; checked: Array<{ kind: string; name: string }> }> {
+  const kube = await ctx.kube();
+  const missing: string[] = [];
+  const checked: Array<{ kind: string; name: string }> = [];
+  const name = (o: KubeObject) => `${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+  for (const key of (await keysToRestore(ctx)).secrets) {
+    checked.push({ kind: 'sealing key', name: name(key) });
+    const live = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: key.metadata.namespace, name: key.metadata.name });
+    const want = (key['data'] as Record<string, string>)['tls.crt'];
+    if (!live) missing.push(`the backed-up sealing key Secret ${name(key)} is not restored`);
+    else if ((live['data'] as Record<string, string> | undefined)?.['tls.crt'] !== want) missing.push(`the sealing key Secret ${name(key)} holds another certificate than the backed-up key`);
+  }
+  for (const obj of (await ctx.inputs.sealedSecretsController()).map((o) => o.obj)) {
+    checked.push({ kind: obj.kind, name: name(obj) });
+    const live = await kube.get({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
+    if (!live) missing.push(`${obj.kind} ${name(obj)} does not exist`);
+    else if (obj.kind === 'CustomResourceDefinition' && healthOf(live).status !== 'Current') missing.push(`CustomResourceDefinition ${name(obj)} is not Established: ${healthOf(live).message}`);
+  }
+  return { ok: missing.length === 0, missing, checked };
 }
 
 export const sealedSecretsController: Step<RecoveryContext> = {
@@ -110,9 +169,13 @@ export const sealedSecretsController: Step<RecoveryContext> = {
     if (providerKind(ctx).sealedSecretsController === 'local-process') {
       lines.push(`kwok: run the real controller binary as a supervised local process on 127.0.0.1 (the ${objects.length} object(s) of ${ss.controller.manifests ?? '(no manifests)'} are for k3d and existing)`);
     } else {
-      lines.push(`apply ${objects.length} object(s) from ${ss.controller.manifests ?? '(no manifests)'} and wait until the controller is Available`);
+      lines.push(`apply ${objects.length} object(s) from ${ss.controller.manifests ?? '(no manifests)'} and wait until the SealedSecret CRD is Established`);
     }
-    lines.push('verify: the controller serves a certificate' + (ss.keyBackup ? ' whose fingerprint is one of the backed-up keys' : ''));
+    if (providerKind(ctx).sealedSecretsController === 'local-process') {
+      lines.push('verify: the controller serves a certificate' + (ss.keyBackup ? ' whose fingerprint is one of the backed-up keys' : ''));
+    } else {
+      lines.push(`verify: every backed-up key restored, every object of the manifests present, the SealedSecret CRD Established (sealed-secrets-available waits for the controller)`);
+    }
     return lines;
   },
   apply: async (ctx, ledger) => {
@@ -127,20 +190,41 @@ export const sealedSecretsController: Step<RecoveryContext> = {
     if (ctx.signal.aborted) return;
     await startController(ctx, ledger);
   },
-  verify: async (ctx) => {
-    const { cert, tried } = await servedCert(await ctx.kube(), { ...settings(ctx), localUrl: await localCertUrl(ctx) });
-    if (!cert) return { ok: false, missing: [`the controller serves no certificate (${tried.join('; ')})`] };
-    try {
-      parseSealingCert(cert.pem);
-    } catch (err) {
-      return { ok: false, missing: [`the served certificate is unusable: ${errorMessage(err)}`] };
-    }
-    const { fingerprints } = await keysToRestore(ctx);
-    const served = certFingerprint(cert.pem);
-    if (fingerprints.size > 0 && !fingerprints.has(served)) {
-      const backed = [...fingerprints].map((f) => `${f.slice(0, 16)}…`).join(', ');
-      return { ok: false, missing: [`the controller serves key ${served.slice(0, 16)}…, not a backed-up key (${backed}): SealedSecrets sealed for the old key will not decrypt`] };
-    }
-    return { ok: true, missing: [] };
+  verify: async (ctx) => (providerKind(ctx).sealedSecretsController === 'local-process' ? servesBackedUpKey(ctx) : inClusterInPlace(ctx)),
+};
+
+/** How often sealed-secrets-available asks for the served certificate once the controller is Available. */
+const SERVED_POLL_MS = 300;
+
+export const sealedSecretsAvailable: Step<RecoveryContext> = {
+  id: 'sealed-secrets-available',
+  title: 'Sealed-secrets controller available, serving a backed-up key',
+  needs: ['sealed-secrets-controller'],
+  destructive: false,
+  uses: async () => [],
+  plan: async (ctx) => {
+    const ss = ctx.config.sealedSecrets!;
+    const lines = providerKind(ctx).sealedSecretsController === 'local-process'
+      ? ['the local controller started by sealed-secrets-controller keeps serving its certificate']
+      : [`wait until Deployment ${ss.namespace}/${ss.controllerName} is Available and its Service serves the certificate (reseal-secrets and apps go on meanwhile)`];
+    lines.push('verify: the controller serves a certificate' + (ss.keyBackup ? ' whose fingerprint is one of the backed-up keys' : ''));
+    return lines;
   },
+  // Waits, then asks until the certificate is served: the Service's endpoints follow the pod's readiness
+  // a moment later (kubeseal right after a rollout got "no endpoints available").
+  apply: async (ctx) => {
+    const timeoutMs = ctx.config.apps.wait.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const deployment = await controllerDeployment(ctx);
+    if (deployment) {
+      const error = healthWaitError(await waitForHealth(await ctx.kube(), [deployment], { timeoutMs, signal: ctx.signal }));
+      if (error) throw error;
+    }
+    while (!ctx.signal.aborted && Date.now() < deadline) {
+      const { cert } = await servedCert(await ctx.kube(), { ...settings(ctx), localUrl: await localCertUrl(ctx) });
+      if (cert) return;
+      await sleep(SERVED_POLL_MS);
+    }
+  },
+  verify: servesBackedUpKey,
 };

@@ -43,5 +43,5 @@ export function isControllerDeployment(obj: Pick<KubeObject, 'apiVersion' | 'kin
 /** Why a wait for the controller would be a timeout: nothing the plan applies creates it. */
 export function controllerNotPlanned(ss: SealedSecretsConfig): string {
   const where = ss.controller.manifests ? `the controller manifests ${ss.controller.manifests} hold no` : 'no controller manifests are configured (sealedSecrets.controller.manifests), so nothing creates';
-  return `${where} Deployment ${ss.namespace}/${ss.controllerName}, which the sealed-secrets-controller step waits for; set sealedSecrets.controller.manifests, or sealedSecrets.namespace/controllerName to match them`;
+  return `${where} Deployment ${ss.namespace}/${ss.controllerName}, which the sealed-secrets-available step waits for; set sealedSecrets.controller.manifests, or sealedSecrets.namespace/controllerName to match them`;
 }

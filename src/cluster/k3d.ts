@@ -1,6 +1,7 @@
 // The k3d provider: a k3s cluster in Docker containers, created from a k3d config file that carries
 // the registry config, so registries.yaml is only ever given at creation and never by restarting a node.
 import { existsSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -24,11 +25,13 @@ import type { ClusterProvider, CreateClusterOptions } from './provider.js';
 const DEFAULT_CREATE_TIMEOUT_MS = 300_000;
 const K3D_COMMAND_TIMEOUT_MS = 120_000;
 /**
- * k3d create's log lines (v5.8.3; INFO goes to stdout) once every server logged "k3s is up and running": it moves on
- * to the agents (or finds none to start), then to its helpers. Should a later k3d word them otherwise,
- * the kubeconfig is only fetched after create, as before.
+ * k3d create's log line (v5.8.3; INFO goes to stdout) once its servers, agents and load balancer are
+ * up: what is left is writing /etc/hosts and applying its registry ConfigMap. Asked earlier (once the
+ * servers are up), `k3d kubeconfig get` cannot read the load balancer's config and prints its warning
+ * on stdout before the kubeconfig. Should a later k3d word the line otherwise, the kubeconfig is
+ * fetched after create, as before.
  */
-const K3D_SERVERS_UP = /Starting agents\.\.\.|All agents already running|Starting helpers\.\.\./;
+const K3D_HELPERS_UP = /Injecting records for hostAliases/;
 /** k3d derives container and network names from the cluster name, so keep it a short DNS label. */
 const K3D_CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 
@@ -176,11 +179,11 @@ export class K3dProvider implements ClusterProvider {
     const configFile = join(this.root, cluster, 'k3d-config.yaml');
     await writePrivateFile(configFile, configYaml);
     this.forget(cluster);
-    // Once k3d has seen its servers up it still starts the load balancer, writes /etc/hosts and applies
-    // its registry ConfigMap (about 3 s here); the kubeconfig is fetched meanwhile, not after.
+    // Once its load balancer is up, k3d still writes /etc/hosts and applies its registry ConfigMap (about
+    // 2 s here, each a `docker exec`); the kubeconfig is fetched meanwhile, not after.
     let early: Promise<string> | undefined;
     const onOutput = (soFar: string): void => {
-      if (early || !K3D_SERVERS_UP.test(soFar)) return;
+      if (early || !K3D_HELPERS_UP.test(soFar)) return;
       early = this.fetchKubeconfig(cluster, this.kubeconfigPath(cluster));
       early.catch(() => undefined);
     };
@@ -243,7 +246,8 @@ export class K3dProvider implements ClusterProvider {
 
   private async fetchKubeconfig(cluster: string, path: string): Promise<string> {
     const { stdout } = await run(requireExecutable('k3d'), ['kubeconfig', 'get', cluster], { timeoutMs: K3D_COMMAND_TIMEOUT_MS });
-    if (!stdout.includes('clusters:')) throw new Error(`k3d kubeconfig get ${cluster} printed no kubeconfig`);
+    // k3d prints its warnings on stdout too: only a whole kubeconfig, and nothing else, is kept.
+    if (!isKubeconfig(stdout)) throw new Error(`k3d kubeconfig get ${cluster} printed no kubeconfig (or more than one): ${stdout.trim().split('\n')[0]?.slice(0, 200) ?? ''}`);
     await writePrivateFile(path, stdout);
     return path;
   }
@@ -271,6 +275,22 @@ export class K3dProvider implements ClusterProvider {
   async apiServer(cluster: string): Promise<string> {
     checkClusterName(cluster);
     return apiServerFromList((await this.clusterList()).json, cluster);
+  }
+}
+
+const KUBECONFIG_KEYS = new Set(['apiVersion', 'kind', 'clusters', 'contexts', 'users', 'current-context', 'preferences', 'extensions']);
+
+/**
+ * A kubeconfig document with at least one cluster, and nothing else: a log line before it parses as one
+ * more top-level key ("WARN[0000] failed to get loadbalancer config...": "..."), so unknown keys fail.
+ */
+function isKubeconfig(text: string): boolean {
+  try {
+    const doc = parseYaml(text) as Record<string, unknown> | null;
+    if (!doc || typeof doc !== 'object' || Object.keys(doc).some((k) => !KUBECONFIG_KEYS.has(k))) return false;
+    return doc['kind'] === 'Config' && Array.isArray(doc['clusters']) && doc['clusters'].length > 0;
+  } catch {
+    return false;
   }
 }
 

@@ -52,8 +52,14 @@ function waitFailedPod(kube: KubeClient, namespace: string, workloads: readonly 
 /**
  * Waits until every object is Current (or NotJudged), or one is Failed, or the time runs out. `objects`
  * are desired objects (their names and, for workloads, their pod selectors); health is read live.
+ * `alsoFailOn`: objects not waited for, whose Failed (or a Failed pod of theirs) ends the wait too, named
+ * as its cause (SealedSecrets need no Available controller, but a crash-looping one never syncs them).
  */
-export async function waitForHealth(kube: KubeClient, objects: readonly KubeObject[], opts: { timeoutMs: number; signal?: AbortSignal }): Promise<HealthWaitResult> {
+export async function waitForHealth(
+  kube: KubeClient,
+  objects: readonly KubeObject[],
+  opts: { timeoutMs: number; signal?: AbortSignal; alsoFailOn?: readonly KubeObject[] },
+): Promise<HealthWaitResult> {
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([stop.signal, opts.signal]) : stop.signal;
   const result: HealthWaitResult = { timedOut: [], notJudged: [] };
@@ -63,12 +69,19 @@ export async function waitForHealth(kube: KubeClient, objects: readonly KubeObje
     stop.abort(new StoppedEarly(`stopped at the first Failed: ${object}`));
   };
   const byNamespace = new Map<string, KubeObject[]>();
-  for (const w of objects.filter(judgesPods)) {
+  const guards = opts.alsoFailOn ?? [];
+  for (const w of [...objects, ...guards].filter(judgesPods)) {
     const ns = w.metadata.namespace ?? 'default';
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), w]);
   }
   const podWatches = [...byNamespace].map(([ns, workloads]) =>
     waitFailedPod(kube, ns, workloads, opts.timeoutMs, signal).then((f) => fail(f.object, f.message), () => undefined),
+  );
+  const guardWaits = guards.map((obj) =>
+    waitOne(kube, obj, opts.timeoutMs, signal).then(
+      (health) => (health.status === 'Failed' ? fail(describeRef(obj), health.message) : undefined),
+      () => undefined,
+    ),
   );
   await Promise.all(
     objects.map(async (obj) => {
@@ -84,7 +97,7 @@ export async function waitForHealth(kube: KubeClient, objects: readonly KubeObje
   );
   // Every object is settled: the pod watches have nothing left to find.
   if (!stop.signal.aborted) stop.abort(new StoppedEarly('every object is settled'));
-  await Promise.all(podWatches);
+  await Promise.all([...podWatches, ...guardWaits]);
   return result;
 }
 

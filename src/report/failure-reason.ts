@@ -9,6 +9,7 @@ export const STEP_REASONS = [
   'namespaces',
   'storage',
   'sealed-secrets-controller',
+  'sealed-secrets-available',
   'reseal-secrets',
   'apps',
   'firewall',

@@ -8,7 +8,7 @@
 // component pid files inside create-cluster, the local controller's inside sealed-secrets-controller,
 // the old controller's disappearing inside delete-cluster). Nothing in the product knows about tests.
 //
-// Kill points (24 with the example): the start of every step (its 'running' line), the end of every
+// Kill points (26 with the example): the start of every step (its 'running' line), the end of every
 // step but the last (its green line), and inside apply: a seeded item index of namespaces, storage,
 // reseal-secrets and two of apps, two seeded kwokctl component pid files of create-cluster, the
 // controller's pid file of sealed-secrets-controller, and the old controller going away in
@@ -67,7 +67,7 @@ import {
 const seed = faultSeed('kill-resume');
 const random = prng(seed);
 const ws = workspace('kill');
-const STEPS = ['preflight', 'delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps'];
+const STEPS = ['preflight', 'delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps'];
 const RUN_TIMEOUT = 300_000;
 
 // Item counts of each step in a clean run of the example; checked against the baseline run below, so a

@@ -11,7 +11,7 @@ import { readPins } from '../../src/pins.js';
 import { holdAtApps } from './context.js';
 
 const cli = resolve('bin/homelab-dr.js');
-const STEPS = ['preflight', 'delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps'];
+const STEPS = ['preflight', 'delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps'];
 const dirs: string[] = [];
 
 afterAll(() => {

@@ -38,7 +38,7 @@ describe('rehearsal on the real control plane', () => {
     const run = drTest(exampleCopy());
     expect(run.stderr).toMatch(/TOTAL\s+24\s+0\s+0\s+0\s+0\s+0/);
     expect(run.status).toBe(0);
-    for (const id of ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) {
+    for (const id of ['create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps']) {
       expect(run.lastStatus(id)).toBe('applied');
     }
     expect(run.stderr).toMatch(/proof: every step that ran verifies again on the finished cluster homelab-dt-\d{10}-[0-9a-z]{5}/);
@@ -57,7 +57,7 @@ describe('rehearsal on the real control plane', () => {
     // --from namespaces: the cluster stays (delete-cluster is not selected and never destroys).
     const second = drTest(dir, '--name', name, '--from', 'namespaces');
     expect(second.status, second.stderr).toBe(0);
-    for (const id of ['namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps']) expect(second.lastStatus(id)).toBe('unchanged');
+    for (const id of ['namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps']) expect(second.lastStatus(id)).toBe('unchanged');
     // Everything that was created is now counted unchanged, nothing else (the cluster itself was verified, not counted).
     const unchanged = second.events.filter((e) => e.t === 'item' && e.outcome === 'unchanged').length;
     const created = first.events.filter((e) => e.t === 'item' && e.outcome === 'created' && !['create-cluster', 'sealed-secrets-controller'].includes(e.step)).length;

@@ -235,6 +235,16 @@ describe('K3dProvider kubeconfig, apiServer, nodeNames', () => {
     expect(tools.calls('k3d').filter((c) => c[0] === 'kubeconfig')).toHaveLength(2);
   });
 
+  test('a warning k3d prints on stdout before the kubeconfig makes the fetch fail; nothing is written or kept', async () => {
+    givenClusters('homelab');
+    const warning = '\u001b[33mWARN\u001b[0m[0000] failed to get loadbalancer config from k3d-homelab-serverlb: runtime failed to read loadbalancer config\n';
+    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), warning + kubeconfigFor(api, 'k3d-homelab', 'first'));
+    await expect(provider.kubeconfig('homelab')).rejects.toThrow(/printed no kubeconfig .*failed to get loadbalancer config/);
+    expect(existsSync(provider.kubeconfigPath('homelab'))).toBe(false);
+    writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'first'));
+    expect(readFileSync(await provider.kubeconfig('homelab'), 'utf8')).toContain('token: first');
+  });
+
   test('callers that ask while a fetch is in flight share it: one `k3d kubeconfig get`', async () => {
     givenClusters('homelab');
     writeFileSync(join(tools.k3dState, 'kubeconfig.yaml'), kubeconfigFor(api, 'k3d-homelab', 'first'));

@@ -19,14 +19,14 @@ describe('plan --only/--from', { timeout: 60_000 }, () => {
 
   it('--from storage: that step and every later one; a destructive step only unselected steps need is not a condition', async () => {
     const report = await buildPlanReport(parseCli(['plan', '-c', example, '--from', 'storage']));
-    expect(report.groups).toEqual([['storage', 'sealed-secrets-controller'], ['reseal-secrets'], ['apps']]);
+    expect(report.groups).toEqual([['storage', 'sealed-secrets-controller'], ['sealed-secrets-available', 'reseal-secrets'], ['apps']]);
     expect(report.selection?.mustVerify).toEqual(['preflight', 'create-cluster', 'namespaces']);
     expect(report.litmus.every((row) => report.selection!.steps.includes(row.step))).toBe(true);
   });
 
   it('without a selection: every step, the blast radius, and no selection block', async () => {
     const report = await buildPlanReport(parseCli(['plan', '-c', example]));
-    expect(report.steps).toHaveLength(8);
+    expect(report.steps).toHaveLength(9);
     expect(report.selection).toBeUndefined();
     expect(report.blastRadius).toBeDefined();
   });

@@ -98,7 +98,7 @@ describe('a wait for an object nothing in the plan creates', () => {
 
   it('the controller Deployment with no controller manifests is a preflight problem', () => {
     expect(unplannedWaitProblems(inputs([], { sealedSecrets: ss }), false).map((p) => p.message)).toEqual([
-      'no controller manifests are configured (sealedSecrets.controller.manifests), so nothing creates Deployment sealed/sealed-secrets-controller, which the sealed-secrets-controller step waits for; set sealedSecrets.controller.manifests, or sealedSecrets.namespace/controllerName to match them',
+      'no controller manifests are configured (sealedSecrets.controller.manifests), so nothing creates Deployment sealed/sealed-secrets-controller, which the sealed-secrets-available step waits for; set sealedSecrets.controller.manifests, or sealedSecrets.namespace/controllerName to match them',
     ]);
   });
 

@@ -5,7 +5,7 @@ import { THROUGH_CLUSTER_LINE } from '../../src/safety/access-path.js';
 import { blastRadius, countByNamespace, renderBlastRadius, type BlastRadius } from '../../src/safety/blast-radius.js';
 import { continueCommand, rollbackTable } from '../../src/safety/rollback.js';
 
-const STEPS = ['preflight', 'delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'reseal-secrets', 'apps', 'firewall', 'publish-cert'];
+const STEPS = ['preflight', 'delete-cluster', 'create-cluster', 'namespaces', 'storage', 'sealed-secrets-controller', 'sealed-secrets-available', 'reseal-secrets', 'apps', 'firewall', 'publish-cert'];
 
 const obj = (kind: string, name: string, namespace?: string): KubeObject => ({ apiVersion: 'v1', kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
 
