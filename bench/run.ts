@@ -605,23 +605,27 @@ How each row is measured:
   (\`node --require\`), so the control plane, helm and kubectl it starts are not counted.
 - *k3d RTO*: only where the real k3d tier is up (\`scripts/k3d-tier.sh env\` sourced). The e2e homelab
   (e2e/homelab, docs/e2e-homelab.md) is rebuilt as a production cluster by \`hard-reset --provider k3d
-  --yes\` and by bench/k3d-baseline.sh, alternately within each round (paired ratio), each run starting
-  from the cluster the previous one left. Both give k3d the same config file (the one homelab-dr
-  generates). Step times: homelab-dr's journal, and the script's step markers. "Node start" is
-  \`k3d cluster create --wait\` itself, the same command on both sides: the script's marks around it, and
-  for homelab-dr its create-cluster step's start → its "Cluster created" ledger item (the provider's
-  existence checks included); "orchestration" is the rest of the RTO. homelab-dr's "before its first
-  step" is its process start → the first step's start in its journal (config, guards, litmus,
-  blast-radius screen, confirmation), which no step row counts. The sealed-secrets-controller step of
-  both sides is mostly the controller pod's own start: its readinessProbe has the default period of
-  10 s, and a kubelet that started less than one period before a pod's probe worker makes that worker
+  --yes\`, by bench/k3d-baseline.sh (the issue's baseline: sleep-polling waits, a check that answers at
+  once and then \`sleep 2\`) and by the same script with WAITS=watch (kubectl's own watching waits,
+  \`kubectl wait\` and \`rollout status\`, inside the same loops: a stronger script than the incident's,
+  a reference row). The three run in each round in an order that rotates from round to round, each
+  starting from the cluster the previous one left; ratios are paired by round. All give k3d the same
+  config file (the one homelab-dr generates). Step times: homelab-dr's journal, and the script's step
+  markers. "Node start" is \`k3d cluster create --wait\` itself, the same command on every side: the
+  script's marks around it, and for homelab-dr its create-cluster step's start → its "Cluster created"
+  ledger item (the provider's existence checks included); "orchestration" is the rest of the RTO.
+  homelab-dr's "before its first step" is its process start → the first step's start in its journal
+  (config, guards, litmus, blast-radius screen, confirmation), which no step row counts. The
+  controller's readiness is most of the spread on every side: its readinessProbe has the default period
+  of 10 s, a kubelet that started less than one period before a pod's probe worker makes that worker
   sleep a random part of the period first (kubelet prober worker.go), and a first probe that finds the
-  controller not yet listening waits a whole period for the next: most of the step's spread on both
-  sides. The two controllers do not start alike: homelab-dr restores the backed-up key pair first, so its
-  controller starts with a key, where the script's controller generates a new 4096-bit pair before it
-  serves (the script has no key to restore): the main difference in the step, and the reason
-  the script reseals with a new certificate. With 9 rounds the RTO ratio still moves by about ±0.1×
-  from one bench run to the next (BENCH_K3D_RUNS raises the rounds).
+  controller not yet listening waits a whole period for the next. The script waits for it inside its
+  sealed-secrets-controller step, before it reseals; homelab-dr waits for it in sealed-secrets-available,
+  beside reseal-secrets and apps, which need only the restored key's certificate and a running
+  controller. homelab-dr also restores the backed-up key pair first, so its controller starts with a
+  key, where the script's generates a new 4096-bit pair before it serves (the script has no key to
+  restore, and reseals with a new certificate). With 9 rounds the ratios still move by about ±0.1× from
+  one bench run to the next (BENCH_K3D_RUNS raises the rounds).
 ${ctx.notes.length > 0 ? `\nNotes:\n\n${ctx.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 Raw samples (seconds; RSS in KB):
 
