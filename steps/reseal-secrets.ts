@@ -5,7 +5,7 @@ import { healthOf, type Health } from '../src/health/rules.js';
 import { describeRef, healthWaitError, waitForHealth } from '../src/health/wait.js';
 import type { KubeObject } from '../src/kube/types.js';
 import { refKey } from '../src/secrets/read-all.js';
-import { sealingCert, servedCert, type FetchedCert } from '../src/secrets/cert-fetch.js';
+import { checkedSealingCert, findSealingCert, servedCert, type FetchedCert } from '../src/secrets/cert-fetch.js';
 import type { KubeClient } from '../src/kube/client.js';
 import { sleep } from '../src/util/helpers.js';
 import { sealSecret } from '../src/secrets/seal.js';
@@ -55,14 +55,13 @@ async function certToSealWith(ctx: RecoveryContext, kube: KubeClient, deployment
   const ss = ctx.config.sealedSecrets!;
   const deadline = Date.now() + ctx.config.apps.wait.timeoutMs;
   for (;;) {
-    try {
-      return await sealingCert(kube, { namespace: ss.namespace, controllerName: ss.controllerName, localUrl: await localCertUrl(ctx) });
-    } catch (err) {
-      const live = deployment && (await kube.get({ apiVersion: deployment.apiVersion, kind: deployment.kind, namespace: deployment.metadata.namespace, name: deployment.metadata.name }));
-      const health = live ? healthOf(live) : undefined;
-      if (health?.status === 'Failed') throw new Error(`${describeRef(deployment!)} is Failed: ${health.message}; ${errorMessage(err)}`, { cause: err });
-      if (!deployment || ctx.signal.aborted || Date.now() >= deadline) throw err;
-    }
+    // A certificate that is there but unusable (not RSA, expired) is an error at once, never waited on.
+    const { cert, why } = await findSealingCert(kube, { namespace: ss.namespace, controllerName: ss.controllerName, localUrl: await localCertUrl(ctx) });
+    if (cert) return checkedSealingCert(cert);
+    const live = deployment && (await kube.get({ apiVersion: deployment.apiVersion, kind: deployment.kind, namespace: deployment.metadata.namespace, name: deployment.metadata.name }));
+    const health = live ? healthOf(live) : undefined;
+    if (health?.status === 'Failed') throw new Error(`${describeRef(deployment!)} is Failed: ${health.message}; ${why}`);
+    if (!deployment || ctx.signal.aborted || Date.now() >= deadline) throw new Error(why);
     await sleep(CERT_POLL_MS);
   }
 }

@@ -168,13 +168,10 @@ export const sealedSecretsController: Step<RecoveryContext> = {
     const objects = await ctx.inputs.sealedSecretsController();
     if (providerKind(ctx).sealedSecretsController === 'local-process') {
       lines.push(`kwok: run the real controller binary as a supervised local process on 127.0.0.1 (the ${objects.length} object(s) of ${ss.controller.manifests ?? '(no manifests)'} are for k3d and existing)`);
-    } else {
-      lines.push(`apply ${objects.length} object(s) from ${ss.controller.manifests ?? '(no manifests)'} and wait until the SealedSecret CRD is Established`);
-    }
-    if (providerKind(ctx).sealedSecretsController === 'local-process') {
       lines.push('verify: the controller serves a certificate' + (ss.keyBackup ? ' whose fingerprint is one of the backed-up keys' : ''));
     } else {
-      lines.push(`verify: every backed-up key restored, every object of the manifests present, the SealedSecret CRD Established (sealed-secrets-available waits for the controller)`);
+      lines.push(`apply ${objects.length} object(s) from ${ss.controller.manifests ?? '(no manifests)'} and wait until the SealedSecret CRD is Established`);
+      lines.push('verify: every backed-up key restored, every object of the manifests present, the SealedSecret CRD Established (sealed-secrets-available waits for the controller)');
     }
     return lines;
   },

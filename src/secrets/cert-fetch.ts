@@ -56,16 +56,28 @@ export async function activeKeyCert(kube: KubeClient, namespace: string): Promis
   return { pem: Buffer.from(crt, 'base64').toString('utf8'), from: `key Secret ${namespace}/${newest.metadata.name}`, served: false };
 }
 
+/** The certificate the controller serves, else the active key's; undefined (with why) when there is neither yet. */
+export async function findSealingCert(
+  kube: KubeClient,
+  opts: { namespace: string; controllerName: string; localUrl?: string },
+): Promise<{ cert?: FetchedCert; why: string }> {
+  const { cert, tried } = await servedCert(kube, opts);
+  const chosen = cert ?? (await activeKeyCert(kube, opts.namespace));
+  return chosen ? { cert: chosen, why: '' } : { why: `no sealing certificate: the controller does not serve one (${tried.join('; ')}) and no active key Secret exists in ${opts.namespace}` };
+}
+
+/** The certificate found must parse, be RSA and be valid now. */
+export function checkedSealingCert(cert: FetchedCert): FetchedCert {
+  parseSealingCert(cert.pem, undefined, `the controller's certificate (${cert.from})`);
+  return cert;
+}
+
 /** A certificate to seal with: served first, else the active key; it must parse, be RSA and be valid now. */
 export async function sealingCert(
   kube: KubeClient,
   opts: { namespace: string; controllerName: string; localUrl?: string },
 ): Promise<FetchedCert> {
-  const { cert, tried } = await servedCert(kube, opts);
-  const chosen = cert ?? (await activeKeyCert(kube, opts.namespace));
-  if (!chosen) {
-    throw new Error(`no sealing certificate: the controller does not serve one (${tried.join('; ')}) and no active key Secret exists in ${opts.namespace}`);
-  }
-  parseSealingCert(chosen.pem, undefined, `the controller's certificate (${chosen.from})`);
-  return chosen;
+  const { cert, why } = await findSealingCert(kube, opts);
+  if (!cert) throw new Error(why);
+  return checkedSealingCert(cert);
 }
