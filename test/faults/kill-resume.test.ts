@@ -282,7 +282,7 @@ describe('SIGKILL at every step boundary and inside every apply, then --resume',
         torn: data.torn,
         lingered: killed.lingered?.commands.map((c) => c.split(' ')[0]!.split('/').pop()).join(',') ?? '',
         resumeS: Number((resumed.elapsedMs / 1000).toFixed(1)),
-        resumeStatuses: STEPS.map((s) => `${s.split('-')[0]}=${statuses[s]}`).join(' '),
+        resumeStatuses: STEPS.map((s) => `${s}=${statuses[s]}`).join(' '),
         resumeItems: outcomes(resumed),
       };
       if (FRESH.has(point.name)) {
