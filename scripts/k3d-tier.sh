@@ -54,7 +54,7 @@ registry_answers() (
   local status=''
   { exec 3<>"/dev/tcp/127.0.0.1/$registry_port"; } 2>/dev/null || exit 1
   printf 'GET /v2/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$registry_push" >&3 2>/dev/null || exit 1
-  IFS= read -r -t 5 status <&3 || true
+  IFS= read -r -t 5 status <&3 2>/dev/null || true
   [[ $status == HTTP/1.?' 200'* ]]
 )
 

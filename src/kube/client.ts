@@ -109,6 +109,16 @@ export class KubeClient {
   }
 
   /**
+   * GET through the apiserver's proxy (`.../services/NAME:PORT/proxy/...`). An HTTP error here is the
+   * backend's answer ("no endpoints available", nothing listening yet: 503), not an apiserver fault, and
+   * is returned at once: retrying it would spend the whole retry budget (6 s) on a Service whose pod is
+   * still starting. Only a fault reaching the apiserver itself (connection reset, refused) is retried.
+   */
+  async proxyGet(path: string): Promise<unknown> {
+    return withRetry(() => this.transport.request('GET', path), this.retry, (err) => !(err instanceof KubeApiError) && isTransientKubeError(err));
+  }
+
+  /**
    * Keeps the set of objects matching `query` current through a watch, and resolves with the first
    * defined answer of `check` over that set. Re-lists when the watch ends or its version expires.
    */

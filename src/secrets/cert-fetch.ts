@@ -36,7 +36,7 @@ export async function servedCert(
     // As kubeseal: the Service's first port, by name (or unnamed), behind the apiserver's service proxy.
     const service = (await kube.raw('GET', `/api/v1/namespaces/${opts.namespace}/services/${opts.controllerName}`)) as { spec?: { ports?: Array<{ name?: string }> } };
     const port = service.spec?.ports?.[0]?.name ?? '';
-    const body = await kube.raw('GET', `/api/v1/namespaces/${opts.namespace}/services/http:${opts.controllerName}:${port}/proxy/v1/cert.pem`);
+    const body = await kube.proxyGet(`/api/v1/namespaces/${opts.namespace}/services/http:${opts.controllerName}:${port}/proxy/v1/cert.pem`);
     if (typeof body === 'string' && body.includes('BEGIN CERTIFICATE')) {
       return { cert: { pem: body, from: 'served through the apiserver service proxy', served: true }, tried };
     }
