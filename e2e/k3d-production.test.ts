@@ -119,6 +119,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
   let hostPort = 0;
   const starts = () => readFileSync(join(pvDir, 'app-data', 'starts.log'), 'utf8').trim().split('\n');
   const probeValue = randomBytes(18).toString('base64url');
+  const sealedByCliValue = randomBytes(18).toString('base64url');
 
   let first: K3dRun;
   let keysAfterFirst: SealingKeys;
@@ -141,6 +142,8 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
   let verifyAfter: ReturnType<typeof homelabDr>;
   let keysAfterSecond: SealingKeys;
   let probeUnsealedHash = '';
+  let sealCli: ReturnType<typeof spawnSync> | undefined;
+  let sealedByCliHash = '';
   // Seconds each phase took, printed for the record (never asserted: timing belongs in the benchmark).
   const phases: string[] = [];
   const timed = async <T>(phase: string, step: () => T | Promise<T>): Promise<T> => {
@@ -213,6 +216,21 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
     kubectl(kubeconfig2, ['wait', '-n', 'hdr-apps', 'sealedsecret/hs-probe', '--for=condition=Synced', `--timeout=${WAIT_TIMEOUT_MS / 1000}s`]);
     const unsealed = kubectl(kubeconfig2, ['get', 'secret', '-n', 'hdr-apps', 'hs-probe', '-o', 'jsonpath={.data.value}']);
     probeUnsealedHash = sha256(Buffer.from(unsealed, 'base64'));
+
+    // `homelab-dr seal` with only the kubeconfig: the certificate comes through the apiserver's service
+    // proxy to the controller's pod, as kubeseal fetches it.
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hs-sealed-by-cli', namespace: 'hdr-apps' }, stringData: { value: sealedByCliValue } };
+    sealCli = spawnSync(process.execPath, ['bin/homelab-dr.js', 'seal', '--kubeconfig', kubeconfig2, '-v', '--state-dir', join(work, 'state-seal')], {
+      input: JSON.stringify(secret),
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: WAIT_TIMEOUT_MS,
+    });
+    if (sealCli.status !== 0) return;
+    writeFileSync(join(work, 'sealed-by-cli.yaml'), sealCli.stdout);
+    kubectl(kubeconfig2, ['apply', '-f', join(work, 'sealed-by-cli.yaml')]);
+    kubectl(kubeconfig2, ['wait', '-n', 'hdr-apps', 'sealedsecret/hs-sealed-by-cli', '--for=condition=Synced', `--timeout=${WAIT_TIMEOUT_MS / 1000}s`]);
+    sealedByCliHash = sha256(Buffer.from(kubectl(kubeconfig2, ['get', 'secret', '-n', 'hdr-apps', 'hs-sealed-by-cli', '-o', 'jsonpath={.data.value}']), 'base64'));
   }, 3 * RUN_TIMEOUT_MS + 4 * WAIT_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -315,10 +333,17 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
       expect(probeUnsealedHash).toBe(sha256(probeValue));
     });
 
+    test('`homelab-dr seal --kubeconfig` fetches the certificate through the service proxy, and the controller unseals what it sealed', () => {
+      expect(sealCli?.status, `${sealCli?.stdout}${sealCli?.stderr}`).toBe(0);
+      expect(String(sealCli?.stderr)).toContain('the certificate was served through the apiserver service proxy');
+      expect(sealedByCliHash).toBe(sha256(sealedByCliValue));
+    });
+
     test("no secret value reached any run's output or journal", () => {
       expect(storeValues.every((v) => v.length > 0)).toBe(true);
       const all = [first, drill, second].map((r) => `${output(r)}${r.journal}`).join('') + [verifyBroken, diagnoseBroken, verifyAfter].map(output).join('');
       for (const value of storeValues) expect(all.includes(value), 'a store value in the output').toBe(false);
+      expect(`${sealCli?.stdout ?? ''}${sealCli?.stderr ?? ''}`.includes(sealedByCliValue), 'the sealed value in seal\'s output').toBe(false);
     });
   });
 });
