@@ -142,7 +142,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
   let verifyAfter: ReturnType<typeof homelabDr>;
   let keysAfterSecond: SealingKeys;
   let probeUnsealedHash = '';
-  let sealCli: ReturnType<typeof spawnSync> | undefined;
+  let sealCli: ReturnType<typeof homelabDr> | undefined;
   let sealedByCliHash = '';
   // Seconds each phase took, printed for the record (never asserted: timing belongs in the benchmark).
   const phases: string[] = [];
@@ -220,12 +220,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
     // `homelab-dr seal` with only the kubeconfig: the certificate comes through the apiserver's service
     // proxy to the controller's pod, as kubeseal fetches it.
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hs-sealed-by-cli', namespace: 'hdr-apps' }, stringData: { value: sealedByCliValue } };
-    sealCli = spawnSync(process.execPath, ['bin/homelab-dr.js', 'seal', '--kubeconfig', kubeconfig2, '-v', '--state-dir', join(work, 'state-seal')], {
-      input: JSON.stringify(secret),
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: WAIT_TIMEOUT_MS,
-    });
+    sealCli = homelabDr(['seal', '--kubeconfig', kubeconfig2, '-v', '--state-dir', join(work, 'state-seal')], WAIT_TIMEOUT_MS, JSON.stringify(secret));
     if (sealCli.status !== 0) return;
     writeFileSync(join(work, 'sealed-by-cli.yaml'), sealCli.stdout);
     kubectl(kubeconfig2, ['apply', '-f', join(work, 'sealed-by-cli.yaml')]);
@@ -335,7 +330,7 @@ describe.skipIf('skip' in found)('a production cluster on real k3d: drill beside
 
     test('`homelab-dr seal --kubeconfig` fetches the certificate through the service proxy, and the controller unseals what it sealed', () => {
       expect(sealCli?.status, `${sealCli?.stdout}${sealCli?.stderr}`).toBe(0);
-      expect(String(sealCli?.stderr)).toContain('the certificate was served through the apiserver service proxy');
+      expect(sealCli?.stderr).toContain('the certificate was served through the apiserver service proxy');
       expect(sealedByCliHash).toBe(sha256(sealedByCliValue));
     });
 

@@ -32,8 +32,8 @@ export interface K3dRun {
 }
 
 /** The CLI as a user runs it: `homelab-dr ARGS`, without colour. */
-export function homelabDr(args: readonly string[], timeoutMs = 900_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [resolve('bin/homelab-dr.js'), ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
+export function homelabDr(args: readonly string[], timeoutMs = 900_000, input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [resolve('bin/homelab-dr.js'), ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' }, ...(input !== undefined ? { input } : {}) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
